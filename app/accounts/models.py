@@ -1,0 +1,72 @@
+"""People, one-time codes and refresh-token families."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.core import clock
+from app.core.db import Base, IdMixin, TimestampMixin
+
+
+class Person(IdMixin, TimestampMixin, Base):
+    """A human being who uses Wugong; memberships tie them to communities."""
+
+    __tablename__ = "people"
+
+    phone: Mapped[str | None] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(50), default="")
+    username: Mapped[str | None] = mapped_column(String(50), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    is_platform_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    locale: Mapped[str] = mapped_column(String(10), default="zh-CN")
+    # Access tokens issued before this instant are refused ("sign out everywhere").
+    tokens_valid_after: Mapped[datetime | None] = mapped_column()
+    current_community_id: Mapped[str | None] = mapped_column(String(26))
+
+
+class OtpCode(IdMixin, TimestampMixin, Base):
+    """A one-time sign-in code; only its hash is kept."""
+
+    __tablename__ = "otp_codes"
+    __table_args__ = (Index("ix_otp_codes_phone_created", "phone", "created_at"),
+                      Index("ix_otp_codes_ip_created", "ip", "created_at"))
+
+    phone: Mapped[str] = mapped_column(String(20))
+    code_hash: Mapped[str] = mapped_column(String(128))
+    expires_at: Mapped[datetime] = mapped_column()
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    used_at: Mapped[datetime | None] = mapped_column()
+    ip: Mapped[str] = mapped_column(String(64), default="")
+
+
+class SignInLock(Base):
+    """Too many wrong codes (per phone) or passwords (per username) lock sign-in for a while."""
+
+    __tablename__ = "sign_in_locks"
+
+    subject: Mapped[str] = mapped_column(String(80), primary_key=True)  # "phone:…" or "user:…"
+    locked_until: Mapped[datetime | None] = mapped_column()
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RefreshToken(IdMixin, TimestampMixin, Base):
+    """A refresh token; each use rotates it within its family.
+
+    Presenting a token that was already rotated means it leaked: the whole family is revoked.
+    """
+
+    __tablename__ = "refresh_tokens"
+
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    family_id: Mapped[str] = mapped_column(String(26), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column()
+    rotated_at: Mapped[datetime | None] = mapped_column()
+    revoked_at: Mapped[datetime | None] = mapped_column()
+
+    def is_live(self) -> bool:
+        n = clock.now()
+        return self.rotated_at is None and self.revoked_at is None and self.expires_at > n

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+_PHONE = re.compile(r"^1[3-9]\d{9}$")
+
+
+def _phone(value: str) -> str:
+    value = value.strip().replace(" ", "").replace("-", "")
+    if value.startswith("+86"):
+        value = value[3:]
+    if not _PHONE.match(value):
+        raise ValueError("validation.phone")
+    return value
+
+
+Phone = Annotated[str, Field(max_length=20), AfterValidator(_phone)]
+
+
+class OtpRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    phone: Phone
+
+
+class TokenRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    phone: Phone | None = None
+    code: str | None = Field(default=None, pattern=r"^\d{6}$")
+    username: str | None = Field(default=None, min_length=1, max_length=50)
+    password: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+class RefreshRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    refresh_token: str = Field(min_length=10, max_length=200)
+
+
+class LogoutRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    refresh_token: str | None = Field(default=None, max_length=200)
+    everywhere: bool = False
+
+
+class TokenPair(BaseModel):
+    access_token: str
+    refresh_token: str
+    token_type: str = "bearer"
+    expires_in: int
+
+
+class MeUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(default=None, min_length=1, max_length=50)
+    locale: str | None = Field(default=None, pattern=r"^(zh-CN|en)$")
+    current_community_id: str | None = Field(default=None, max_length=26)

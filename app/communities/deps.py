@@ -1,0 +1,65 @@
+"""Tenancy in one place: load the community named in the path and the caller's roles in it.
+
+A community the caller may not see answers 404, exactly like one that does not exist.
+``Require("permission")`` checks the caller's roles against app/core/policy.py (403).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Path
+
+from app.accounts.deps import CurrentPerson
+from app.accounts.models import Person
+from app.communities import service
+from app.communities.models import Community, Membership
+from app.core import policy
+from app.core.deps import Session
+from app.core.errors import Forbidden, NotFound
+
+
+@dataclass(frozen=True)
+class CommunityScope:
+    """The community a request acts in, who acts, and with which roles."""
+
+    community: Community
+    person: Person
+    membership: Membership | None
+    roles: frozenset[str]
+
+    @property
+    def community_id(self) -> str:
+        return self.community.id
+
+    def can(self, permission: str) -> bool:
+        return policy.allowed(permission, self.roles)
+
+
+async def community_scope(
+    session: Session, person: CurrentPerson, cid: Annotated[str, Path(max_length=26)]
+) -> CommunityScope:
+    community = await service.get_community(session, cid)
+    if community is None:
+        raise NotFound("community_not_found")
+    membership, roles = await service.roles_in(session, person, community)
+    if not roles:
+        raise NotFound("community_not_found")
+    return CommunityScope(community=community, person=person, membership=membership, roles=roles)
+
+
+Scope = Annotated[CommunityScope, Depends(community_scope)]
+
+
+def Require(permission: str) -> Any:  # noqa: N802  (reads as a declaration at the route)
+    """A dependency that yields the scope when the caller holds ``permission`` there."""
+    if permission not in policy.PERMISSIONS:
+        raise KeyError(permission)
+
+    async def _check(scope: Scope) -> CommunityScope:
+        if not scope.can(permission):
+            raise Forbidden("forbidden_role")
+        return scope
+
+    return Depends(_check)

@@ -1,0 +1,205 @@
+"""Every query of the communities domain. Community-owned rows are always fetched with their
+community id (``get_in``), so tenancy is never remembered by hand."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.accounts.models import Person
+from app.communities.models import (
+    Building,
+    Community,
+    Grid,
+    Household,
+    Invite,
+    JoinRequest,
+    Membership,
+    Region,
+    RegionAdmin,
+    RosterEntry,
+)
+
+M = TypeVar("M")
+
+
+async def get_in(session: AsyncSession, model: type[M], community_id: str, obj_id: str) -> M | None:
+    """A community-owned row by id, or None when it belongs to another community."""
+    q = select(model).where(model.id == obj_id, model.community_id == community_id)  # type: ignore[attr-defined]
+    return (await session.execute(q)).scalar_one_or_none()
+
+
+async def region(session: AsyncSession, region_id: str) -> Region | None:
+    return await session.get(Region, region_id)
+
+
+async def region_ancestors(session: AsyncSession, region_id: str | None) -> list[Region]:
+    """The region and every region above it, nearest first."""
+    out: list[Region] = []
+    seen: set[str] = set()
+    while region_id and region_id not in seen:
+        seen.add(region_id)
+        r = await session.get(Region, region_id)
+        if r is None:
+            break
+        out.append(r)
+        region_id = r.parent_id
+    return out
+
+
+async def region_descendant_ids(session: AsyncSession, region_id: str) -> list[str]:
+    ids = [region_id]
+    frontier = [region_id]
+    while frontier:
+        q = select(Region.id).where(Region.parent_id.in_(frontier))
+        frontier = list((await session.execute(q)).scalars().all())
+        ids.extend(frontier)
+    return ids
+
+
+async def child_regions(session: AsyncSession, region_id: str | None) -> list[Region]:
+    q = select(Region).where(Region.parent_id == region_id if region_id else Region.parent_id.is_(None))
+    return list((await session.execute(q.order_by(Region.name))).scalars().all())
+
+
+async def admin_region_ids(session: AsyncSession, person_id: str) -> list[str]:
+    q = select(RegionAdmin.region_id).where(RegionAdmin.person_id == person_id)
+    return list((await session.execute(q)).scalars().all())
+
+
+async def is_region_admin_of_any(session: AsyncSession, person_id: str, region_ids: Sequence[str]) -> bool:
+    if not region_ids:
+        return False
+    q = select(func.count()).select_from(RegionAdmin).where(
+        RegionAdmin.person_id == person_id, RegionAdmin.region_id.in_(region_ids))
+    return int((await session.execute(q)).scalar_one()) > 0
+
+
+async def communities_in_regions(session: AsyncSession, region_ids: Sequence[str]) -> list[Community]:
+    q = select(Community).where(Community.region_id.in_(region_ids)).order_by(Community.name)
+    return list((await session.execute(q)).scalars().all())
+
+
+async def community(session: AsyncSession, cid: str) -> Community | None:
+    return await session.get(Community, cid)
+
+
+async def all_communities(session: AsyncSession) -> list[Community]:
+    return list((await session.execute(select(Community).order_by(Community.name))).scalars().all())
+
+
+async def membership(session: AsyncSession, community_id: str, person_id: str) -> Membership | None:
+    q = select(Membership).where(Membership.community_id == community_id, Membership.person_id == person_id)
+    return (await session.execute(q)).scalar_one_or_none()
+
+
+async def memberships_of(session: AsyncSession, person_id: str) -> list[tuple[Membership, Community]]:
+    q = (select(Membership, Community).join(Community, Community.id == Membership.community_id)
+         .where(Membership.person_id == person_id).order_by(Membership.created_at))
+    return [(m, c) for m, c in (await session.execute(q)).all()]
+
+
+def members_query(community_id: str, role: str | None = None, q: str | None = None) -> Any:
+    stmt = (select(Membership, Person).join(Person, Person.id == Membership.person_id)
+            .where(Membership.community_id == community_id))
+    if q:
+        like = f"%{q}%"
+        stmt = stmt.where((Person.name.like(like)) | (Membership.display_name.like(like)) | (Person.phone.like(like)))
+    return stmt
+
+
+async def committee_count(session: AsyncSession, community_id: str) -> int:
+    q = select(Membership.roles).where(Membership.community_id == community_id)
+    return sum(1 for roles in (await session.execute(q)).scalars().all() if "committee" in (roles or []))
+
+
+async def count(session: AsyncSession, model: type[Any], community_id: str, *where: Any) -> int:
+    q = select(func.count()).select_from(model).where(model.community_id == community_id, *where)
+    return int((await session.execute(q)).scalar_one())
+
+
+async def counts_by_community(session: AsyncSession, model: type[Any], ids: Sequence[str], *where: Any) -> dict[str, int]:
+    q = (select(model.community_id, func.count()).where(model.community_id.in_(ids), *where)
+         .group_by(model.community_id))
+    return {cid: int(n) for cid, n in (await session.execute(q)).all()}
+
+
+async def list_in(session: AsyncSession, model: type[M], community_id: str, order: Any) -> list[M]:
+    q = select(model).where(model.community_id == community_id).order_by(order)  # type: ignore[attr-defined]
+    return list((await session.execute(q)).scalars().all())
+
+
+async def building_by_name(session: AsyncSession, community_id: str, name: str) -> Building | None:
+    q = select(Building).where(Building.community_id == community_id, Building.name == name)
+    return (await session.execute(q)).scalar_one_or_none()
+
+
+async def household_at(session: AsyncSession, community_id: str, building_id: str, unit: str, room: str) -> Household | None:
+    q = select(Household).where(Household.community_id == community_id, Household.building_id == building_id,
+                                Household.unit == unit, Household.room == room)
+    return (await session.execute(q)).scalar_one_or_none()
+
+
+async def roster_by_phone(session: AsyncSession, community_id: str, phone: str) -> RosterEntry | None:
+    q = select(RosterEntry).where(RosterEntry.community_id == community_id, RosterEntry.phone == phone).limit(1)
+    return (await session.execute(q)).scalar_one_or_none()
+
+
+async def roster_of_household(session: AsyncSession, household_id: str) -> list[RosterEntry]:
+    return list((await session.execute(select(RosterEntry).where(RosterEntry.household_id == household_id))).scalars())
+
+
+async def delete_roster_for(session: AsyncSession, household_ids: Sequence[str]) -> None:
+    from sqlalchemy import delete
+
+    await session.execute(delete(RosterEntry).where(RosterEntry.household_id.in_(household_ids)))
+
+
+async def people_by_phones(session: AsyncSession, phones: Sequence[str]) -> dict[str, Person]:
+    if not phones:
+        return {}
+    q = select(Person).where(Person.phone.in_(list(phones)))
+    return {p.phone: p for p in (await session.execute(q)).scalars().all() if p.phone}
+
+
+async def memberships_for_people(session: AsyncSession, community_id: str, person_ids: Sequence[str]) -> dict[str, Membership]:
+    if not person_ids:
+        return {}
+    q = select(Membership).where(Membership.community_id == community_id, Membership.person_id.in_(list(person_ids)))
+    return {m.person_id: m for m in (await session.execute(q)).scalars().all()}
+
+
+async def invite_by_code(session: AsyncSession, code: str) -> Invite | None:
+    return (await session.execute(select(Invite).where(Invite.code == code))).scalar_one_or_none()
+
+
+async def take_invite_use(session: AsyncSession, invite_id: str) -> bool:
+    """Count one use, atomically, unless the limit is reached."""
+    result = await session.execute(
+        update(Invite).where(Invite.id == invite_id,
+                             (Invite.max_uses.is_(None)) | (Invite.uses < Invite.max_uses))
+        .values(uses=Invite.uses + 1)
+    )
+    return bool(getattr(result, "rowcount", 0) == 1)
+
+
+async def pending_join(session: AsyncSession, community_id: str, person_id: str) -> JoinRequest | None:
+    q = select(JoinRequest).where(JoinRequest.community_id == community_id, JoinRequest.person_id == person_id,
+                                  JoinRequest.status == "pending")
+    return (await session.execute(q)).scalar_one_or_none()
+
+
+async def pending_joins_of(session: AsyncSession, person_id: str) -> list[tuple[JoinRequest, Community]]:
+    q = (select(JoinRequest, Community).join(Community, Community.id == JoinRequest.community_id)
+         .where(JoinRequest.person_id == person_id, JoinRequest.status == "pending"))
+    return [(j, c) for j, c in (await session.execute(q)).all()]
+
+
+async def grids_exist(session: AsyncSession, community_id: str, grid_ids: Sequence[str]) -> bool:
+    if not grid_ids:
+        return True
+    q = select(func.count()).select_from(Grid).where(Grid.community_id == community_id, Grid.id.in_(list(grid_ids)))
+    return int((await session.execute(q)).scalar_one()) == len(set(grid_ids))

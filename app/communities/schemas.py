@@ -1,0 +1,260 @@
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.core.policy import Role
+
+Name = Field(min_length=1, max_length=100)
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class RegionCreate(_In):
+    name: str = Name
+    level: Literal["city", "district", "street"]
+    parent_id: str | None = Field(default=None, max_length=26)
+
+
+class RegionRead(_Out):
+    id: str
+    name: str
+    level: str
+    parent_id: str | None
+
+
+class CommunityRollup(BaseModel):
+    id: str
+    name: str
+    kind: str
+    members: int
+    households: int
+    pending_joins: int
+
+
+class RegionDetail(RegionRead):
+    children: list[RegionRead]
+    communities: list[CommunityRollup]
+    totals: dict[str, int]
+
+
+class CommunityCreate(_In):
+    name: str = Name
+    kind: Literal["community", "village"] = "community"
+    region_id: str | None = Field(default=None, max_length=26)
+    address: str = Field(default="", max_length=200)
+    description: str = Field(default="", max_length=2000)
+
+
+class CommunityUpdate(_In):
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    address: str | None = Field(default=None, max_length=200)
+    description: str | None = Field(default=None, max_length=2000)
+    cover_upload_id: str | None = Field(default=None, max_length=26)
+
+
+class CommunityRead(_Out):
+    id: str
+    name: str
+    kind: str
+    region_id: str | None
+    address: str
+    description: str
+    cover_upload_id: str | None
+    created_at: datetime
+
+
+class CommunityStats(BaseModel):
+    grids: int
+    buildings: int
+    households: int
+    members: int
+    pending_joins: int
+
+
+class CommunityDetail(CommunityRead):
+    region_path: list[RegionRead]
+    stats: CommunityStats
+    my_roles: list[str]
+    cover_url: str | None = None
+
+
+class GridCreate(_In):
+    name: str = Name
+
+
+class GridRead(_Out):
+    id: str
+    name: str
+    community_id: str
+
+
+class BuildingCreate(_In):
+    name: str = Name
+    grid_id: str | None = Field(default=None, max_length=26)
+    kind: Literal["building", "village_group"] = "building"
+
+
+class BuildingRead(_Out):
+    id: str
+    name: str
+    kind: str
+    grid_id: str | None
+    community_id: str
+
+
+class HouseholdCreate(_In):
+    building_id: str | None = Field(default=None, max_length=26)
+    unit: str = Field(default="", max_length=20)
+    room: str = Field(default="", max_length=50)
+    address: str = Field(default="", max_length=200)
+    owner_area_m2: Decimal | None = Field(default=None, ge=0, le=100000, max_digits=10, decimal_places=2)
+
+
+class HouseholdRead(_Out):
+    id: str
+    building_id: str | None
+    unit: str
+    room: str
+    address: str
+    owner_area_m2: Decimal | None
+
+
+class MemberRead(BaseModel):
+    id: str
+    person_id: str
+    name: str
+    phone: str | None
+    roles: list[str]
+    household_id: str | None
+    building_id: str | None
+    grid_ids: list[str]
+    verified: bool
+    created_at: datetime
+
+
+class MemberUpdate(_In):
+    roles: list[Role] | None = Field(default=None, max_length=6)
+    household_id: str | None = Field(default=None, max_length=26)
+    building_id: str | None = Field(default=None, max_length=26)
+    grid_ids: list[str] | None = Field(default=None, max_length=50)
+    display_name: str | None = Field(default=None, max_length=50)
+
+
+class InviteCreate(_In):
+    building_id: str | None = Field(default=None, max_length=26)
+    expires_in_days: int | None = Field(default=14, ge=1, le=365)
+    max_uses: int | None = Field(default=None, ge=1, le=100000)
+    note: str = Field(default="", max_length=100)
+
+
+class InviteRead(BaseModel):
+    id: str
+    code: str
+    url: str
+    qr_url: str
+    qr_png_url: str
+    building_id: str | None
+    expires_at: datetime | None
+    max_uses: int | None
+    uses: int
+    note: str
+    revoked: bool
+    created_at: datetime
+
+
+class InvitePreview(BaseModel):
+    code: str
+    community_id: str
+    community_name: str
+    community_kind: str
+    building_id: str | None
+    building_name: str | None
+    usable: bool
+    reason: str | None
+
+
+class JoinIn(_In):
+    code: str = Field(min_length=4, max_length=16)
+    name: str = Field(default="", max_length=50)
+    room: str = Field(default="", max_length=50)
+
+
+class JoinResult(BaseModel):
+    status: Literal["member", "pending"]
+    community_id: str
+    membership_id: str | None = None
+    join_request_id: str | None = None
+
+
+class JoinRequestRead(BaseModel):
+    id: str
+    person_id: str
+    name: str
+    phone: str | None
+    building_id: str | None
+    room: str
+    status: str
+    reason: str
+    created_at: datetime
+
+
+class JoinDecision(_In):
+    reason: str = Field(default="", max_length=200)
+    household_id: str | None = Field(default=None, max_length=26)
+
+
+class RosterRowError(BaseModel):
+    line: int
+    field: str | None
+    msg: str
+
+
+class RosterImportResult(BaseModel):
+    households_created: int
+    households_updated: int
+    residents: int
+    members_linked: int
+
+
+class AuditRead(_Out):
+    id: str
+    actor_id: str | None
+    actor_name: str | None = None
+    action: str
+    object_type: str
+    object_id: str | None
+    before: dict[str, object] | None
+    after: dict[str, object] | None
+    created_at: datetime
+
+
+class MembershipSummary(BaseModel):
+    membership_id: str | None
+    community_id: str
+    community_name: str
+    community_kind: str
+    roles: list[str]
+    via: Literal["member", "region_admin", "platform_admin"]
+
+
+class MeRead(BaseModel):
+    id: str
+    name: str
+    phone: str | None
+    username: str | None
+    locale: str
+    is_platform_admin: bool
+    current_community_id: str | None
+    memberships: list[MembershipSummary]
+    region_admin_of: list[RegionRead]
+    pending_joins: list[dict[str, str]]

@@ -1,0 +1,514 @@
+"""The rules of places and people: who sees which community, joining, roles, the roster."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.accounts.models import Person
+from app.communities import repository as repo
+from app.communities import roster as roster_file
+from app.communities.models import (
+    Building,
+    Community,
+    Grid,
+    Household,
+    Invite,
+    JoinRequest,
+    Membership,
+    Region,
+    RegionAdmin,
+    RosterEntry,
+)
+from app.communities.schemas import (
+    BuildingCreate,
+    CommunityCreate,
+    CommunityUpdate,
+    GridCreate,
+    HouseholdCreate,
+    InviteCreate,
+    JoinResult,
+    MemberUpdate,
+    RegionCreate,
+    RosterImportResult,
+)
+from app.core import audit, clock, policy
+from app.core.errors import Conflict, Forbidden, Invalid, NotFound
+from app.core.i18n import t
+from app.sharing import service as sharing
+
+ALL = frozenset(policy.Role)
+
+
+# --- visibility -------------------------------------------------------------------------
+
+async def get_community(session: AsyncSession, cid: str) -> Community | None:
+    return await repo.community(session, cid)
+
+
+async def roles_in(session: AsyncSession, person: Person, community: Community) -> tuple[Membership | None, frozenset[str]]:
+    """The caller's membership and effective roles; empty roles mean the community is invisible."""
+    membership = await repo.membership(session, community.id, person.id)
+    roles: set[str] = set(membership.roles) if membership else set()
+    if person.is_platform_admin:
+        roles |= policy.REGION_ADMIN_ROLES
+    elif community.region_id:
+        ancestors = [r.id for r in await repo.region_ancestors(session, community.region_id)]
+        if await repo.is_region_admin_of_any(session, person.id, ancestors):
+            roles |= policy.REGION_ADMIN_ROLES
+    return membership, frozenset(roles)
+
+
+async def visible_communities(session: AsyncSession, person: Person) -> list[dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for m, c in await repo.memberships_of(session, person.id):
+        out[c.id] = {"membership_id": m.id, "community_id": c.id, "community_name": c.name,
+                     "community_kind": c.kind, "roles": list(m.roles), "via": "member"}
+    region_ids: list[str] = []
+    for rid in await repo.admin_region_ids(session, person.id):
+        region_ids.extend(await repo.region_descendant_ids(session, rid))
+    extra = await repo.all_communities(session) if person.is_platform_admin else \
+        await repo.communities_in_regions(session, region_ids) if region_ids else []
+    for c in extra:
+        if c.id not in out:
+            out[c.id] = {"membership_id": None, "community_id": c.id, "community_name": c.name,
+                         "community_kind": c.kind, "roles": sorted(policy.REGION_ADMIN_ROLES),
+                         "via": "platform_admin" if person.is_platform_admin else "region_admin"}
+    return list(out.values())
+
+
+async def me(session: AsyncSession, person: Person) -> dict[str, Any]:
+    regions = [r for rid in await repo.admin_region_ids(session, person.id) if (r := await repo.region(session, rid))]
+    pending = [{"community_id": c.id, "community_name": c.name, "join_request_id": j.id}
+               for j, c in await repo.pending_joins_of(session, person.id)]
+    return {
+        "id": person.id, "name": person.name, "phone": person.phone, "username": person.username,
+        "locale": person.locale, "is_platform_admin": person.is_platform_admin,
+        "current_community_id": person.current_community_id,
+        "memberships": await visible_communities(session, person),
+        "region_admin_of": regions, "pending_joins": pending,
+    }
+
+
+async def update_me(session: AsyncSession, person: Person, changes: dict[str, Any]) -> None:
+    cid = changes.get("current_community_id")
+    if cid is not None:
+        community = await repo.community(session, cid)
+        if community is None or not (await roles_in(session, person, community))[1]:
+            raise NotFound("community_not_found")
+    for field, value in changes.items():
+        setattr(person, field, value)
+    await session.flush()
+
+
+# --- regions and communities ---------------------------------------------------------------
+
+async def _may_administer_region(session: AsyncSession, person: Person, region_id: str | None) -> bool:
+    if person.is_platform_admin:
+        return True
+    if region_id is None:
+        return False
+    ancestors = [r.id for r in await repo.region_ancestors(session, region_id)]
+    return await repo.is_region_admin_of_any(session, person.id, ancestors)
+
+
+async def create_region(session: AsyncSession, actor: Person, data: RegionCreate) -> Region:
+    if data.parent_id and await repo.region(session, data.parent_id) is None:
+        raise NotFound("region_not_found")
+    if not await _may_administer_region(session, actor, data.parent_id):
+        raise Forbidden("forbidden_region")
+    region = Region(name=data.name, level=data.level, parent_id=data.parent_id)
+    session.add(region)
+    await session.flush()
+    await audit.record(session, actor_id=actor.id, community_id=None, action="region.create",
+                       object_type="region", object_id=region.id, after=data.model_dump())
+    return region
+
+
+async def add_region_admin(session: AsyncSession, region_id: str, person_id: str) -> None:
+    session.add(RegionAdmin(region_id=region_id, person_id=person_id))
+    await session.flush()
+
+
+async def list_regions(session: AsyncSession, person: Person) -> list[Region]:
+    if person.is_platform_admin:
+        return await repo.child_regions(session, None)
+    return [r for rid in await repo.admin_region_ids(session, person.id) if (r := await repo.region(session, rid))]
+
+
+async def region_detail(session: AsyncSession, person: Person, region_id: str) -> dict[str, Any]:
+    region = await repo.region(session, region_id)
+    if region is None or not await _may_administer_region(session, person, region_id):
+        raise NotFound("region_not_found")
+    ids = await repo.region_descendant_ids(session, region_id)
+    communities = await repo.communities_in_regions(session, ids)
+    cids = [c.id for c in communities]
+    members = await repo.counts_by_community(session, Membership, cids)
+    households = await repo.counts_by_community(session, Household, cids)
+    pending = await repo.counts_by_community(session, JoinRequest, cids, JoinRequest.status == "pending")
+    rollups = [{"id": c.id, "name": c.name, "kind": c.kind, "members": members.get(c.id, 0),
+                "households": households.get(c.id, 0), "pending_joins": pending.get(c.id, 0)} for c in communities]
+    return {
+        "id": region.id, "name": region.name, "level": region.level, "parent_id": region.parent_id,
+        "children": await repo.child_regions(session, region.id), "communities": rollups,
+        "totals": {"communities": len(rollups), "members": sum(members.values()),
+                   "households": sum(households.values()), "pending_joins": sum(pending.values())},
+    }
+
+
+async def create_community(session: AsyncSession, actor: Person, data: CommunityCreate) -> Community:
+    if data.region_id and await repo.region(session, data.region_id) is None:
+        raise NotFound("region_not_found")
+    if not await _may_administer_region(session, actor, data.region_id):
+        raise Forbidden("forbidden_region")
+    community = Community(**data.model_dump())
+    session.add(community)
+    await session.flush()
+    await audit.record(session, actor_id=actor.id, community_id=community.id, action="community.create",
+                       object_type="community", object_id=community.id, after=data.model_dump())
+    return community
+
+
+COMMUNITY_FIELDS = ("name", "address", "description", "cover_upload_id")
+
+
+async def update_community(session: AsyncSession, actor: Person, community: Community, data: CommunityUpdate) -> Community:
+    changes = data.model_dump(exclude_unset=True)
+    before = audit.snapshot(community, tuple(changes))
+    for field, value in changes.items():
+        setattr(community, field, value)
+    await session.flush()
+    await audit.record(session, actor_id=actor.id, community_id=community.id, action="community.update",
+                       object_type="community", object_id=community.id, before=before,
+                       after=audit.snapshot(community, tuple(changes)))
+    return community
+
+
+async def community_detail(session: AsyncSession, community: Community, roles: frozenset[str]) -> dict[str, Any]:
+    ancestors = await repo.region_ancestors(session, community.region_id)
+    stats = {
+        "grids": await repo.count(session, Grid, community.id),
+        "buildings": await repo.count(session, Building, community.id),
+        "households": await repo.count(session, Household, community.id),
+        "members": await repo.count(session, Membership, community.id),
+        "pending_joins": await repo.count(session, JoinRequest, community.id, JoinRequest.status == "pending"),
+    }
+    return {
+        "id": community.id, "name": community.name, "kind": community.kind, "region_id": community.region_id,
+        "address": community.address, "description": community.description,
+        "cover_upload_id": community.cover_upload_id, "created_at": community.created_at,
+        "region_path": list(reversed(ancestors)), "stats": stats, "my_roles": sorted(roles),
+    }
+
+
+# --- grids, buildings, households ------------------------------------------------------------
+
+async def create_grid(session: AsyncSession, actor: Person, cid: str, data: GridCreate) -> Grid:
+    if await repo.count(session, Grid, cid, Grid.name == data.name):
+        raise Conflict("name_taken")
+    grid = Grid(community_id=cid, name=data.name)
+    session.add(grid)
+    await session.flush()
+    await audit.record(session, actor_id=actor.id, community_id=cid, action="grid.create",
+                       object_type="grid", object_id=grid.id, after=data.model_dump())
+    return grid
+
+
+async def create_building(session: AsyncSession, actor: Person, cid: str, data: BuildingCreate) -> Building:
+    if data.grid_id and await repo.get_in(session, Grid, cid, data.grid_id) is None:
+        raise NotFound("grid_not_found")
+    if await repo.building_by_name(session, cid, data.name):
+        raise Conflict("name_taken")
+    building = Building(community_id=cid, **data.model_dump())
+    session.add(building)
+    await session.flush()
+    await audit.record(session, actor_id=actor.id, community_id=cid, action="building.create",
+                       object_type="building", object_id=building.id, after=data.model_dump())
+    return building
+
+
+async def create_household(session: AsyncSession, actor: Person, cid: str, data: HouseholdCreate) -> Household:
+    if data.building_id and await repo.get_in(session, Building, cid, data.building_id) is None:
+        raise NotFound("building_not_found")
+    if data.building_id and await repo.household_at(session, cid, data.building_id, data.unit, data.room):
+        raise Conflict("household_exists")
+    household = Household(community_id=cid, **data.model_dump())
+    session.add(household)
+    await session.flush()
+    await audit.record(session, actor_id=actor.id, community_id=cid, action="household.create",
+                       object_type="household", object_id=household.id,
+                       after=audit.snapshot(household, ("building_id", "unit", "room", "owner_area_m2")))
+    return household
+
+
+# --- members ---------------------------------------------------------------------------------
+
+def member_view(m: Membership, p: Person, *, see_phone: bool) -> dict[str, Any]:
+    from app.core.security import mask_phone
+
+    return {
+        "id": m.id, "person_id": p.id, "name": m.display_name or p.name, "roles": list(m.roles),
+        "phone": p.phone if see_phone else mask_phone(p.phone), "household_id": m.household_id,
+        "building_id": m.building_id, "grid_ids": list(m.grid_ids), "verified": m.verified,
+        "created_at": m.created_at,
+    }
+
+
+MEMBER_FIELDS = ("roles", "household_id", "building_id", "grid_ids", "display_name")
+
+
+async def update_member(session: AsyncSession, actor: Person, cid: str, member_id: str, data: MemberUpdate) -> Membership:
+    m = await repo.get_in(session, Membership, cid, member_id)
+    if m is None:
+        raise NotFound("member_not_found")
+    changes = data.model_dump(exclude_unset=True)
+    if "roles" in changes:
+        roles = sorted({str(r) for r in changes["roles"]} | {"resident"})
+        if "committee" in m.roles and "committee" not in roles and await repo.committee_count(session, cid) <= 1:
+            raise Conflict("last_committee")
+        changes["roles"] = roles
+    if changes.get("household_id") and await repo.get_in(session, Household, cid, changes["household_id"]) is None:
+        raise NotFound("household_not_found")
+    if changes.get("building_id") and await repo.get_in(session, Building, cid, changes["building_id"]) is None:
+        raise NotFound("building_not_found")
+    if changes.get("grid_ids") and not await repo.grids_exist(session, cid, changes["grid_ids"]):
+        raise NotFound("grid_not_found")
+    before = audit.snapshot(m, tuple(changes))
+    for field, value in changes.items():
+        setattr(m, field, value)
+    await session.flush()
+    await audit.record(session, actor_id=actor.id, community_id=cid, action="member.update",
+                       object_type="membership", object_id=m.id, before=before,
+                       after=audit.snapshot(m, tuple(changes)))
+    return m
+
+
+async def remove_member(session: AsyncSession, actor: Person, cid: str, member_id: str) -> None:
+    m = await repo.get_in(session, Membership, cid, member_id)
+    if m is None:
+        raise NotFound("member_not_found")
+    if "committee" in m.roles and await repo.committee_count(session, cid) <= 1:
+        raise Conflict("last_committee")
+    before = audit.snapshot(m, ("person_id", *MEMBER_FIELDS))
+    await session.delete(m)
+    await session.flush()
+    await audit.record(session, actor_id=actor.id, community_id=cid, action="member.remove",
+                       object_type="membership", object_id=member_id, before=before)
+
+
+async def add_member(session: AsyncSession, cid: str, person: Person, roles: list[str], *,
+                     household_id: str | None = None, building_id: str | None = None,
+                     display_name: str = "") -> Membership:
+    m = await repo.membership(session, cid, person.id)
+    if m is None:
+        m = Membership(community_id=cid, person_id=person.id, roles=sorted(set(roles) | {"resident"}),
+                       household_id=household_id, building_id=building_id, verified=True,
+                       display_name=display_name, grid_ids=[])
+        session.add(m)
+    else:
+        m.roles = sorted(set(m.roles) | set(roles) | {"resident"})
+        m.household_id = m.household_id or household_id
+        m.building_id = m.building_id or building_id
+        m.verified = True
+    if person.current_community_id is None:
+        person.current_community_id = cid
+    await session.flush()
+    return m
+
+
+# --- invites and joining -----------------------------------------------------------------------
+
+async def create_invite(session: AsyncSession, actor: Person, cid: str, data: InviteCreate) -> Invite:
+    if data.building_id and await repo.get_in(session, Building, cid, data.building_id) is None:
+        raise NotFound("building_not_found")
+    link = await sharing.create_link(session, kind="invite", target_id="", community_id=cid)
+    invite = Invite(
+        community_id=cid, code=link.code, building_id=data.building_id, max_uses=data.max_uses,
+        expires_at=clock.now() + timedelta(days=data.expires_in_days) if data.expires_in_days else None,
+        created_by=actor.id, note=data.note,
+    )
+    session.add(invite)
+    await session.flush()
+    link.target_id = invite.id
+    await audit.record(session, actor_id=actor.id, community_id=cid, action="invite.create",
+                       object_type="invite", object_id=invite.id, after=data.model_dump())
+    return invite
+
+
+async def revoke_invite(session: AsyncSession, actor: Person, cid: str, invite_id: str) -> Invite:
+    invite = await repo.get_in(session, Invite, cid, invite_id)
+    if invite is None:
+        raise NotFound("invite_not_found")
+    invite.revoked_at = invite.revoked_at or clock.now()
+    await session.flush()
+    await audit.record(session, actor_id=actor.id, community_id=cid, action="invite.revoke",
+                       object_type="invite", object_id=invite.id)
+    return invite
+
+
+def invite_problem(invite: Invite) -> str | None:
+    """Why an invite can't be used now (a message key), or None."""
+    if invite.revoked_at is not None:
+        return "invite_revoked"
+    if invite.expires_at is not None and invite.expires_at <= clock.now():
+        return "invite_expired"
+    if invite.max_uses is not None and invite.uses >= invite.max_uses:
+        return "invite_used_up"
+    return None
+
+
+async def invite_preview(session: AsyncSession, code: str, locale: str) -> dict[str, Any]:
+    invite = await repo.invite_by_code(session, code)
+    if invite is None:
+        raise NotFound("invite_not_found")
+    community = await repo.community(session, invite.community_id)
+    assert community is not None
+    building = await repo.get_in(session, Building, community.id, invite.building_id) if invite.building_id else None
+    problem = invite_problem(invite)
+    return {
+        "code": code, "community_id": community.id, "community_name": community.name,
+        "community_kind": community.kind, "building_id": invite.building_id,
+        "building_name": building.name if building else None, "usable": problem is None,
+        "reason": t(f"error.{problem}", locale) if problem else None,
+    }
+
+
+async def join(session: AsyncSession, person: Person, code: str, name: str, room: str) -> JoinResult:
+    invite = await repo.invite_by_code(session, code)
+    if invite is None:
+        raise NotFound("invite_not_found")
+    cid = invite.community_id
+    existing = await repo.membership(session, cid, person.id)
+    if existing is not None:
+        return JoinResult(status="member", community_id=cid, membership_id=existing.id)
+    pending = await repo.pending_join(session, cid, person.id)
+    if pending is not None:
+        return JoinResult(status="pending", community_id=cid, join_request_id=pending.id)
+    problem = invite_problem(invite)
+    if problem:
+        raise Conflict(problem)
+    if not await repo.take_invite_use(session, invite.id):
+        raise Conflict("invite_used_up")
+    if name and not person.name:
+        person.name = name
+    entry = await repo.roster_by_phone(session, cid, person.phone) if person.phone else None
+    if entry is not None:
+        household = await session.get(Household, entry.household_id)
+        m = await add_member(session, cid, person, ["owner"] if entry.is_owner else [],
+                             household_id=entry.household_id,
+                             building_id=household.building_id if household else invite.building_id)
+        if not person.name:
+            person.name = entry.name
+        return JoinResult(status="member", community_id=cid, membership_id=m.id)
+    request = JoinRequest(community_id=cid, person_id=person.id, invite_id=invite.id,
+                          building_id=invite.building_id, name=name or person.name, room=room)
+    session.add(request)
+    await session.flush()
+    return JoinResult(status="pending", community_id=cid, join_request_id=request.id)
+
+
+def join_request_view(j: JoinRequest, p: Person, *, see_phone: bool) -> dict[str, Any]:
+    from app.core.security import mask_phone
+
+    return {"id": j.id, "person_id": j.person_id, "name": j.name or p.name,
+            "phone": p.phone if see_phone else mask_phone(p.phone), "building_id": j.building_id,
+            "room": j.room, "status": j.status, "reason": j.reason, "created_at": j.created_at}
+
+
+async def decide_join(session: AsyncSession, actor: Person, cid: str, request_id: str, approve: bool,
+                      reason: str = "", household_id: str | None = None) -> JoinRequest:
+    j = await repo.get_in(session, JoinRequest, cid, request_id)
+    if j is None:
+        raise NotFound("join_request_not_found")
+    if j.status != "pending":
+        raise Conflict("join_request_decided", status=j.status)
+    if household_id and await repo.get_in(session, Household, cid, household_id) is None:
+        raise NotFound("household_not_found")
+    if not approve and not reason:
+        raise Invalid("reason_required", errors=[{"loc": ["body", "reason"], "msg": "reason_required"}])
+    j.status = "approved" if approve else "rejected"
+    j.decided_by, j.decided_at, j.reason = actor.id, clock.now(), reason
+    if approve:
+        person = await session.get(Person, j.person_id)
+        assert person is not None
+        await add_member(session, cid, person, [], household_id=household_id, building_id=j.building_id,
+                         display_name=j.name)
+    await session.flush()
+    await audit.record(session, actor_id=actor.id, community_id=cid,
+                       action="join_request.approve" if approve else "join_request.reject",
+                       object_type="join_request", object_id=j.id, before={"status": "pending"},
+                       after={"status": j.status, "reason": reason})
+    return j
+
+
+# --- roster import ---------------------------------------------------------------------------
+
+async def import_roster(session: AsyncSession, actor: Person | None, cid: str, content: bytes, filename: str,
+                        locale: str) -> RosterImportResult:
+    """Replace the roster of every household in the file; create buildings and households as needed.
+
+    All or nothing: any bad row rejects the whole file with every bad row's line and reason.
+    """
+    try:
+        rows, errors = roster_file.parse(content, filename)
+    except roster_file.RosterFileError as exc:
+        raise Invalid("roster_unreadable", errors=[{"loc": ["file"], "msg": t(exc.key, locale)}]) from exc
+    if errors:
+        raise Invalid(
+            "roster_rejected", count=len({e.line for e in errors}),
+            errors=[{"loc": ["file", e.line] + ([e.field] if e.field else []), "line": e.line,
+                     "msg": t(e.key, locale, value=e.value)} for e in errors],
+        )
+    buildings: dict[str, Building] = {}
+    created = updated = 0
+    households: dict[tuple[str, str, str], Household] = {}
+    for row in rows:
+        b = buildings.get(row.building) or await repo.building_by_name(session, cid, row.building)
+        if b is None:
+            b = Building(community_id=cid, name=row.building,
+                         kind="village_group" if row.building.endswith("组") else "building")
+            session.add(b)
+            await session.flush()
+        buildings[row.building] = b
+        key = (b.id, row.unit, row.room)
+        h = households.get(key) or await repo.household_at(session, cid, b.id, row.unit, row.room)
+        if h is None:
+            h = Household(community_id=cid, building_id=b.id, unit=row.unit, room=row.room,
+                          address=f"{row.building}{row.unit}{row.room}", owner_area_m2=row.area)
+            session.add(h)
+            await session.flush()
+            created += 1
+        elif key not in households:
+            updated += 1
+        if row.area is not None:
+            h.owner_area_m2 = row.area
+        households[key] = h
+    await repo.delete_roster_for(session, [h.id for h in households.values()])
+    by_row: list[tuple[roster_file.RosterRow, Household]] = []
+    for row in rows:
+        b = buildings[row.building]
+        h = households[(b.id, row.unit, row.room)]
+        session.add(RosterEntry(community_id=cid, household_id=h.id, name=row.name, phone=row.phone,
+                                is_owner=row.is_owner))
+        by_row.append((row, h))
+    await session.flush()
+    # People who already joined are linked to their household now.
+    people = await repo.people_by_phones(session, [r.phone for r in rows])
+    members = await repo.memberships_for_people(session, cid, [p.id for p in people.values()])
+    linked = 0
+    for row, h in by_row:
+        p = people.get(row.phone)
+        m = members.get(p.id) if p else None
+        if m is not None:
+            m.household_id, m.building_id, m.verified = h.id, h.building_id, True
+            if row.is_owner and "owner" not in m.roles:
+                m.roles = sorted({*m.roles, "owner"})
+            linked += 1
+    await session.flush()
+    result = RosterImportResult(households_created=created, households_updated=updated,
+                                residents=len(rows), members_linked=linked)
+    await audit.record(session, actor_id=actor.id if actor else None, community_id=cid, action="roster.import",
+                       object_type="community", object_id=cid, after={"file": filename[:100], **result.model_dump()})
+    return result

@@ -1,0 +1,81 @@
+"""Settings, read from the environment with the ``WUGONG_`` prefix (and a ``.env`` file)."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+class MissingSecretKey(RuntimeError):
+    """Production refuses to start without an explicit secret key."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="WUGONG_", env_file=".env", extra="ignore")
+
+    env: Literal["development", "test", "production"] = "development"
+    database_url: str = Field(default="")
+    redis_url: str | None = None
+    secret_key: str = ""
+    data_dir: Path = ROOT / "var"
+    public_base_url: str | None = None  # e.g. https://wugong.example.cn; else taken from the request
+    access_token_minutes: int = 15
+    refresh_token_days: int = 30
+    sms_backend: Literal["console", "memory"] = "console"
+    otp_ttl_seconds: int = 300
+    otp_max_attempts: int = 5
+    otp_lock_seconds: int = 900
+    otp_resend_seconds: int = 60
+    otp_per_phone_hour: int = 5
+    otp_per_ip_hour: int = 30
+    upload_max_bytes: int = 10 * 1024 * 1024
+    upload_max_pixels: int = 40_000_000
+    image_max_side: int = 2048
+    thumb_side: int = 400
+    idempotency_hours: int = 24
+    default_locale: str = "zh-CN"
+
+    @model_validator(mode="after")
+    def _fill_defaults(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite+aiosqlite:///{self.data_dir / 'wugong.db'}"
+        if not self.secret_key:
+            if self.env == "production":
+                raise MissingSecretKey(
+                    "WUGONG_SECRET_KEY is required in production: set it to a long random string "
+                    "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')."
+                )
+            self.secret_key = _development_secret(self.data_dir)
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def media_dir(self) -> Path:
+        return self.data_dir / "media"
+
+
+def _development_secret(data_dir: Path) -> str:
+    """Generate a secret once and keep it, so tokens survive a restart in development."""
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,150 @@
+"""Engine, sessions and the declarative base.
+
+One session per request, committed in one place (``session_dependency``); services only flush.
+SQLite runs in WAL mode with foreign keys on; PostgreSQL goes through asyncpg.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import Request
+from sqlalchemy import DateTime, MetaData, String, event
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+from app.core import clock
+from app.core.errors import AppError
+from app.core.ids import new_id
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores UTC and always hands back an aware datetime, on SQLite too."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTCDateTime column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else clock.aware(value)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime()}
+
+
+class IdMixin:
+    id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
+
+
+class TimestampMixin:
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
+_engine: AsyncEngine | None = None
+_sessionmaker: async_sessionmaker[AsyncSession] | None = None
+
+
+def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        @event.listens_for(engine.sync_engine, "begin")
+        def _sqlite_begin(conn: Any) -> None:
+            # Writers take the write lock at BEGIN so concurrent writers queue (busy_timeout)
+            # instead of failing when a read transaction upgrades; read-only requests ask
+            # for a deferred BEGIN and never wait on writers (WAL).
+            if conn.get_execution_options().get("sqlite_deferred"):
+                conn.exec_driver_sql("BEGIN")
+            else:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        # pysqlite's own transaction handling would fight the explicit BEGIN above.
+        @event.listens_for(engine.sync_engine, "connect", insert=True)
+        def _sqlite_autocommit(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.isolation_level = None
+
+        return engine
+    kwargs.setdefault("pool_size", 10)
+    kwargs.setdefault("max_overflow", 20)
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_async_engine(url, **kwargs)
+
+
+def init_engine(url: str) -> AsyncEngine:
+    global _engine, _sessionmaker
+    _engine = make_engine(url)
+    _sessionmaker = async_sessionmaker(_engine, expire_on_commit=False, autoflush=False)
+    return _engine
+
+
+def get_engine() -> AsyncEngine:
+    if _engine is None:
+        raise RuntimeError("database engine not initialised")
+    return _engine
+
+
+def sessionmaker() -> async_sessionmaker[AsyncSession]:
+    if _sessionmaker is None:
+        raise RuntimeError("database engine not initialised")
+    return _sessionmaker
+
+
+async def dispose_engine() -> None:
+    global _engine, _sessionmaker
+    if _engine is not None:
+        await _engine.dispose()
+    _engine = None
+    _sessionmaker = None
+
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+async def session_dependency(request: Request) -> AsyncIterator[AsyncSession]:
+    """The request's one session: committed when the handler returns, rolled back on error."""
+    async with sessionmaker()() as session:
+        if request.method in READ_METHODS and session.bind.dialect.name == "sqlite":
+            await session.connection(execution_options={"sqlite_deferred": True})
+        try:
+            yield session
+            await session.commit()
+        except AppError as exc:
+            # A refusal changes nothing, except where the refusal is itself a fact to keep
+            # (a wrong one-time code counts towards the lock; a reused refresh token revokes).
+            if exc.keep_changes:
+                await session.commit()
+            else:
+                await session.rollback()
+            raise
+        except BaseException:
+            await session.rollback()
+            raise

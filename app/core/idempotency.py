@@ -1,0 +1,159 @@
+"""``Idempotency-Key`` for writes a phone may retry: the same key and body answers the first
+result, once. A different body with the same key is refused (422); a retry that arrives while
+the first is still running gets 409.
+
+Done as ASGI middleware so every write endpoint gets it without remembering to; the record is
+keyed by the caller (token subject, or the client address when anonymous).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.core import clock, db
+from app.core.config import get_settings
+from app.core.errors import PROBLEM_JSON
+from app.core.i18n import negotiate, t
+from app.core.models import IdempotencyRecord
+from app.core.security import BadToken, decode_access_token
+
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+MAX_KEY = 200
+
+
+class IdempotencyMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in WRITE_METHODS:
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        key = request.headers.get("idempotency-key")
+        if key is None:
+            await self.app(scope, receive, send)
+            return
+        locale = negotiate(request.headers.get("accept-language"), request.cookies.get("wg_lang"))
+        if not key or len(key) > MAX_KEY:
+            await _problem(send, 400, "idempotency_key_invalid", locale)
+            return
+
+        body = b""
+        more = True
+        while more:
+            message = await receive()
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+        principal = _principal(request)
+        fingerprint = hashlib.sha256(
+            scope["method"].encode() + b" " + scope["path"].encode() + b"\n" + body).hexdigest()
+
+        record_id = await _claim(principal, key, fingerprint)
+        if isinstance(record_id, IdempotencyRecord):
+            rec = record_id
+            if rec.fingerprint != fingerprint:
+                await _problem(send, 422, "idempotency_key_reused", locale)
+            elif rec.status_code is None:
+                await _problem(send, 409, "idempotency_in_progress", locale)
+            else:
+                headers = [(k.encode(), v.encode()) for k, v in json.loads(rec.headers or "[]")]
+                headers.append((b"idempotent-replayed", b"true"))
+                await send({"type": "http.response.start", "status": rec.status_code, "headers": headers})
+                await send({"type": "http.response.body", "body": rec.body or b""})
+            return
+
+        sent_body = False
+
+        async def replay_receive() -> Message:
+            nonlocal sent_body
+            if not sent_body:
+                sent_body = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        status = 500
+        resp_headers: list[tuple[bytes, bytes]] = []
+        chunks: list[bytes] = []
+
+        async def capture(message: Message) -> None:
+            nonlocal status, resp_headers
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                resp_headers = list(message.get("headers", []))
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self.app(scope, replay_receive, capture)
+        finally:
+            await _finish(record_id, status, resp_headers, b"".join(chunks))
+
+
+def _principal(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "bearer" and token:
+        try:
+            return "p:" + decode_access_token(token.strip())["sub"]
+        except BadToken:
+            pass
+    return "anon:" + (request.client.host if request.client else "?")
+
+
+async def _claim(principal: str, key: str, fingerprint: str) -> str | IdempotencyRecord:
+    """Insert a running record and return its id, or the existing record for this key."""
+    async with db.sessionmaker()() as session:
+        horizon = clock.now() - timedelta(hours=get_settings().idempotency_hours)
+        existing = (await session.execute(select(IdempotencyRecord).where(
+            IdempotencyRecord.principal == principal, IdempotencyRecord.key == key))).scalar_one_or_none()
+        if existing is not None and existing.created_at < horizon:
+            await session.delete(existing)
+            await session.flush()
+            existing = None
+        if existing is not None:
+            return existing
+        rec = IdempotencyRecord(principal=principal, key=key, fingerprint=fingerprint)
+        session.add(rec)
+        try:
+            await session.commit()
+        except IntegrityError:
+            await session.rollback()
+            found = (await session.execute(select(IdempotencyRecord).where(
+                IdempotencyRecord.principal == principal, IdempotencyRecord.key == key))).scalar_one()
+            return found
+        return rec.id
+
+
+async def _finish(record_id: str, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+    async with db.sessionmaker()() as session:
+        if status >= 500 or status in (401, 429):
+            # Not a settled answer: let the phone retry with the same key.
+            await session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == record_id))
+        else:
+            rec = await session.get(IdempotencyRecord, record_id)
+            if rec is not None:
+                keep = [(k.decode(), v.decode()) for k, v in headers if k.lower() in (b"content-type", b"location")]
+                rec.status_code, rec.body, rec.headers = status, body, json.dumps(keep)
+                rec.content_type = dict(keep).get("content-type", "")
+        await session.commit()
+
+
+async def _problem(send: Send, status: int, code: str, locale: str) -> None:
+    payload: dict[str, Any] = {
+        "type": f"urn:wugong:problem:{code}", "title": t(f"status.{status}", locale), "status": status,
+        "detail": t(f"error.{code}", locale), "code": code, "errors": [],
+    }
+    data = json.dumps(payload, ensure_ascii=False).encode()
+    await send({"type": "http.response.start", "status": status, "headers": [
+        (b"content-type", PROBLEM_JSON.encode()), (b"content-language", locale.encode())]})
+    await send({"type": "http.response.body", "body": data})

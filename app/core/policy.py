@@ -1,0 +1,52 @@
+"""The one policy module: which roles may do what in a community.
+
+Routes declare a permission (``Require("members.manage")``); this table says who holds it.
+Region admins act as the committee in every community below their region; platform admins
+everywhere.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    resident = "resident"  # 居民
+    owner = "owner"  # 业主
+    building_leader = "building_leader"  # 楼栋长
+    grid_worker = "grid_worker"  # 网格员
+    handler = "handler"  # 处置人 / 责任单位
+    committee = "committee"  # 两委 / 居委会 / 村委会
+
+
+ALL_ROLES = frozenset(Role)
+STAFF = frozenset({Role.grid_worker, Role.handler, Role.committee})
+
+PERMISSIONS: dict[str, frozenset[Role]] = {
+    "community.view": ALL_ROLES,
+    "community.edit": frozenset({Role.committee}),
+    "places.view": ALL_ROLES,
+    "places.manage": frozenset({Role.committee}),
+    "households.view": frozenset({Role.committee, Role.grid_worker, Role.building_leader}),
+    "roster.import": frozenset({Role.committee}),
+    "members.view": frozenset({Role.committee, Role.grid_worker, Role.building_leader}),
+    "members.manage": frozenset({Role.committee}),
+    "members.see_phones": frozenset({Role.committee}),
+    "invites.create": frozenset({Role.committee, Role.grid_worker, Role.building_leader}),
+    "invites.view": frozenset({Role.committee, Role.grid_worker, Role.building_leader}),
+    "join_requests.decide": frozenset({Role.committee}),
+    "audit.read": frozenset({Role.committee}),
+    "uploads.create": ALL_ROLES,
+}
+
+# What a region admin (street/district staff) holds in the communities below them.
+REGION_ADMIN_ROLES = frozenset({Role.committee})
+
+
+def allowed(permission: str, roles: frozenset[str] | set[str] | list[str]) -> bool:
+    holders = PERMISSIONS[permission]
+    return any(r in holders for r in roles)
+
+
+def is_staff(roles: frozenset[str] | set[str] | list[str]) -> bool:
+    return any(r in STAFF for r in roles)

@@ -1,0 +1,87 @@
+"""Tokens and hashes: short JWT access tokens (python-jose), argon2 passwords, hashed codes."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from jose import JWTError, jwt
+
+from app.core import clock
+from app.core.config import get_settings
+
+ALGORITHM = "HS256"
+_hasher = PasswordHasher()
+
+
+class BadToken(Exception):
+    pass
+
+
+def create_access_token(person_id: str, *, minutes: int | None = None) -> tuple[str, int]:
+    settings = get_settings()
+    ttl = (minutes if minutes is not None else settings.access_token_minutes) * 60
+    issued = clock.now()
+    claims = {
+        "sub": person_id,
+        "iat": int(issued.timestamp()),
+        "iat_ms": int(issued.timestamp() * 1000),
+        "exp": int((issued + timedelta(seconds=ttl)).timestamp()),
+        "typ": "access",
+        "jti": secrets.token_hex(8),
+    }
+    return jwt.encode(claims, settings.secret_key, algorithm=ALGORITHM), ttl
+
+
+def decode_access_token(token: str) -> dict[str, Any]:
+    try:
+        claims: dict[str, Any] = jwt.decode(token, get_settings().secret_key, algorithms=[ALGORITHM])
+    except JWTError as exc:
+        raise BadToken(str(exc)) from exc
+    if claims.get("typ") != "access" or not isinstance(claims.get("sub"), str):
+        raise BadToken("not an access token")
+    return claims
+
+
+def issued_before(claims: dict[str, Any], instant: datetime | None) -> bool:
+    return instant is not None and int(claims.get("iat_ms", 0)) < int(instant.timestamp() * 1000)
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    if not password_hash:
+        # Spend the same time as a real check so a missing account is not revealed by timing.
+        _hasher.hash(password)
+        return False
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def keyed_hash(value: str) -> str:
+    """HMAC-SHA256 with the secret key: for one-time codes and refresh tokens at rest."""
+    return hmac.new(get_settings().secret_key.encode(), value.encode(), hashlib.sha256).hexdigest()
+
+
+def new_refresh_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def new_otp() -> str:
+    return f"{secrets.randbelow(1_000_000):06d}"
+
+
+def mask_phone(phone: str | None) -> str | None:
+    """138****5678: phones are personal data, shown masked to all but the committee."""
+    if not phone:
+        return phone
+    return phone[:3] + "****" + phone[-4:] if len(phone) >= 7 else "****"

@@ -1,0 +1,92 @@
+"""create_app(): routers, middleware, error handlers, static files, lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+
+from app.accounts.router import router as accounts_router
+from app.communities.router import router as communities_router
+from app.core import db, errors
+from app.core.config import Settings, get_settings
+from app.core.i18n import SUPPORTED, catalogue
+from app.core.idempotency import IdempotencyMiddleware
+from app.core.redis import close_redis, get_redis
+from app.core.uploads import router as uploads_router
+from app.sharing.router import router as sharing_router
+from app.web.router import router as web_router
+
+WEB_DIR = __import__("pathlib").Path(__file__).resolve().parent.parent / "web"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if db._engine is None:
+            db.init_engine(settings.database_url)
+        yield
+        await close_redis()
+        await db.dispose_engine()
+
+    app = FastAPI(
+        title="Wugong 五共 API",
+        version="0.1.0",
+        description="美好环境与幸福生活共同缔造 — co-plan, co-build, co-manage, co-evaluate, co-share.",
+        lifespan=lifespan,
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    errors.install(app)
+    app.add_middleware(IdempotencyMiddleware)
+
+    api = APIRouter(prefix="/api/v1")
+    api.include_router(accounts_router)
+    api.include_router(communities_router)
+    api.include_router(uploads_router)
+    app.include_router(api)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> JSONResponse:
+        checks: dict[str, str] = {}
+        try:
+            async with db.get_engine().connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+        except Exception as exc:  # readiness reports, it does not raise
+            checks["database"] = f"error: {type(exc).__name__}"
+        redis = get_redis()
+        if redis is not None:
+            try:
+                await redis.ping()
+                checks["redis"] = "ok"
+            except Exception as exc:
+                checks["redis"] = f"error: {type(exc).__name__}"
+        ok = all(v == "ok" for v in checks.values())
+        return JSONResponse({"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503)
+
+    @app.get("/locales/{locale}.json", include_in_schema=False)
+    async def locale_catalogue(locale: str) -> JSONResponse:
+        if locale not in SUPPORTED:
+            locale = "zh-CN"
+        return JSONResponse(catalogue(locale), headers={"Cache-Control": "public, max-age=300"})
+
+    app.include_router(sharing_router)
+    app.include_router(web_router)
+    settings.media_dir.mkdir(parents=True, exist_ok=True)
+    app.mount("/media", StaticFiles(directory=settings.media_dir), name="media")
+    app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
+    return app
