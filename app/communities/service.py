@@ -423,7 +423,7 @@ async def decide_join(session: AsyncSession, actor: Person, cid: str, request_id
     if j is None:
         raise NotFound("join_request_not_found")
     if j.status != "pending":
-        raise Conflict("join_request_decided", status=j.status)
+        raise Conflict("join_request_decided", state=j.status)
     if household_id and await repo.get_in(session, Household, cid, household_id) is None:
         raise NotFound("household_not_found")
     if not approve and not reason:

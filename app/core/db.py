@@ -132,7 +132,7 @@ READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 async def session_dependency(request: Request) -> AsyncIterator[AsyncSession]:
     """The request's one session: committed when the handler returns, rolled back on error."""
     async with sessionmaker()() as session:
-        if request.method in READ_METHODS and session.bind.dialect.name == "sqlite":
+        if request.method in READ_METHODS and get_engine().dialect.name == "sqlite":
             await session.connection(execution_options={"sqlite_deferred": True})
         try:
             yield session

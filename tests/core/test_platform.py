@@ -1,0 +1,109 @@
+"""Cross-cutting behaviour: health, readiness, problem+json, locales, idempotency."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import func, select
+
+from app.communities.models import Grid
+from app.core.i18n import catalogue, negotiate
+from tests import factories as f
+from tests.factories import assert_problem
+
+
+async def test_health_and_readiness(client):
+    assert (await client.get("/healthz")).json() == {"status": "ok"}
+    r = await client.get("/readyz")
+    assert r.status_code == 200
+    assert r.json()["checks"]["database"] == "ok"
+
+
+async def test_openapi_describes_the_api(client):
+    spec = (await client.get("/openapi.json")).json()
+    assert "/api/v1/auth/token" in spec["paths"]
+    assert "/api/v1/communities/{cid}/members" in spec["paths"]
+
+
+async def test_unknown_route_is_problem_json_in_callers_language(client):
+    zh = assert_problem(await client.get("/api/v1/nothing-here"), 404, "not_found")
+    en = assert_problem(await client.get("/api/v1/nothing-here", headers={"Accept-Language": "en-US,en;q=0.9"}), 404)
+    assert zh["detail"] != en["detail"]
+    assert "Not found" in en["detail"]
+
+
+async def test_malformed_json_is_a_translated_422(client):
+    r = await client.post("/api/v1/auth/otp", content=b"{not json", headers={"Content-Type": "application/json"})
+    body = assert_problem(r, 422, "invalid")
+    assert body["errors"] and body["errors"][0]["msg"]
+
+
+def test_language_negotiation():
+    assert negotiate(None) == "zh-CN"
+    assert negotiate("en-GB,en;q=0.8") == "en"
+    assert negotiate("fr,en;q=0.5,zh;q=0.9") == "zh-CN"
+    assert negotiate("en", preferred="zh-CN") == "zh-CN"
+    assert negotiate("de") == "zh-CN"
+
+
+def test_both_catalogues_have_the_same_keys():
+    zh, en = set(catalogue("zh-CN")), set(catalogue("en"))
+    assert zh == en, {"only zh-CN": sorted(zh - en), "only en": sorted(en - zh)}
+
+
+async def test_locale_catalogue_is_served(client):
+    r = await client.get("/locales/en.json")
+    assert r.status_code == 200 and r.json()["error.not_found"].startswith("Not found")
+
+
+async def test_idempotency_key_replays_the_first_answer_once(client, session):
+    c = await f.community(session)
+    boss = await f.member(session, c, "committee")
+    headers = {**f.auth(boss), "Idempotency-Key": "grid-create-1"}
+    first = await client.post(f"/api/v1/communities/{c.id}/grids", json={"name": "东区"}, headers=headers)
+    again = await client.post(f"/api/v1/communities/{c.id}/grids", json={"name": "东区"}, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert again.headers.get("idempotent-replayed") == "true"
+    n = (await session.execute(select(func.count()).select_from(Grid).where(Grid.community_id == c.id))).scalar()
+    assert n == 1
+
+
+async def test_idempotency_key_with_another_body_is_refused(client, session):
+    c = await f.community(session)
+    boss = await f.member(session, c, "committee")
+    headers = {**f.auth(boss), "Idempotency-Key": "k-2"}
+    first = await client.post(f"/api/v1/communities/{c.id}/grids", json={"name": "东区"}, headers=headers)
+    assert first.status_code == 201
+    r = await client.post(f"/api/v1/communities/{c.id}/grids", json={"name": "西区"}, headers=headers)
+    assert_problem(r, 422, "idempotency_key_reused")
+
+
+async def test_concurrent_retries_with_one_key_have_one_effect(client, session):
+    c = await f.community(session)
+    boss = await f.member(session, c, "committee")
+    headers = {**f.auth(boss), "Idempotency-Key": "burst"}
+    answers = await asyncio.gather(*[
+        client.post(f"/api/v1/communities/{c.id}/grids", json={"name": "南区"}, headers=headers) for _ in range(10)])
+    assert {r.status_code for r in answers} <= {201, 409}
+    assert any(r.status_code == 201 for r in answers)
+    n = (await session.execute(select(func.count()).select_from(Grid).where(Grid.community_id == c.id))).scalar()
+    assert n == 1
+
+
+async def test_over_long_idempotency_key_is_refused(client, session):
+    c = await f.community(session)
+    boss = await f.member(session, c, "committee")
+    r = await client.post(f"/api/v1/communities/{c.id}/grids", json={"name": "北区"},
+                          headers={**f.auth(boss), "Idempotency-Key": "x" * 201})
+    assert_problem(r, 400, "idempotency_key_invalid")
+
+
+async def test_readiness_checks_redis_when_configured(client):
+    from app.core.config import get_settings
+
+    checks = (await client.get("/readyz")).json()["checks"]
+    if get_settings().redis_url:
+        assert checks["redis"] == "ok"
+    else:
+        assert "redis" not in checks
