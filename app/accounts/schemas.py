@@ -3,7 +3,7 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 _PHONE = re.compile(r"^1[3-9]\d{9}$")
 
@@ -56,3 +56,11 @@ class MeUpdate(BaseModel):
     name: str | None = Field(default=None, min_length=1, max_length=50)
     locale: str | None = Field(default=None, pattern=r"^(zh-CN|en)$")
     current_community_id: str | None = Field(default=None, max_length=26)
+
+    @field_validator("name", "locale")
+    @classmethod
+    def _not_null(cls, value: str | None) -> str:
+        # Omitted means "leave as is"; an explicit null would blank a required field.
+        if value is None:
+            raise ValueError("validation.not_null")
+        return value

@@ -8,50 +8,59 @@ A refresh token rotates on each use; presenting a rotated one revokes its whole 
 from __future__ import annotations
 
 import hmac
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts import repository as repo
-from app.accounts.models import OtpCode, Person, RefreshToken, SignInLock
+from app.accounts.models import OtpCode, Person, RefreshToken
 from app.accounts.schemas import TokenPair
 from app.accounts.sms import get_sender
 from app.core import clock, security
 from app.core.config import get_settings
-from app.core.errors import TooMany, Unauthorized
+from app.core.errors import AppError, TooMany, Unauthorized
 from app.core.ids import new_id
 
 
-async def _check_lock(session: AsyncSession, subject: str) -> SignInLock | None:
-    lock = await repo.lock_for(session, subject)
-    if lock and lock.locked_until and lock.locked_until > clock.now():
-        minutes = max(1, int((lock.locked_until - clock.now()).total_seconds() // 60) + 1)
-        raise TooMany("sign_in_locked", minutes=minutes,
-                      headers={"Retry-After": str(int((lock.locked_until - clock.now()).total_seconds()) + 1)})
-    return lock
+def _locked(until: datetime, *, keep_changes: bool = False) -> TooMany:
+    seconds = max(1, int((until - clock.now()).total_seconds()) + 1)
+    return TooMany("sign_in_locked", minutes=max(1, -(-seconds // 60)), headers={"Retry-After": str(seconds)},
+                   keep_changes=keep_changes)
 
 
-async def _count_failure(session: AsyncSession, subject: str, lock: SignInLock | None) -> bool:
-    """Record one wrong attempt; True when it was the one that locks."""
+async def _take_attempt(session: AsyncSession, subject: str) -> int:
+    """Count one sign-in attempt before checking it; its number, or 429 while the subject is locked.
+
+    Counting first, in one statement that holds the row until commit, means that parallel
+    guesses queue behind each other and none slips past the limit.
+    """
+    failures, locked_until = await repo.count_attempt(session, subject)
+    if locked_until is not None and locked_until > clock.now():
+        raise _locked(locked_until)
+    return failures
+
+
+async def _wrong(session: AsyncSession, subject: str, failures: int, code: str) -> AppError:
+    """The refusal for a wrong code or password: 401 with tries left, or 429 on the one that locks."""
     s = get_settings()
-    if lock is None:
-        lock = SignInLock(subject=subject, failures=0)
-        session.add(lock)
-    lock.failures += 1
-    if lock.failures >= s.otp_max_attempts:
-        lock.failures = 0
-        lock.locked_until = clock.now() + timedelta(seconds=s.otp_lock_seconds)
-        return True
-    return False
+    if failures >= s.otp_max_attempts:
+        until = clock.now() + timedelta(seconds=s.otp_lock_seconds)
+        await repo.set_lock(session, subject, until)
+        return _locked(until, keep_changes=True)
+    return Unauthorized(code, keep_changes=True, left=s.otp_max_attempts - failures)
 
 
 async def request_code(session: AsyncSession, phone: str, ip: str) -> None:
     s = get_settings()
+    # Holding the phone's lock row makes concurrent requests for one phone queue, so the
+    # throttles below count every code that was sent.
+    _, locked_until = await repo.count_attempt(session, f"phone:{phone}", by=0)
     now = clock.now()
-    await _check_lock(session, f"phone:{phone}")
+    if locked_until is not None and locked_until > now:
+        raise _locked(locked_until)
     last = await repo.last_code_at(session, phone)
     if last and (now - last).total_seconds() < s.otp_resend_seconds:
-        wait = s.otp_resend_seconds - int((now - last).total_seconds())
+        wait = max(1, s.otp_resend_seconds - int((now - last).total_seconds()))
         raise TooMany("otp_resend_too_soon", seconds=wait, headers={"Retry-After": str(wait)})
     hour_ago = now - timedelta(hours=1)
     if await repo.codes_since(session, since=hour_ago, phone=phone) >= s.otp_per_phone_hour:
@@ -68,7 +77,8 @@ async def request_code(session: AsyncSession, phone: str, ip: str) -> None:
 
 async def sign_in_with_code(session: AsyncSession, phone: str, code: str) -> TokenPair:
     subject = f"phone:{phone}"
-    lock = await _check_lock(session, subject)
+    failures = await _take_attempt(session, subject)
+    # A missing, spent or expired code is refused without counting: there was nothing to guess.
     otp = await repo.latest_code(session, phone)
     now = clock.now()
     if otp is None or otp.used_at is not None:
@@ -76,15 +86,15 @@ async def sign_in_with_code(session: AsyncSession, phone: str, code: str) -> Tok
     if otp.expires_at <= now:
         raise Unauthorized("otp_expired")
     if not hmac.compare_digest(otp.code_hash, security.keyed_hash(f"{phone}:{code}")):
-        otp.attempts += 1
-        if await _count_failure(session, subject, lock):
-            otp.used_at = now
-            raise TooMany("sign_in_locked", minutes=get_settings().otp_lock_seconds // 60, keep_changes=True)
-        raise Unauthorized("otp_wrong", keep_changes=True,
-                           left=get_settings().otp_max_attempts - (lock.failures if lock else 1))
-    otp.used_at = now
-    if lock:
-        lock.failures = 0
+        refusal = await _wrong(session, subject, failures, "otp_wrong")
+        if isinstance(refusal, TooMany):
+            await repo.spend_code(session, otp.id, now, wrong=True)  # a locked phone needs a new code
+        else:
+            await repo.count_code_attempt(session, otp.id)
+        raise refusal
+    if not await repo.spend_code(session, otp.id, now, wrong=False):
+        raise Unauthorized("otp_invalid")
+    await repo.set_lock(session, subject, None)
     person = await repo.person_by_phone(session, phone)
     if person is None:
         person = Person(phone=phone, name="")
@@ -95,14 +105,13 @@ async def sign_in_with_code(session: AsyncSession, phone: str, code: str) -> Tok
 
 async def sign_in_with_password(session: AsyncSession, username: str, password: str) -> TokenPair:
     subject = f"user:{username.lower()}"
-    lock = await _check_lock(session, subject)
+    failures = await _take_attempt(session, subject)
     person = await repo.person_by_username(session, username)
-    if not security.verify_password(person.password_hash if person else None, password) or person is None:
-        if await _count_failure(session, subject, lock):
-            raise TooMany("sign_in_locked", minutes=get_settings().otp_lock_seconds // 60, keep_changes=True)
-        raise Unauthorized("bad_credentials", keep_changes=True)
-    if lock:
-        lock.failures = 0
+    if person is None or not security.verify_password(person.password_hash, password):
+        if person is None:
+            security.verify_password(None, password)  # the same time as a real check
+        raise await _wrong(session, subject, failures, "bad_credentials")
+    await repo.set_lock(session, subject, None)
     return await issue_tokens(session, person)
 
 

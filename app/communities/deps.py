@@ -52,7 +52,7 @@ async def community_scope(
 Scope = Annotated[CommunityScope, Depends(community_scope)]
 
 
-def Require(permission: str) -> Any:  # noqa: N802  (reads as a declaration at the route)
+def Require(permission: str) -> Any:  # reads as a declaration at the route
     """A dependency that yields the scope when the caller holds ``permission`` there."""
     if permission not in policy.PERMISSIONS:
         raise KeyError(permission)

@@ -18,7 +18,9 @@ class Region(IdMixin, TimestampMixin, Base):
 
     name: Mapped[str] = mapped_column(String(100))
     level: Mapped[str] = mapped_column(String(20))  # city | district | street
-    parent_id: Mapped[str | None] = mapped_column(ForeignKey("regions.id", ondelete="RESTRICT"), index=True)
+    # NO ACTION, not RESTRICT: a region with children still can't be deleted on its own, but the
+    # check waits for the end of the statement, so a whole subtree goes in one DELETE.
+    parent_id: Mapped[str | None] = mapped_column(ForeignKey("regions.id"), index=True)
 
 
 class RegionAdmin(IdMixin, TimestampMixin, Base):

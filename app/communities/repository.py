@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, String, cast, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import Person
@@ -22,6 +22,8 @@ from app.communities.models import (
     RegionAdmin,
     RosterEntry,
 )
+from app.core.audit import AuditEntry
+from app.core.pagination import PageParams, paginate
 
 M = TypeVar("M")
 
@@ -31,6 +33,8 @@ async def get_in(session: AsyncSession, model: type[M], community_id: str, obj_i
     q = select(model).where(model.id == obj_id, model.community_id == community_id)  # type: ignore[attr-defined]
     return (await session.execute(q)).scalar_one_or_none()
 
+
+# --- regions ---
 
 async def region(session: AsyncSession, region_id: str) -> Region | None:
     return await session.get(Region, region_id)
@@ -55,7 +59,7 @@ async def region_descendant_ids(session: AsyncSession, region_id: str) -> list[s
     frontier = [region_id]
     while frontier:
         q = select(Region.id).where(Region.parent_id.in_(frontier))
-        frontier = list((await session.execute(q)).scalars().all())
+        frontier = [i for i in (await session.execute(q)).scalars().all() if i not in ids]
         ids.extend(frontier)
     return ids
 
@@ -78,6 +82,13 @@ async def is_region_admin_of_any(session: AsyncSession, person_id: str, region_i
     return int((await session.execute(q)).scalar_one()) > 0
 
 
+async def region_admin(session: AsyncSession, region_id: str, person_id: str) -> RegionAdmin | None:
+    q = select(RegionAdmin).where(RegionAdmin.region_id == region_id, RegionAdmin.person_id == person_id)
+    return (await session.execute(q)).scalar_one_or_none()
+
+
+# --- communities ---
+
 async def communities_in_regions(session: AsyncSession, region_ids: Sequence[str]) -> list[Community]:
     q = select(Community).where(Community.region_id.in_(region_ids)).order_by(Community.name)
     return list((await session.execute(q)).scalars().all())
@@ -91,6 +102,86 @@ async def all_communities(session: AsyncSession) -> list[Community]:
     return list((await session.execute(select(Community).order_by(Community.name))).scalars().all())
 
 
+async def count(session: AsyncSession, model: type[Any], community_id: str, *where: Any) -> int:
+    q = select(func.count()).select_from(model).where(model.community_id == community_id, *where)
+    return int((await session.execute(q)).scalar_one())
+
+
+async def counts_by_community(session: AsyncSession, model: type[Any], ids: Sequence[str],
+                              *where: Any) -> dict[str, int]:
+    q = (select(model.community_id, func.count()).where(model.community_id.in_(ids), *where)
+         .group_by(model.community_id))
+    return {cid: int(n) for cid, n in (await session.execute(q)).all()}
+
+
+async def list_in(session: AsyncSession, model: type[M], community_id: str, order: Any) -> list[M]:
+    q = select(model).where(model.community_id == community_id).order_by(order)  # type: ignore[attr-defined]
+    return list((await session.execute(q)).scalars().all())
+
+
+# --- places ---
+
+async def building_by_name(session: AsyncSession, community_id: str, name: str) -> Building | None:
+    q = select(Building).where(Building.community_id == community_id, Building.name == name)
+    return (await session.execute(q)).scalar_one_or_none()
+
+
+async def household_at(session: AsyncSession, community_id: str, building_id: str, unit: str,
+                       room: str) -> Household | None:
+    q = select(Household).where(Household.community_id == community_id, Household.building_id == building_id,
+                                Household.unit == unit, Household.room == room)
+    return (await session.execute(q)).scalar_one_or_none()
+
+
+async def households_page(session: AsyncSession, community_id: str, paging: PageParams,
+                          building_id: str | None) -> tuple[list[Household], str | None]:
+    stmt = select(Household).where(Household.community_id == community_id)
+    if building_id:
+        stmt = stmt.where(Household.building_id == building_id)
+    return await paginate(session, stmt, paging, Household.id, descending=False)
+
+
+async def grids_exist(session: AsyncSession, community_id: str, grid_ids: Sequence[str]) -> bool:
+    if not grid_ids:
+        return True
+    q = select(func.count()).select_from(Grid).where(Grid.community_id == community_id, Grid.id.in_(list(grid_ids)))
+    return int((await session.execute(q)).scalar_one()) == len(set(grid_ids))
+
+
+# --- roster ---
+
+async def roster_by_phone(session: AsyncSession, community_id: str, phone: str) -> RosterEntry | None:
+    q = (select(RosterEntry).where(RosterEntry.community_id == community_id, RosterEntry.phone == phone)
+         .order_by(RosterEntry.id.desc()).limit(1))
+    return (await session.execute(q)).scalar_one_or_none()
+
+
+async def delete_roster_entries(session: AsyncSession, community_id: str, household_ids: Sequence[str],
+                                phones: Sequence[str]) -> None:
+    """Forget the roster of these households, and wherever else these phones were listed."""
+    await session.execute(delete(RosterEntry).where(
+        RosterEntry.community_id == community_id,
+        or_(RosterEntry.household_id.in_(list(household_ids)), RosterEntry.phone.in_(list(phones)))))
+
+
+async def people_by_phones(session: AsyncSession, phones: Sequence[str]) -> dict[str, Person]:
+    if not phones:
+        return {}
+    q = select(Person).where(Person.phone.in_(list(phones)))
+    return {p.phone: p for p in (await session.execute(q)).scalars().all() if p.phone}
+
+
+# --- members ---
+
+def roles_contain(role: str) -> ColumnElement[bool]:
+    """``Membership.roles`` (a JSON list) holds ``role``.
+
+    Matched on the JSON text, which SQLite and PostgreSQL store alike; role names are plain
+    words, so the quoted name cannot match anything but that list element.
+    """
+    return cast(Membership.roles, String).like(f'%"{role}"%')
+
+
 async def membership(session: AsyncSession, community_id: str, person_id: str) -> Membership | None:
     q = select(Membership).where(Membership.community_id == community_id, Membership.person_id == person_id)
     return (await session.execute(q)).scalar_one_or_none()
@@ -102,78 +193,63 @@ async def memberships_of(session: AsyncSession, person_id: str) -> list[tuple[Me
     return [(m, c) for m, c in (await session.execute(q)).all()]
 
 
-def members_query(community_id: str, role: str | None = None, q: str | None = None) -> Any:
-    stmt = (select(Membership, Person).join(Person, Person.id == Membership.person_id)
-            .where(Membership.community_id == community_id))
-    if q:
-        like = f"%{q}%"
-        stmt = stmt.where((Person.name.like(like)) | (Membership.display_name.like(like)) | (Person.phone.like(like)))
-    return stmt
-
-
-async def committee_count(session: AsyncSession, community_id: str) -> int:
-    q = select(Membership.roles).where(Membership.community_id == community_id)
-    return sum(1 for roles in (await session.execute(q)).scalars().all() if "committee" in (roles or []))
-
-
-async def count(session: AsyncSession, model: type[Any], community_id: str, *where: Any) -> int:
-    q = select(func.count()).select_from(model).where(model.community_id == community_id, *where)
-    return int((await session.execute(q)).scalar_one())
-
-
-async def counts_by_community(session: AsyncSession, model: type[Any], ids: Sequence[str], *where: Any) -> dict[str, int]:
-    q = (select(model.community_id, func.count()).where(model.community_id.in_(ids), *where)
-         .group_by(model.community_id))
-    return {cid: int(n) for cid, n in (await session.execute(q)).all()}
-
-
-async def list_in(session: AsyncSession, model: type[M], community_id: str, order: Any) -> list[M]:
-    q = select(model).where(model.community_id == community_id).order_by(order)  # type: ignore[attr-defined]
-    return list((await session.execute(q)).scalars().all())
-
-
-async def building_by_name(session: AsyncSession, community_id: str, name: str) -> Building | None:
-    q = select(Building).where(Building.community_id == community_id, Building.name == name)
-    return (await session.execute(q)).scalar_one_or_none()
-
-
-async def household_at(session: AsyncSession, community_id: str, building_id: str, unit: str, room: str) -> Household | None:
-    q = select(Household).where(Household.community_id == community_id, Household.building_id == building_id,
-                                Household.unit == unit, Household.room == room)
-    return (await session.execute(q)).scalar_one_or_none()
-
-
-async def roster_by_phone(session: AsyncSession, community_id: str, phone: str) -> RosterEntry | None:
-    q = select(RosterEntry).where(RosterEntry.community_id == community_id, RosterEntry.phone == phone).limit(1)
-    return (await session.execute(q)).scalar_one_or_none()
-
-
-async def roster_of_household(session: AsyncSession, household_id: str) -> list[RosterEntry]:
-    return list((await session.execute(select(RosterEntry).where(RosterEntry.household_id == household_id))).scalars())
-
-
-async def delete_roster_for(session: AsyncSession, household_ids: Sequence[str]) -> None:
-    from sqlalchemy import delete
-
-    await session.execute(delete(RosterEntry).where(RosterEntry.household_id.in_(household_ids)))
-
-
-async def people_by_phones(session: AsyncSession, phones: Sequence[str]) -> dict[str, Person]:
-    if not phones:
-        return {}
-    q = select(Person).where(Person.phone.in_(list(phones)))
-    return {p.phone: p for p in (await session.execute(q)).scalars().all() if p.phone}
-
-
-async def memberships_for_people(session: AsyncSession, community_id: str, person_ids: Sequence[str]) -> dict[str, Membership]:
+async def memberships_for_people(session: AsyncSession, community_id: str,
+                                 person_ids: Sequence[str]) -> dict[str, Membership]:
     if not person_ids:
         return {}
-    q = select(Membership).where(Membership.community_id == community_id, Membership.person_id.in_(list(person_ids)))
+    q = select(Membership).where(Membership.community_id == community_id,
+                                 Membership.person_id.in_(list(person_ids)))
     return {m.person_id: m for m in (await session.execute(q)).scalars().all()}
 
 
-async def invite_by_code(session: AsyncSession, code: str) -> Invite | None:
-    return (await session.execute(select(Invite).where(Invite.code == code))).scalar_one_or_none()
+def _like_escaped(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+async def members_page(session: AsyncSession, community_id: str, paging: PageParams, *, role: str | None,
+                       q: str | None, search_phones: bool) -> tuple[list[tuple[Membership, Person]], str | None]:
+    """One page of a community's members in joining order, filtered in SQL so pages stay full."""
+    stmt = (select(Membership).join(Person, Person.id == Membership.person_id)
+            .where(Membership.community_id == community_id))
+    if role:
+        stmt = stmt.where(roles_contain(role))
+    if q:
+        like = _like_escaped(q)
+        fields = [Person.name.like(like, escape="\\"), Membership.display_name.like(like, escape="\\")]
+        if search_phones:  # those who see masked phones must not find members by guessing digits
+            fields.append(Person.phone.like(like, escape="\\"))
+        stmt = stmt.where(or_(*fields))
+    rows, nxt = await paginate(session, stmt, paging, Membership.id, descending=False)
+    people = await people_by_ids(session, [m.person_id for m in rows])
+    return [(m, people[m.person_id]) for m in rows], nxt
+
+
+async def person(session: AsyncSession, person_id: str) -> Person | None:
+    return await session.get(Person, person_id)
+
+
+async def people_by_ids(session: AsyncSession, ids: Sequence[str]) -> dict[str, Person]:
+    if not ids:
+        return {}
+    q = select(Person).where(Person.id.in_(set(ids)))
+    return {p.id: p for p in (await session.execute(q)).scalars().all()}
+
+
+async def committee_count(session: AsyncSession, community_id: str) -> int:
+    return await count(session, Membership, community_id, roles_contain("committee"))
+
+
+# --- invites and joining ---
+
+async def invite_by_code(session: AsyncSession, code: str, *, for_update: bool = False) -> Invite | None:
+    q = select(Invite).where(Invite.code == code)
+    if for_update:
+        q = q.with_for_update()
+    return (await session.execute(q)).scalar_one_or_none()
+
+
+async def invites_page(session: AsyncSession, community_id: str, paging: PageParams) -> tuple[list[Invite], str | None]:
+    return await paginate(session, select(Invite).where(Invite.community_id == community_id), paging, Invite.id)
 
 
 async def take_invite_use(session: AsyncSession, invite_id: str) -> bool:
@@ -182,6 +258,7 @@ async def take_invite_use(session: AsyncSession, invite_id: str) -> bool:
         update(Invite).where(Invite.id == invite_id,
                              (Invite.max_uses.is_(None)) | (Invite.uses < Invite.max_uses))
         .values(uses=Invite.uses + 1)
+        .execution_options(synchronize_session=False)
     )
     return bool(getattr(result, "rowcount", 0) == 1)
 
@@ -189,7 +266,7 @@ async def take_invite_use(session: AsyncSession, invite_id: str) -> bool:
 async def pending_join(session: AsyncSession, community_id: str, person_id: str) -> JoinRequest | None:
     q = select(JoinRequest).where(JoinRequest.community_id == community_id, JoinRequest.person_id == person_id,
                                   JoinRequest.status == "pending")
-    return (await session.execute(q)).scalar_one_or_none()
+    return (await session.execute(q)).scalars().first()
 
 
 async def pending_joins_of(session: AsyncSession, person_id: str) -> list[tuple[JoinRequest, Community]]:
@@ -198,8 +275,17 @@ async def pending_joins_of(session: AsyncSession, person_id: str) -> list[tuple[
     return [(j, c) for j, c in (await session.execute(q)).all()]
 
 
-async def grids_exist(session: AsyncSession, community_id: str, grid_ids: Sequence[str]) -> bool:
-    if not grid_ids:
-        return True
-    q = select(func.count()).select_from(Grid).where(Grid.community_id == community_id, Grid.id.in_(list(grid_ids)))
-    return int((await session.execute(q)).scalar_one()) == len(set(grid_ids))
+async def join_requests_page(session: AsyncSession, community_id: str, status: str,
+                             paging: PageParams) -> tuple[list[tuple[JoinRequest, Person]], str | None]:
+    stmt = select(JoinRequest).where(JoinRequest.community_id == community_id, JoinRequest.status == status)
+    rows, nxt = await paginate(session, stmt, paging, JoinRequest.id)
+    people = await people_by_ids(session, [j.person_id for j in rows])
+    return [(j, people[j.person_id]) for j in rows], nxt
+
+
+# --- audit ---
+
+async def audit_page(session: AsyncSession, community_id: str,
+                     paging: PageParams) -> tuple[list[AuditEntry], str | None]:
+    return await paginate(session, select(AuditEntry).where(AuditEntry.community_id == community_id),
+                          paging, AuditEntry.id)

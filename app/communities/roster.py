@@ -2,8 +2,8 @@
 
 Columns (Chinese or English headers): 姓名/name, 手机号/phone, 楼栋/building, 单元/unit
 (optional), 房号/room, 面积/area (m², optional), 业主/owner (是/否). CSV may be UTF-8 or GBK
-(what Excel in China writes). A file with any bad row is rejected whole; each bad row is
-reported with its line number and reason.
+(what Excel in China writes), or Excel's tab-separated UTF-16 "Unicode text". A file with any
+bad row is rejected whole; each bad row is reported with its line number and reason.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import zipfile
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -66,18 +65,23 @@ def read_table(content: bytes, filename: str) -> list[list[str]]:
 
 
 def _read_csv(content: bytes) -> list[list[str]]:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = content.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise RosterFileError("roster.encoding")
-    if "\x00" in text:
+    if content[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        text = content.decode("utf-16", errors="replace")  # Excel's "Unicode text": UTF-16, tab-separated
+    elif b"\x00" in content:  # UTF-8 or GBK text never holds NUL: this is an image, a PDF, ...
         raise RosterFileError("roster.not_table")
+    else:
+        for encoding in ("utf-8-sig", "gb18030"):
+            try:
+                text = content.decode(encoding)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            raise RosterFileError("roster.encoding")
+    header = text.split("\n", 1)[0]
+    delimiter = "\t" if "\t" in header and "," not in header else ","
     try:
-        return [row for row in csv.reader(io.StringIO(text))]
+        return [row for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
     except csv.Error as exc:
         raise RosterFileError("roster.not_table") from exc
 
@@ -85,17 +89,21 @@ def _read_csv(content: bytes) -> list[list[str]]:
 def _read_xlsx(content: bytes) -> list[list[str]]:
     from openpyxl import load_workbook
 
+    rows: list[list[str]] = []
     try:
         wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        try:
+            ws = wb.worksheets[0]
+            for row in ws.iter_rows(values_only=True):
+                rows.append([_cell(v) for v in row])
+                if len(rows) > MAX_ROWS + 1:
+                    break
+        finally:
+            wb.close()
+    except Exception as exc:
+        # A damaged or foreign file can fail anywhere inside openpyxl (zip, XML, styles, ...);
+        # every such failure means the same thing to the person uploading it.
         raise RosterFileError("roster.not_table") from exc
-    ws = wb.worksheets[0]
-    rows: list[list[str]] = []
-    for row in ws.iter_rows(values_only=True):
-        rows.append([_cell(v) for v in row])
-        if len(rows) > MAX_ROWS + 1:
-            break
-    wb.close()
     return rows
 
 
@@ -122,7 +130,7 @@ def parse(content: bytes, filename: str) -> tuple[list[RosterRow], list[RowError
                 break
     missing = [f for f in REQUIRED if f not in columns]
     if missing:
-        return [], [RowError(1, f, "roster.missing_column") for f in missing]
+        return [], [RowError(1, f, "roster.missing_column", f"{HEADERS[f][0]}/{f}") for f in missing]
     if len(table) - 1 > MAX_ROWS:
         raise RosterFileError("roster.too_many_rows")
 

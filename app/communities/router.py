@@ -1,16 +1,13 @@
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response, UploadFile
-from sqlalchemy import select
 
 from app.accounts.deps import CurrentPerson
-from app.accounts.models import Person
-from app.communities import repository as repo
 from app.communities import service
 from app.communities.deps import CommunityScope, Require, Scope
-from app.communities.models import Building, Grid, Household, Invite, JoinRequest
+from app.communities.models import Invite
 from app.communities.schemas import (
     AuditRead,
     BuildingCreate,
@@ -26,21 +23,24 @@ from app.communities.schemas import (
     InviteCreate,
     InvitePreview,
     InviteRead,
-    JoinDecision,
+    JoinApproval,
     JoinIn,
+    JoinRejection,
     JoinRequestRead,
     JoinResult,
     MemberRead,
+    MembershipSummary,
     MemberUpdate,
     RegionCreate,
     RegionDetail,
     RegionRead,
     RosterImportResult,
 )
-from app.core.audit import AuditEntry
+from app.core import uploads
 from app.core.deps import Locale, Session
 from app.core.errors import Invalid
-from app.core.pagination import Page, Paging, paginate
+from app.core.pagination import Page, Paging
+from app.core.policy import Role
 from app.core.urls import absolute
 from app.sharing import service as sharing
 
@@ -69,8 +69,8 @@ async def region_detail(region_id: Id, person: CurrentPerson, session: Session) 
 # --- communities ---
 
 @router.get("/communities", tags=["communities"])
-async def list_communities(person: CurrentPerson, session: Session) -> list[dict[str, Any]]:
-    return await service.visible_communities(session, person)
+async def list_communities(person: CurrentPerson, session: Session) -> list[MembershipSummary]:
+    return [MembershipSummary.model_validate(c) for c in await service.visible_communities(session, person)]
 
 
 @router.post("/communities", status_code=201, tags=["communities"])
@@ -87,8 +87,6 @@ async def get_community(scope: Scope, session: Session) -> CommunityDetail:
 async def update_community(body: CommunityUpdate, session: Session,
                            scope: CommunityScope = Require("community.edit")) -> CommunityRead:
     if body.cover_upload_id:
-        from app.core import uploads
-
         await uploads.get_upload(session, scope.community_id, body.cover_upload_id)
     return CommunityRead.model_validate(
         await service.update_community(session, scope.person, scope.community, body))
@@ -96,7 +94,7 @@ async def update_community(body: CommunityUpdate, session: Session,
 
 @router.get("/communities/{cid}/grids", tags=["places"])
 async def list_grids(session: Session, scope: CommunityScope = Require("places.view")) -> list[GridRead]:
-    return [GridRead.model_validate(g) for g in await repo.list_in(session, Grid, scope.community_id, Grid.name)]
+    return [GridRead.model_validate(g) for g in await service.grids(session, scope.community_id)]
 
 
 @router.post("/communities/{cid}/grids", status_code=201, tags=["places"])
@@ -107,7 +105,7 @@ async def create_grid(body: GridCreate, session: Session,
 
 @router.get("/communities/{cid}/buildings", tags=["places"])
 async def list_buildings(session: Session, scope: CommunityScope = Require("places.view")) -> list[BuildingRead]:
-    rows = await repo.list_in(session, Building, scope.community_id, Building.name)
+    rows = await service.buildings(session, scope.community_id)
     return [BuildingRead.model_validate(b) for b in rows]
 
 
@@ -121,10 +119,7 @@ async def create_building(body: BuildingCreate, session: Session,
 async def list_households(session: Session, paging: Paging,
                           scope: CommunityScope = Require("households.view"),
                           building_id: Annotated[str | None, Query(max_length=26)] = None) -> Page[HouseholdRead]:
-    stmt = select(Household).where(Household.community_id == scope.community_id)
-    if building_id:
-        stmt = stmt.where(Household.building_id == building_id)
-    rows, nxt = await paginate(session, stmt, paging, Household.id, descending=False)
+    rows, nxt = await service.households(session, scope.community_id, paging, building_id)
     return Page(items=[HouseholdRead.model_validate(h) for h in rows], next_cursor=nxt)
 
 
@@ -149,24 +144,10 @@ async def import_households(file: UploadFile, session: Session, locale: Locale,
 
 @router.get("/communities/{cid}/members", tags=["members"])
 async def list_members(session: Session, paging: Paging, scope: CommunityScope = Require("members.view"),
-                       role: Annotated[str | None, Query(max_length=30)] = None,
-                       q: Annotated[str | None, Query(max_length=50)] = None) -> Page[MemberRead]:
-    from app.communities.models import Membership
-
-    stmt = repo.members_query(scope.community_id, role, q)
-    if paging.cursor:
-        from app.core.pagination import decode_cursor
-
-        (last,) = decode_cursor(paging.cursor, 1)
-        stmt = stmt.where(Membership.id > str(last))
-    rows = (await session.execute(stmt.order_by(Membership.id).limit(paging.limit + 1))).all()
-    see = scope.can("members.see_phones")
-    items = [service.member_view(m, p, see_phone=see) for m, p in rows[: paging.limit]]
-    if role:
-        items = [i for i in items if role in i["roles"]]
-    from app.core.pagination import encode_cursor
-
-    nxt = encode_cursor([rows[paging.limit - 1][0].id]) if len(rows) > paging.limit else None
+                       role: Annotated[Role | None, Query()] = None,
+                       q: Annotated[str | None, Query(min_length=1, max_length=50)] = None) -> Page[MemberRead]:
+    items, nxt = await service.members(session, scope.community_id, paging, role=role, q=q,
+                                       see_phones=scope.can("members.see_phones"))
     return Page(items=[MemberRead.model_validate(i) for i in items], next_cursor=nxt)
 
 
@@ -174,9 +155,7 @@ async def list_members(session: Session, paging: Paging, scope: CommunityScope =
 async def update_member(member_id: Id, body: MemberUpdate, session: Session,
                         scope: CommunityScope = Require("members.manage")) -> MemberRead:
     m = await service.update_member(session, scope.person, scope.community_id, member_id, body)
-    person = await session.get(Person, m.person_id)
-    assert person is not None
-    return MemberRead.model_validate(service.member_view(m, person, see_phone=True))
+    return MemberRead.model_validate(await service.member(session, scope.community_id, m.id, see_phones=True))
 
 
 @router.delete("/communities/{cid}/members/{member_id}", status_code=204, tags=["members"])
@@ -207,8 +186,7 @@ async def create_invite(request: Request, body: InviteCreate, session: Session,
 @router.get("/communities/{cid}/invites", tags=["members"])
 async def list_invites(request: Request, session: Session, paging: Paging,
                        scope: CommunityScope = Require("invites.view")) -> Page[InviteRead]:
-    stmt = select(Invite).where(Invite.community_id == scope.community_id)
-    rows, nxt = await paginate(session, stmt, paging, Invite.id)
+    rows, nxt = await service.invites(session, scope.community_id, paging)
     return Page(items=[invite_view(request, i) for i in rows], next_cursor=nxt)
 
 
@@ -231,41 +209,26 @@ async def join(body: JoinIn, person: CurrentPerson, session: Session) -> JoinRes
 @router.get("/communities/{cid}/join-requests", tags=["members"])
 async def list_join_requests(session: Session, paging: Paging,
                              scope: CommunityScope = Require("join_requests.decide"),
-                             status: Annotated[str, Query(pattern="^(pending|approved|rejected)$")] = "pending",
+                             status: Annotated[Literal["pending", "approved", "rejected"], Query()] = "pending",
                              ) -> Page[JoinRequestRead]:
-    stmt = (select(JoinRequest, Person).join(Person, Person.id == JoinRequest.person_id)
-            .where(JoinRequest.community_id == scope.community_id, JoinRequest.status == status))
-    if paging.cursor:
-        from app.core.pagination import decode_cursor
-
-        (last,) = decode_cursor(paging.cursor, 1)
-        stmt = stmt.where(JoinRequest.id < str(last))
-    rows = (await session.execute(stmt.order_by(JoinRequest.id.desc()).limit(paging.limit + 1))).all()
-    from app.core.pagination import encode_cursor
-
-    nxt = encode_cursor([rows[paging.limit - 1][0].id]) if len(rows) > paging.limit else None
-    return Page(items=[JoinRequestRead.model_validate(service.join_request_view(j, p, see_phone=True))
-                       for j, p in rows[: paging.limit]], next_cursor=nxt)
+    items, nxt = await service.join_requests(session, scope.community_id, status, paging)
+    return Page(items=[JoinRequestRead.model_validate(i) for i in items], next_cursor=nxt)
 
 
 @router.post("/communities/{cid}/join-requests/{request_id}/approve", tags=["members"])
-async def approve_join(request_id: Id, session: Session, body: JoinDecision | None = None,
+async def approve_join(request_id: Id, session: Session, body: JoinApproval | None = None,
                        scope: CommunityScope = Require("join_requests.decide")) -> JoinRequestRead:
-    body = body or JoinDecision()
-    j = await service.decide_join(session, scope.person, scope.community_id, request_id, True,
-                                  body.reason, body.household_id)
-    p = await session.get(Person, j.person_id)
-    assert p is not None
-    return JoinRequestRead.model_validate(service.join_request_view(j, p, see_phone=True))
+    body = body or JoinApproval()
+    j = await service.decide_join(session, scope.person, scope.community_id, request_id, True, body.reason,
+                                  body.household_id)
+    return JoinRequestRead.model_validate(await service.join_request(session, j))
 
 
 @router.post("/communities/{cid}/join-requests/{request_id}/reject", tags=["members"])
-async def reject_join(request_id: Id, body: JoinDecision, session: Session,
+async def reject_join(request_id: Id, body: JoinRejection, session: Session,
                       scope: CommunityScope = Require("join_requests.decide")) -> JoinRequestRead:
     j = await service.decide_join(session, scope.person, scope.community_id, request_id, False, body.reason)
-    p = await session.get(Person, j.person_id)
-    assert p is not None
-    return JoinRequestRead.model_validate(service.join_request_view(j, p, see_phone=True))
+    return JoinRequestRead.model_validate(await service.join_request(session, j))
 
 
 # --- audit ---
@@ -273,9 +236,5 @@ async def reject_join(request_id: Id, body: JoinDecision, session: Session,
 @router.get("/communities/{cid}/audit", tags=["audit"])
 async def audit_log(session: Session, paging: Paging,
                     scope: CommunityScope = Require("audit.read")) -> Page[AuditRead]:
-    stmt = select(AuditEntry).where(AuditEntry.community_id == scope.community_id)
-    rows, nxt = await paginate(session, stmt, paging, AuditEntry.id)
-    names = {p.id: p.name for p in (await session.execute(
-        select(Person).where(Person.id.in_({r.actor_id for r in rows if r.actor_id})))).scalars()}
-    items = [AuditRead.model_validate(r).model_copy(update={"actor_name": names.get(r.actor_id or "")}) for r in rows]
-    return Page(items=items, next_cursor=nxt)
+    items, nxt = await service.audit_log(session, scope.community_id, paging)
+    return Page(items=[AuditRead.model_validate(i) for i in items], next_cursor=nxt)

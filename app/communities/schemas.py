@@ -4,7 +4,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.core.policy import Role
 
@@ -13,6 +13,13 @@ Name = Field(min_length=1, max_length=100)
 
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def _refuse_null(value: object) -> object:
+    # Omitted means "leave as is"; an explicit null would blank a field that must have a value.
+    if value is None:
+        raise ValueError("validation.not_null")
+    return value
 
 
 class _Out(BaseModel):
@@ -60,6 +67,8 @@ class CommunityUpdate(_In):
     address: str | None = Field(default=None, max_length=200)
     description: str | None = Field(default=None, max_length=2000)
     cover_upload_id: str | None = Field(default=None, max_length=26)
+
+    _not_null = field_validator("name", "address", "description")(_refuse_null)
 
 
 class CommunityRead(_Out):
@@ -149,6 +158,8 @@ class MemberUpdate(_In):
     grid_ids: list[str] | None = Field(default=None, max_length=50)
     display_name: str | None = Field(default=None, max_length=50)
 
+    _not_null = field_validator("roles", "grid_ids", "display_name")(_refuse_null)
+
 
 class InviteCreate(_In):
     building_id: str | None = Field(default=None, max_length=26)
@@ -208,9 +219,13 @@ class JoinRequestRead(BaseModel):
     created_at: datetime
 
 
-class JoinDecision(_In):
+class JoinApproval(_In):
     reason: str = Field(default="", max_length=200)
     household_id: str | None = Field(default=None, max_length=26)
+
+
+class JoinRejection(_In):
+    reason: str = Field(min_length=1, max_length=200)  # the person is told why
 
 
 class RosterRowError(BaseModel):

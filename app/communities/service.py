@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import Person
@@ -37,9 +39,11 @@ from app.communities.schemas import (
 from app.core import audit, clock, policy
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.core.i18n import t
+from app.core.pagination import PageParams
+from app.core.security import mask_phone
 from app.sharing import service as sharing
 
-ALL = frozenset(policy.Role)
+REGION_LEVELS = ("city", "district", "street")  # 市 → 区/县 → 街道/镇, top down
 
 
 # --- visibility -------------------------------------------------------------------------
@@ -48,7 +52,8 @@ async def get_community(session: AsyncSession, cid: str) -> Community | None:
     return await repo.community(session, cid)
 
 
-async def roles_in(session: AsyncSession, person: Person, community: Community) -> tuple[Membership | None, frozenset[str]]:
+async def roles_in(session: AsyncSession, person: Person,
+                   community: Community) -> tuple[Membership | None, frozenset[str]]:
     """The caller's membership and effective roles; empty roles mean the community is invisible."""
     membership = await repo.membership(session, community.id, person.id)
     roles: set[str] = set(membership.roles) if membership else set()
@@ -115,10 +120,14 @@ async def _may_administer_region(session: AsyncSession, person: Person, region_i
 
 
 async def create_region(session: AsyncSession, actor: Person, data: RegionCreate) -> Region:
-    if data.parent_id and await repo.region(session, data.parent_id) is None:
-        raise NotFound("region_not_found")
+    # Permission first, so that a caller who may not create regions learns nothing about ids.
     if not await _may_administer_region(session, actor, data.parent_id):
         raise Forbidden("forbidden_region")
+    parent = await repo.region(session, data.parent_id) if data.parent_id else None
+    if data.parent_id and parent is None:
+        raise NotFound("region_not_found")
+    if parent is not None and REGION_LEVELS.index(data.level) <= REGION_LEVELS.index(parent.level):
+        raise Invalid("region_level", level=data.level, parent=parent.level)
     region = Region(name=data.name, level=data.level, parent_id=data.parent_id)
     session.add(region)
     await session.flush()
@@ -159,10 +168,10 @@ async def region_detail(session: AsyncSession, person: Person, region_id: str) -
 
 
 async def create_community(session: AsyncSession, actor: Person, data: CommunityCreate) -> Community:
-    if data.region_id and await repo.region(session, data.region_id) is None:
-        raise NotFound("region_not_found")
     if not await _may_administer_region(session, actor, data.region_id):
         raise Forbidden("forbidden_region")
+    if data.region_id and await repo.region(session, data.region_id) is None:
+        raise NotFound("region_not_found")
     community = Community(**data.model_dump())
     session.add(community)
     await session.flush()
@@ -174,7 +183,8 @@ async def create_community(session: AsyncSession, actor: Person, data: Community
 COMMUNITY_FIELDS = ("name", "address", "description", "cover_upload_id")
 
 
-async def update_community(session: AsyncSession, actor: Person, community: Community, data: CommunityUpdate) -> Community:
+async def update_community(session: AsyncSession, actor: Person, community: Community,
+                           data: CommunityUpdate) -> Community:
     changes = data.model_dump(exclude_unset=True)
     before = audit.snapshot(community, tuple(changes))
     for field, value in changes.items():
@@ -205,12 +215,29 @@ async def community_detail(session: AsyncSession, community: Community, roles: f
 
 # --- grids, buildings, households ------------------------------------------------------------
 
+async def _insert(session: AsyncSession, obj: object, conflict: str) -> None:
+    """Add a row whose unique key was checked; a concurrent twin that won the race is a 409, not a 500."""
+    try:
+        async with session.begin_nested():
+            session.add(obj)
+            await session.flush()
+    except IntegrityError as exc:
+        raise Conflict(conflict) from exc
+
+
+async def grids(session: AsyncSession, cid: str) -> list[Grid]:
+    return await repo.list_in(session, Grid, cid, Grid.name)
+
+
+async def buildings(session: AsyncSession, cid: str) -> list[Building]:
+    return await repo.list_in(session, Building, cid, Building.name)
+
+
 async def create_grid(session: AsyncSession, actor: Person, cid: str, data: GridCreate) -> Grid:
     if await repo.count(session, Grid, cid, Grid.name == data.name):
         raise Conflict("name_taken")
     grid = Grid(community_id=cid, name=data.name)
-    session.add(grid)
-    await session.flush()
+    await _insert(session, grid, "name_taken")
     await audit.record(session, actor_id=actor.id, community_id=cid, action="grid.create",
                        object_type="grid", object_id=grid.id, after=data.model_dump())
     return grid
@@ -222,8 +249,7 @@ async def create_building(session: AsyncSession, actor: Person, cid: str, data: 
     if await repo.building_by_name(session, cid, data.name):
         raise Conflict("name_taken")
     building = Building(community_id=cid, **data.model_dump())
-    session.add(building)
-    await session.flush()
+    await _insert(session, building, "name_taken")
     await audit.record(session, actor_id=actor.id, community_id=cid, action="building.create",
                        object_type="building", object_id=building.id, after=data.model_dump())
     return building
@@ -235,37 +261,55 @@ async def create_household(session: AsyncSession, actor: Person, cid: str, data:
     if data.building_id and await repo.household_at(session, cid, data.building_id, data.unit, data.room):
         raise Conflict("household_exists")
     household = Household(community_id=cid, **data.model_dump())
-    session.add(household)
-    await session.flush()
+    await _insert(session, household, "household_exists")
     await audit.record(session, actor_id=actor.id, community_id=cid, action="household.create",
                        object_type="household", object_id=household.id,
                        after=audit.snapshot(household, ("building_id", "unit", "room", "owner_area_m2")))
     return household
 
 
+async def households(session: AsyncSession, cid: str, paging: PageParams,
+                     building_id: str | None) -> tuple[list[Household], str | None]:
+    return await repo.households_page(session, cid, paging, building_id)
+
+
 # --- members ---------------------------------------------------------------------------------
 
 def member_view(m: Membership, p: Person, *, see_phone: bool) -> dict[str, Any]:
-    from app.core.security import mask_phone
-
     return {
         "id": m.id, "person_id": p.id, "name": m.display_name or p.name, "roles": list(m.roles),
         "phone": p.phone if see_phone else mask_phone(p.phone), "household_id": m.household_id,
-        "building_id": m.building_id, "grid_ids": list(m.grid_ids), "verified": m.verified,
+        "building_id": m.building_id, "grid_ids": list(m.grid_ids or []), "verified": m.verified,
         "created_at": m.created_at,
     }
+
+
+async def members(session: AsyncSession, cid: str, paging: PageParams, *, see_phones: bool,
+                  role: str | None = None, q: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of members as the caller may see them: phones masked unless ``see_phones``."""
+    rows, nxt = await repo.members_page(session, cid, paging, role=role, q=q, search_phones=see_phones)
+    return [member_view(m, p, see_phone=see_phones) for m, p in rows], nxt
+
+
+async def member(session: AsyncSession, cid: str, member_id: str, *, see_phones: bool) -> dict[str, Any]:
+    m = await repo.get_in(session, Membership, cid, member_id)
+    person = await repo.person(session, m.person_id) if m else None
+    if m is None or person is None:
+        raise NotFound("member_not_found")
+    return member_view(m, person, see_phone=see_phones)
 
 
 MEMBER_FIELDS = ("roles", "household_id", "building_id", "grid_ids", "display_name")
 
 
-async def update_member(session: AsyncSession, actor: Person, cid: str, member_id: str, data: MemberUpdate) -> Membership:
+async def update_member(session: AsyncSession, actor: Person, cid: str, member_id: str,
+                        data: MemberUpdate) -> Membership:
     m = await repo.get_in(session, Membership, cid, member_id)
     if m is None:
         raise NotFound("member_not_found")
     changes = data.model_dump(exclude_unset=True)
     if "roles" in changes:
-        roles = sorted({str(r) for r in changes["roles"]} | {"resident"})
+        roles = sorted({str(r) for r in changes["roles"]} | {policy.Role.resident.value})
         if "committee" in m.roles and "committee" not in roles and await repo.committee_count(session, cid) <= 1:
             raise Conflict("last_committee")
         changes["roles"] = roles
@@ -273,8 +317,10 @@ async def update_member(session: AsyncSession, actor: Person, cid: str, member_i
         raise NotFound("household_not_found")
     if changes.get("building_id") and await repo.get_in(session, Building, cid, changes["building_id"]) is None:
         raise NotFound("building_not_found")
-    if changes.get("grid_ids") and not await repo.grids_exist(session, cid, changes["grid_ids"]):
-        raise NotFound("grid_not_found")
+    if "grid_ids" in changes:
+        changes["grid_ids"] = list(dict.fromkeys(changes["grid_ids"]))
+        if not await repo.grids_exist(session, cid, changes["grid_ids"]):
+            raise NotFound("grid_not_found")
     before = audit.snapshot(m, tuple(changes))
     for field, value in changes.items():
         setattr(m, field, value)
@@ -292,6 +338,9 @@ async def remove_member(session: AsyncSession, actor: Person, cid: str, member_i
     if "committee" in m.roles and await repo.committee_count(session, cid) <= 1:
         raise Conflict("last_committee")
     before = audit.snapshot(m, ("person_id", *MEMBER_FIELDS))
+    person = await repo.person(session, m.person_id)
+    if person is not None and person.current_community_id == cid:
+        person.current_community_id = None
     await session.delete(m)
     await session.flush()
     await audit.record(session, actor_id=actor.id, community_id=cid, action="member.remove",
@@ -301,17 +350,26 @@ async def remove_member(session: AsyncSession, actor: Person, cid: str, member_i
 async def add_member(session: AsyncSession, cid: str, person: Person, roles: list[str], *,
                      household_id: str | None = None, building_id: str | None = None,
                      display_name: str = "") -> Membership:
+    """Make ``person`` a verified member (or widen their roles if they already are one)."""
     m = await repo.membership(session, cid, person.id)
     if m is None:
         m = Membership(community_id=cid, person_id=person.id, roles=sorted(set(roles) | {"resident"}),
                        household_id=household_id, building_id=building_id, verified=True,
                        display_name=display_name, grid_ids=[])
-        session.add(m)
-    else:
-        m.roles = sorted(set(m.roles) | set(roles) | {"resident"})
-        m.household_id = m.household_id or household_id
-        m.building_id = m.building_id or building_id
-        m.verified = True
+        try:
+            async with session.begin_nested():
+                session.add(m)
+                await session.flush()
+        except IntegrityError:
+            # The same person joined at the same moment by another way in: keep that membership.
+            found = await repo.membership(session, cid, person.id)
+            if found is None:
+                raise
+            m = found
+    m.roles = sorted(set(m.roles) | set(roles) | {"resident"})
+    m.household_id = m.household_id or household_id
+    m.building_id = m.building_id or building_id
+    m.verified = True
     if person.current_community_id is None:
         person.current_community_id = cid
     await session.flush()
@@ -337,14 +395,20 @@ async def create_invite(session: AsyncSession, actor: Person, cid: str, data: In
     return invite
 
 
+async def invites(session: AsyncSession, cid: str, paging: PageParams) -> tuple[list[Invite], str | None]:
+    return await repo.invites_page(session, cid, paging)
+
+
 async def revoke_invite(session: AsyncSession, actor: Person, cid: str, invite_id: str) -> Invite:
     invite = await repo.get_in(session, Invite, cid, invite_id)
     if invite is None:
         raise NotFound("invite_not_found")
-    invite.revoked_at = invite.revoked_at or clock.now()
-    await session.flush()
-    await audit.record(session, actor_id=actor.id, community_id=cid, action="invite.revoke",
-                       object_type="invite", object_id=invite.id)
+    if invite.revoked_at is None:
+        invite.revoked_at = clock.now()
+        await session.flush()
+        await audit.record(session, actor_id=actor.id, community_id=cid, action="invite.revoke",
+                           object_type="invite", object_id=invite.id, before={"revoked": False},
+                           after={"revoked": True})
     return invite
 
 
@@ -361,10 +425,9 @@ def invite_problem(invite: Invite) -> str | None:
 
 async def invite_preview(session: AsyncSession, code: str, locale: str) -> dict[str, Any]:
     invite = await repo.invite_by_code(session, code)
-    if invite is None:
+    community = await repo.community(session, invite.community_id) if invite else None
+    if invite is None or community is None:
         raise NotFound("invite_not_found")
-    community = await repo.community(session, invite.community_id)
-    assert community is not None
     building = await repo.get_in(session, Building, community.id, invite.building_id) if invite.building_id else None
     problem = invite_problem(invite)
     return {
@@ -376,7 +439,13 @@ async def invite_preview(session: AsyncSession, code: str, locale: str) -> dict[
 
 
 async def join(session: AsyncSession, person: Person, code: str, name: str, room: str) -> JoinResult:
-    invite = await repo.invite_by_code(session, code)
+    """Join by an invite: at once when the phone is on the roster, else as a request for the committee.
+
+    Joining again answers the same membership or request and spends no second use.
+    """
+    # Locking the invite row makes joins through one invite queue (PostgreSQL), so the checks
+    # below see every join that came first.
+    invite = await repo.invite_by_code(session, code, for_update=True)
     if invite is None:
         raise NotFound("invite_not_found")
     cid = invite.community_id
@@ -395,12 +464,13 @@ async def join(session: AsyncSession, person: Person, code: str, name: str, room
         person.name = name
     entry = await repo.roster_by_phone(session, cid, person.phone) if person.phone else None
     if entry is not None:
-        household = await session.get(Household, entry.household_id)
+        household = await repo.get_in(session, Household, cid, entry.household_id)
         m = await add_member(session, cid, person, ["owner"] if entry.is_owner else [],
                              household_id=entry.household_id,
                              building_id=household.building_id if household else invite.building_id)
         if not person.name:
             person.name = entry.name
+        await session.flush()
         return JoinResult(status="member", community_id=cid, membership_id=m.id)
     request = JoinRequest(community_id=cid, person_id=person.id, invite_id=invite.id,
                           building_id=invite.building_id, name=name or person.name, room=room)
@@ -410,11 +480,15 @@ async def join(session: AsyncSession, person: Person, code: str, name: str, room
 
 
 def join_request_view(j: JoinRequest, p: Person, *, see_phone: bool) -> dict[str, Any]:
-    from app.core.security import mask_phone
-
     return {"id": j.id, "person_id": j.person_id, "name": j.name or p.name,
             "phone": p.phone if see_phone else mask_phone(p.phone), "building_id": j.building_id,
             "room": j.room, "status": j.status, "reason": j.reason, "created_at": j.created_at}
+
+
+async def join_requests(session: AsyncSession, cid: str, status: str,
+                        paging: PageParams) -> tuple[list[dict[str, Any]], str | None]:
+    rows, nxt = await repo.join_requests_page(session, cid, status, paging)
+    return [join_request_view(j, p, see_phone=True) for j, p in rows], nxt
 
 
 async def decide_join(session: AsyncSession, actor: Person, cid: str, request_id: str, approve: bool,
@@ -426,21 +500,38 @@ async def decide_join(session: AsyncSession, actor: Person, cid: str, request_id
         raise Conflict("join_request_decided", state=j.status)
     if household_id and await repo.get_in(session, Household, cid, household_id) is None:
         raise NotFound("household_not_found")
-    if not approve and not reason:
-        raise Invalid("reason_required", errors=[{"loc": ["body", "reason"], "msg": "reason_required"}])
+    person = await repo.person(session, j.person_id)
+    if person is None:
+        raise NotFound("join_request_not_found")
     j.status = "approved" if approve else "rejected"
     j.decided_by, j.decided_at, j.reason = actor.id, clock.now(), reason
     if approve:
-        person = await session.get(Person, j.person_id)
-        assert person is not None
         await add_member(session, cid, person, [], household_id=household_id, building_id=j.building_id,
                          display_name=j.name)
     await session.flush()
     await audit.record(session, actor_id=actor.id, community_id=cid,
                        action="join_request.approve" if approve else "join_request.reject",
                        object_type="join_request", object_id=j.id, before={"status": "pending"},
-                       after={"status": j.status, "reason": reason})
+                       after={"status": j.status, "reason": reason, "household_id": household_id})
     return j
+
+
+async def join_request(session: AsyncSession, j: JoinRequest) -> dict[str, Any]:
+    person = await repo.person(session, j.person_id)
+    if person is None:
+        raise NotFound("join_request_not_found")
+    return join_request_view(j, person, see_phone=True)
+
+
+# --- audit -----------------------------------------------------------------------------------
+
+async def audit_log(session: AsyncSession, cid: str, paging: PageParams) -> tuple[list[dict[str, Any]], str | None]:
+    rows, nxt = await repo.audit_page(session, cid, paging)
+    actors = await repo.people_by_ids(session, [r.actor_id for r in rows if r.actor_id])
+    names = {pid: p.name for pid, p in actors.items()}
+    return [{"id": r.id, "actor_id": r.actor_id, "actor_name": names.get(r.actor_id) if r.actor_id else None,
+             "action": r.action, "object_type": r.object_type, "object_id": r.object_id, "before": r.before,
+             "after": r.after, "created_at": r.created_at} for r in rows], nxt
 
 
 # --- roster import ---------------------------------------------------------------------------
@@ -450,9 +541,11 @@ async def import_roster(session: AsyncSession, actor: Person | None, cid: str, c
     """Replace the roster of every household in the file; create buildings and households as needed.
 
     All or nothing: any bad row rejects the whole file with every bad row's line and reason.
+    Importing again updates households (area) and their rosters instead of adding twins.
     """
     try:
-        rows, errors = roster_file.parse(content, filename)
+        # Parsing a big workbook takes a while; keep the event loop free for other requests.
+        rows, errors = await asyncio.to_thread(roster_file.parse, content, filename)
     except roster_file.RosterFileError as exc:
         raise Invalid("roster_unreadable", errors=[{"loc": ["file"], "msg": t(exc.key, locale)}]) from exc
     if errors:
@@ -461,51 +554,55 @@ async def import_roster(session: AsyncSession, actor: Person | None, cid: str, c
             errors=[{"loc": ["file", e.line] + ([e.field] if e.field else []), "line": e.line,
                      "msg": t(e.key, locale, value=e.value)} for e in errors],
         )
-    buildings: dict[str, Building] = {}
+    buildings = {b.name: b for b in await repo.list_in(session, Building, cid, Building.id)}
+    known: dict[tuple[str | None, str, str], Household] = {
+        (h.building_id, h.unit, h.room): h for h in await repo.list_in(session, Household, cid, Household.id)}
     created = updated = 0
     households: dict[tuple[str, str, str], Household] = {}
     for row in rows:
-        b = buildings.get(row.building) or await repo.building_by_name(session, cid, row.building)
+        b = buildings.get(row.building)
         if b is None:
             b = Building(community_id=cid, name=row.building,
                          kind="village_group" if row.building.endswith("组") else "building")
             session.add(b)
             await session.flush()
-        buildings[row.building] = b
+            buildings[row.building] = b
         key = (b.id, row.unit, row.room)
-        h = households.get(key) or await repo.household_at(session, cid, b.id, row.unit, row.room)
+        h = households.get(key)
         if h is None:
-            h = Household(community_id=cid, building_id=b.id, unit=row.unit, room=row.room,
-                          address=f"{row.building}{row.unit}{row.room}", owner_area_m2=row.area)
-            session.add(h)
-            await session.flush()
-            created += 1
-        elif key not in households:
-            updated += 1
+            h = known.get(key)
+            if h is None:
+                h = Household(community_id=cid, building_id=b.id, unit=row.unit, room=row.room,
+                              address=f"{row.building}{row.unit}{row.room}", owner_area_m2=row.area)
+                session.add(h)
+                created += 1
+            else:
+                updated += 1
+            households[key] = h
         if row.area is not None:
             h.owner_area_m2 = row.area
-        households[key] = h
-    await repo.delete_roster_for(session, [h.id for h in households.values()])
-    by_row: list[tuple[roster_file.RosterRow, Household]] = []
+    await session.flush()
+    await repo.delete_roster_entries(session, cid, [h.id for h in households.values()], [r.phone for r in rows])
+    by_phone: dict[str, tuple[roster_file.RosterRow, Household]] = {}
     for row in rows:
-        b = buildings[row.building]
-        h = households[(b.id, row.unit, row.room)]
+        h = households[(buildings[row.building].id, row.unit, row.room)]
         session.add(RosterEntry(community_id=cid, household_id=h.id, name=row.name, phone=row.phone,
                                 is_owner=row.is_owner))
-        by_row.append((row, h))
+        by_phone[row.phone] = (row, h)
     await session.flush()
     # People who already joined are linked to their household now.
-    people = await repo.people_by_phones(session, [r.phone for r in rows])
-    members = await repo.memberships_for_people(session, cid, [p.id for p in people.values()])
+    people = await repo.people_by_phones(session, list(by_phone))
+    joined = await repo.memberships_for_people(session, cid, [p.id for p in people.values()])
     linked = 0
-    for row, h in by_row:
-        p = people.get(row.phone)
-        m = members.get(p.id) if p else None
-        if m is not None:
-            m.household_id, m.building_id, m.verified = h.id, h.building_id, True
-            if row.is_owner and "owner" not in m.roles:
-                m.roles = sorted({*m.roles, "owner"})
-            linked += 1
+    for phone, p in people.items():
+        m = joined.get(p.id)
+        if m is None:
+            continue
+        row, h = by_phone[phone]
+        m.household_id, m.building_id, m.verified = h.id, h.building_id, True
+        if row.is_owner and "owner" not in m.roles:
+            m.roles = sorted({*m.roles, "owner"})
+        linked += 1
     await session.flush()
     result = RosterImportResult(households_created=created, households_updated=updated,
                                 residents=len(rows), members_linked=linked)

@@ -100,9 +100,7 @@ def problem(
     params = params or {}
     body: dict[str, Any] = {
         "type": f"urn:wugong:problem:{code}",
-        "title": t(f"{message_key}.title", locale, **params)
-        if t(f"{message_key}.title", locale) != f"{message_key}.title"
-        else t(f"status.{status}", locale),
+        "title": t(f"status.{status}", locale),
         "status": status,
         "detail": t(message_key, locale, **params),
         "code": code,

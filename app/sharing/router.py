@@ -1,3 +1,75 @@
-from fastapi import APIRouter
+"""Public share pages outside ``/api``: ``/s/{code}`` with Open Graph tags, and its QR codes.
 
-router = APIRouter()
+A link pasted in a WeChat group is fetched by a crawler that runs no JavaScript, so the page
+is rendered here, complete, in the visitor's language.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from app.core.deps import Locale, Session
+from app.core.errors import NotFound
+from app.core.i18n import t
+from app.core.uploads import public_url
+from app.core.urls import absolute
+from app.sharing import invites  # noqa: F401  (registers the "invite" preview)
+from app.sharing import service as sharing
+
+router = APIRouter(tags=["sharing"])
+templates = Jinja2Templates(directory=Path(__file__).resolve().parents[2] / "web" / "templates")
+
+DEFAULT_IMAGE = ("/static/img/og-default.png", 1200, 630)
+OG_LOCALES = {"zh-CN": "zh_CN", "en": "en_US"}
+# The page reflects live state (an invite may expire or be revoked), so caches keep it briefly.
+PAGE_HEADERS = {"Cache-Control": "public, max-age=60", "Vary": "Accept-Language, Cookie"}
+# A code's URL never changes, so neither does its QR code.
+QR_HEADERS = {"Cache-Control": "public, max-age=86400"}
+
+
+def render(request: Request, template: str, locale: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    def translate(key: str, **params: Any) -> str:
+        return t(key, locale, **params)
+
+    return templates.TemplateResponse(
+        request, template, status_code=status_code,
+        headers={**PAGE_HEADERS, "Content-Language": locale},
+        context={"lang": locale, "og_locale": OG_LOCALES[locale], "t": translate,
+                 "elder": request.cookies.get("wg_elder") == "1", **context},
+    )
+
+
+@router.api_route("/s/{code}", methods=["GET", "HEAD"], response_class=HTMLResponse, include_in_schema=False)
+async def share_page(code: str, request: Request, session: Session, locale: Locale) -> HTMLResponse:
+    preview = await sharing.preview(session, code, locale)
+    if preview is None:
+        return render(request, "share/not_found.html", locale, status_code=404)
+    image, width, height = DEFAULT_IMAGE
+    if preview.image_url:
+        image, width, height = preview.image_url, preview.image_width or 0, preview.image_height or 0
+    return render(request, "share/page.html", locale, preview=preview,
+                  share_url=absolute(request, sharing.share_path(code)),
+                  image_url=public_url(request, image), image_width=width, image_height=height)
+
+
+async def share_url(request: Request, session: Session, code: str) -> str:
+    if await sharing.resolve(session, code) is None:
+        raise NotFound("share_link_not_found")
+    return absolute(request, sharing.share_path(code))
+
+
+@router.get("/s/{code}/qr.svg", response_class=Response)
+async def share_qr_svg(code: str, request: Request, session: Session) -> Response:
+    svg = sharing.qr_svg(await share_url(request, session, code))
+    return Response(svg, media_type="image/svg+xml", headers=QR_HEADERS)
+
+
+@router.get("/s/{code}/qr.png", response_class=Response)
+async def share_qr_png(code: str, request: Request, session: Session) -> Response:
+    png = sharing.qr_png(await share_url(request, session, code))
+    return Response(png, media_type="image/png", headers=QR_HEADERS)

@@ -1,12 +1,24 @@
-"""Short links for public objects, and the absolute URLs that point at them."""
+"""Short links for public objects, what their shared pages show, and their QR codes.
+
+Each kind of object (invite, issue, poll, meeting, project, ...) registers one preview
+function with ``register_preview``; the share page asks the registry and never needs to know
+the kinds, so a new capability adds its kind without touching the page.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from io import BytesIO
+
+import segno
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.ids import short_code
 from app.sharing.models import ShortLink
+
+MAX_CODE = 16
 
 
 async def create_link(session: AsyncSession, *, kind: str, target_id: str, community_id: str | None,
@@ -28,6 +40,8 @@ async def ensure_link(session: AsyncSession, *, kind: str, target_id: str, commu
 
 
 async def resolve(session: AsyncSession, code: str) -> ShortLink | None:
+    if not code or len(code) > MAX_CODE or not code.isascii() or not code.isalnum():
+        return None  # not a code we ever hand out; no need to ask the database
     return await session.get(ShortLink, code)
 
 
@@ -37,3 +51,66 @@ def share_path(code: str) -> str:
 
 def qr_paths(code: str) -> tuple[str, str]:
     return f"/s/{code}/qr.svg", f"/s/{code}/qr.png"
+
+
+# --- what a shared link shows ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SharePreview:
+    """The page behind a short link, and the card a chat app draws from its Open Graph tags."""
+
+    title: str
+    description: str
+    action_label: str  # the big button
+    action_path: str  # where it leads: a page of the PWA
+    image_url: str | None = None  # a site path or an absolute URL; None shows the default picture
+    image_width: int | None = None
+    image_height: int | None = None
+    notice: str | None = None  # something the visitor must know first (e.g. an invite has expired)
+    indexable: bool = False  # search engines stay out unless the object is meant for everyone
+
+
+PreviewLoader = Callable[[AsyncSession, ShortLink, str], Awaitable[SharePreview | None]]
+
+_previews: dict[str, PreviewLoader] = {}
+
+
+def register_preview(kind: str) -> Callable[[PreviewLoader], PreviewLoader]:
+    """Declare how links of ``kind`` are shown: ``loader(session, link, locale)``, None if gone."""
+
+    def _register(loader: PreviewLoader) -> PreviewLoader:
+        if kind in _previews and _previews[kind] is not loader:
+            raise ValueError(f"a share preview for {kind!r} is already registered")
+        _previews[kind] = loader
+        return loader
+
+    return _register
+
+
+async def preview(session: AsyncSession, code: str, locale: str) -> SharePreview | None:
+    """What ``/s/{code}`` shows, or None when the code, its kind or its object is unknown."""
+    link = await resolve(session, code)
+    loader = _previews.get(link.kind) if link is not None else None
+    if link is None or loader is None:
+        return None
+    return await loader(session, link, locale)
+
+
+# --- QR codes ------------------------------------------------------------------------------------------
+
+def _qr(url: str) -> segno.QRCode:
+    # Error level M at least (segno raises it when the URL leaves room): a poster on a
+    # noticeboard gets creased and rained on.
+    return segno.make_qr(url, error="m")
+
+
+def qr_svg(url: str) -> bytes:
+    out = BytesIO()
+    _qr(url).save(out, kind="svg", scale=8, border=4, title=url)
+    return out.getvalue()
+
+
+def qr_png(url: str) -> bytes:
+    out = BytesIO()
+    _qr(url).save(out, kind="png", scale=10, border=4)
+    return out.getvalue()

@@ -1,3 +1,187 @@
-from fastapi import APIRouter
+"""Server-rendered pages of the PWA, and the service worker at /sw.js.
 
-router = APIRouter()
+Each page is a shell rendered in the caller's language (cookie ``wg_lang``, else
+Accept-Language) and size (cookie ``wg_elder=1`` → elder mode 长辈模式), then filled in by one ES
+module that calls the JSON API with the token the phone keeps. A page therefore carries
+nothing personal, and works the same with or without the service worker (WeChat's in-app
+browser gets none).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, HTMLResponse
+from jinja2 import Environment, FileSystemLoader
+
+from app.communities import service as communities_service
+from app.core import i18n, policy
+from app.core.config import get_settings
+from app.core.deps import Session
+from app.core.errors import NotFound, request_locale
+
+WEB_DIR = Path(__file__).resolve().parent.parent.parent / "web"
+STATIC_DIR = WEB_DIR / "static"
+
+# Not every system's mime.types knows the manifest; StaticFiles asks mimetypes.
+mimetypes.add_type("application/manifest+json", ".webmanifest")
+
+CONTENT_SECURITY_POLICY = "; ".join((
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data: blob:",
+    "connect-src 'self'",
+    "font-src 'self'",
+    "manifest-src 'self'",
+    "worker-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+))
+PAGE_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-cache",
+    "Vary": "Cookie, Accept-Language",
+}
+COMMUNITY_ID = re.compile(r"^[0-9A-Za-z_-]{1,26}$")
+INVITE_CODE = re.compile(r"^[0-9A-Za-z_-]{1,16}$")
+# What the community page needs to know to show the committee's links.
+ADMIN_PERMISSIONS = ("members.view", "members.manage", "join_requests.decide", "roster.import", "invites.create")
+
+router = APIRouter(include_in_schema=False)
+templates = Environment(
+    loader=FileSystemLoader(WEB_DIR / "templates"), autoescape=True, trim_blocks=True, lstrip_blocks=True
+)
+
+
+def asset_version() -> str:
+    """A digest of the static files and catalogues: busts caches and renews the service worker."""
+    if get_settings().env == "production":
+        return _digest_once()
+    return _digest(_fingerprint())  # development edits show up without a restart
+
+
+@lru_cache(maxsize=1)
+def _digest_once() -> str:
+    return _digest(_fingerprint())
+
+
+def _fingerprint() -> tuple[tuple[str, int, int], ...]:
+    files = sorted(p for root in (STATIC_DIR, WEB_DIR / "locales") for p in root.rglob("*") if p.is_file())
+    return tuple((str(p.relative_to(WEB_DIR)), (s := p.stat()).st_size, s.st_mtime_ns) for p in files)
+
+
+@lru_cache(maxsize=8)
+def _digest(fingerprint: tuple[tuple[str, int, int], ...]) -> str:
+    digest = hashlib.sha256()
+    for name, _, _ in fingerprint:
+        digest.update(name.encode())
+        digest.update((WEB_DIR / name).read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def render(request: Request, template: str, *, page: str, title_key: str, status_code: int = 200,
+           **context: Any) -> HTMLResponse:
+    locale = request_locale(request)
+    version = asset_version()
+
+    def translate(key: str, **params: Any) -> str:
+        return i18n.t(key, locale, **params)
+
+    def asset(path: str) -> str:
+        return f"/static/{path}?v={version}"
+
+    html = templates.get_template(template).render(
+        locale=locale, elder=request.cookies.get("wg_elder") == "1", version=version, page=page,
+        title=translate(title_key), t=translate, asset=asset, **context,
+    )
+    return HTMLResponse(html, status_code=status_code, headers={**PAGE_HEADERS, "Content-Language": locale})
+
+
+def community_page(request: Request, cid: str, template: str, page: str, title_key: str,
+                   **context: Any) -> HTMLResponse:
+    if not COMMUNITY_ID.match(cid):
+        return render(request, "missing.html", page="missing", title_key="ui.missing.title", status_code=404)
+    return render(request, template, page=page, title_key=title_key, cid=cid, **context)
+
+
+@router.get("/")
+async def home(request: Request) -> HTMLResponse:
+    return render(request, "home.html", page="home", title_key="ui.home.title", nav="home")
+
+
+@router.get("/login")
+async def login(request: Request) -> HTMLResponse:
+    return render(request, "login.html", page="login", title_key="ui.login.title",
+                  sms_in_log=get_settings().sms_backend == "console")
+
+
+@router.get("/join/{code}")
+async def join(request: Request, code: str, session: Session) -> HTMLResponse:
+    invite = None
+    if INVITE_CODE.match(code):
+        try:
+            invite = await communities_service.invite_preview(session, code, request_locale(request))
+        except NotFound:
+            invite = None
+    return render(request, "join.html", page="join", title_key="ui.join.title", status_code=200 if invite else 404,
+                  code=code, invite=invite, sms_in_log=get_settings().sms_backend == "console")
+
+
+@router.get("/c/{cid}")
+async def community(request: Request, cid: str) -> HTMLResponse:
+    permissions = {p: sorted(policy.PERMISSIONS[p]) for p in ADMIN_PERMISSIONS}
+    return community_page(request, cid, "community.html", "community", "ui.community.title", nav="community",
+                          data={"permissions": permissions})
+
+
+@router.get("/c/{cid}/admin/members")
+async def members(request: Request, cid: str) -> HTMLResponse:
+    data = {"roles": [str(r) for r in policy.Role],
+            "permissions": {"members.manage": sorted(policy.PERMISSIONS["members.manage"])}}
+    return community_page(request, cid, "admin/members.html", "members", "ui.members.title", nav="community",
+                          roles=data["roles"], data=data)
+
+
+@router.get("/c/{cid}/admin/join-requests")
+async def join_requests(request: Request, cid: str) -> HTMLResponse:
+    return community_page(request, cid, "admin/join_requests.html", "join-requests", "ui.join_requests.title",
+                          nav="community")
+
+
+@router.get("/c/{cid}/admin/roster")
+async def roster(request: Request, cid: str) -> HTMLResponse:
+    return community_page(request, cid, "admin/roster.html", "roster", "ui.roster.title", nav="community")
+
+
+@router.get("/c/{cid}/admin/invites")
+async def invites(request: Request, cid: str) -> HTMLResponse:
+    return community_page(request, cid, "admin/invites.html", "invites", "ui.invites.title", nav="community")
+
+
+@router.get("/settings")
+async def settings(request: Request) -> HTMLResponse:
+    return render(request, "settings.html", page="settings", title_key="ui.settings.title", nav="settings",
+                  languages=i18n.SUPPORTED)
+
+
+@router.get("/offline")
+async def offline(request: Request) -> HTMLResponse:
+    return render(request, "offline.html", page="offline", title_key="ui.offline.title")
+
+
+@router.get("/sw.js")
+async def service_worker() -> FileResponse:
+    # Served from the root so its scope is the whole site; never cached, so updates are seen.
+    return FileResponse(STATIC_DIR / "sw.js", media_type="text/javascript",
+                        headers={"Service-Worker-Allowed": "/", "Cache-Control": "no-cache"})

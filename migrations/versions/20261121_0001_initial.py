@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-21 19:26:01.472947
+Create Date: 2026-11-21 19:33:25.194183
 """
 
 from collections.abc import Sequence
@@ -69,7 +69,7 @@ def upgrade() -> None:
     sa.Column('parent_id', sa.String(length=26), nullable=True),
     sa.Column('id', sa.String(length=26), nullable=False),
     sa.Column('created_at', app.core.db.UTCDateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['parent_id'], ['regions.id'], name=op.f('fk_regions_parent_id_regions'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['parent_id'], ['regions.id'], name=op.f('fk_regions_parent_id_regions')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_regions'))
     )
     with op.batch_alter_table('regions', schema=None) as batch_op:

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from app.core import db
+from app.core.config import MissingSecretKey, Settings
+
+
+def test_production_refuses_to_start_without_a_secret_key(tmp_path, monkeypatch):
+    monkeypatch.delenv("WUGONG_SECRET_KEY", raising=False)
+    with pytest.raises(MissingSecretKey, match="WUGONG_SECRET_KEY"):
+        Settings(env="production", data_dir=tmp_path, secret_key="")
+
+
+def test_development_generates_a_secret_once_and_keeps_it(tmp_path, monkeypatch):
+    monkeypatch.delenv("WUGONG_SECRET_KEY", raising=False)
+    first = Settings(env="development", data_dir=tmp_path, secret_key="")
+    second = Settings(env="development", data_dir=tmp_path, secret_key="")
+    assert len(first.secret_key) >= 40
+    assert first.secret_key == second.secret_key
+    assert oct((tmp_path / "secret_key").stat().st_mode)[-3:] == "600"
+
+
+def test_sqlite_is_the_default_database(tmp_path, monkeypatch):
+    monkeypatch.delenv("WUGONG_DATABASE_URL", raising=False)
+    s = Settings(data_dir=tmp_path, secret_key="x")
+    assert s.database_url == f"sqlite+aiosqlite:///{tmp_path / 'wugong.db'}"
+
+
+async def test_sqlite_runs_in_wal_mode_with_foreign_keys(app):
+    engine = db.get_engine()
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite pragmas apply to the SQLite run only (this run is on PostgreSQL)")
+    async with engine.connect() as conn:
+        assert (await conn.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
+        assert (await conn.execute(text("PRAGMA foreign_keys"))).scalar() == 1

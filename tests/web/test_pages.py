@@ -1,0 +1,248 @@
+"""The server-rendered pages: language and elder mode from the first byte, security headers,
+the PWA files, the invite landing, and the string catalogues behind all of them."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from app.core import policy
+from tests import factories as f
+
+ROOT = Path(__file__).resolve().parents[2]
+WEB = ROOT / "web"
+
+PAGES = [
+    "/",
+    "/login",
+    "/settings",
+    "/offline",
+    "/c/01HZXCOMMUNITY",
+    "/c/01HZXCOMMUNITY/admin/members",
+    "/c/01HZXCOMMUNITY/admin/join-requests",
+    "/c/01HZXCOMMUNITY/admin/roster",
+    "/c/01HZXCOMMUNITY/admin/invites",
+]
+
+
+def html_tag(body: str) -> str:
+    match = re.search(r"<html[^>]*>", body)
+    assert match, body[:200]
+    return match.group(0)
+
+
+@pytest.mark.parametrize("path", PAGES)
+async def test_page_is_chinese_html_by_default(client, path):
+    r = await client.get(path)
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith("text/html")
+    assert 'lang="zh-CN"' in html_tag(r.text)
+    assert "elder" not in html_tag(r.text)
+    assert r.headers["content-language"] == "zh-CN"
+
+
+@pytest.mark.parametrize("path", PAGES)
+async def test_page_is_english_with_language_cookie(client, path):
+    r = await client.get(path, headers={"Cookie": "wg_lang=en"})
+    assert r.status_code == 200
+    assert 'lang="en"' in html_tag(r.text)
+
+
+async def test_page_follows_accept_language_without_cookie(client):
+    r = await client.get("/login", headers={"Accept-Language": "en-US,en;q=0.9"})
+    assert 'lang="en"' in html_tag(r.text)
+    assert "Sign in" in r.text
+
+
+async def test_language_cookie_wins_over_accept_language(client):
+    r = await client.get("/login", headers={"Accept-Language": "en", "Cookie": "wg_lang=zh-CN"})
+    assert 'lang="zh-CN"' in html_tag(r.text)
+    assert "登录" in r.text
+
+
+@pytest.mark.parametrize("path", PAGES)
+async def test_elder_cookie_renders_elder_mode_from_the_first_byte(client, path):
+    r = await client.get(path, headers={"Cookie": "wg_elder=1; wg_lang=en"})
+    tag = html_tag(r.text)
+    assert 'class="elder"' in tag and 'lang="en"' in tag
+
+
+@pytest.mark.parametrize("path", [*PAGES, "/join/NOSUCHCODE"])
+async def test_pages_carry_a_strict_content_security_policy_and_no_inline_script(client, path):
+    r = await client.get(path)
+    csp = r.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert r.headers["x-content-type-options"] == "nosniff"
+    for tag in re.findall(r"<script\b[^>]*>", r.text):
+        assert 'src="/static/' in tag or 'type="application/json"' in tag, tag
+    assert not re.search(r"\son[a-z]+\s*=", r.text), "inline event handler"
+    assert "style=" not in r.text
+
+
+async def test_every_page_links_the_shell_assets_with_a_version(client):
+    r = await client.get("/")
+    version = re.search(r'data-v="([0-9a-f]+)"', r.text)
+    assert version
+    assert f"/static/css/app.css?v={version.group(1)}" in r.text
+    assert f"/static/js/pages/home.js?v={version.group(1)}" in r.text
+    assert 'rel="manifest" href="/static/manifest.webmanifest"' in r.text
+
+
+async def test_manifest_is_served_as_a_web_manifest_with_existing_icons(client):
+    r = await client.get("/static/manifest.webmanifest")
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("application/manifest+json")
+    manifest = r.json()
+    assert manifest["start_url"].startswith("/") and manifest["display"] == "standalone"
+    purposes = {icon["purpose"] for icon in manifest["icons"]}
+    sizes = {icon["sizes"] for icon in manifest["icons"]}
+    assert purposes == {"any", "maskable"} and {"192x192", "512x512"} <= sizes
+    for icon in manifest["icons"]:
+        png = await client.get(icon["src"])
+        assert png.status_code == 200 and png.headers["content-type"] == "image/png"
+        assert png.content.startswith(b"\x89PNG")
+
+
+async def test_service_worker_is_served_from_the_root_for_the_whole_site(client):
+    r = await client.get("/sw.js")
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/javascript")
+    assert r.headers["service-worker-allowed"] == "/"
+    assert r.headers["cache-control"] == "no-cache"
+
+
+async def test_everything_the_service_worker_precaches_exists(client):
+    source = (await client.get("/sw.js")).text
+    shell = re.search(r"const SHELL = \[(.*?)\];", source, re.S)
+    assert shell
+    urls = re.findall(r'"(/[^"]*)"', shell.group(1))
+    assert "/static/css/app.css" in urls and "/locales/en.json" in urls
+    for url in [*urls, "/offline"]:
+        assert (await client.get(url)).status_code == 200, url
+    modules = {f"/static/js/{p.relative_to(WEB / 'static' / 'js').as_posix()}"
+               for p in (WEB / "static" / "js").rglob("*.js")}
+    assert modules <= set(urls), modules - set(urls)
+
+
+async def test_offline_page_says_so_in_the_callers_language(client):
+    zh = await client.get("/offline")
+    en = await client.get("/offline", headers={"Cookie": "wg_lang=en"})
+    assert "现在没有网络" in zh.text
+    assert "You are offline" in en.text
+
+
+async def test_invite_landing_shows_the_community_and_building(client, session):
+    c = await f.community(session, name="幸福里社区")
+    b = await f.building(session, c, name="3栋")
+    committee = await f.member(session, c, "committee")
+    r = await client.post(f"/api/v1/communities/{c.id}/invites", json={"building_id": b.id},
+                          headers=f.auth(committee))
+    code = r.json()["code"]
+    page = await client.get(f"/join/{code}")
+    assert page.status_code == 200
+    assert "幸福里社区" in page.text and "3栋" in page.text
+    assert f'data-community-id="{c.id}"' in page.text and 'data-usable="1"' in page.text
+    assert "data-join-form" in page.text
+
+
+async def test_revoked_invite_landing_gives_the_reason_and_no_form(client, session):
+    c = await f.community(session)
+    committee = await f.member(session, c, "committee")
+    invite = (await client.post(f"/api/v1/communities/{c.id}/invites", json={}, headers=f.auth(committee))).json()
+    await client.post(f"/api/v1/communities/{c.id}/invites/{invite['id']}/revoke", headers=f.auth(committee))
+    page = await client.get(f"/join/{invite['code']}")
+    assert 'data-usable="0"' in page.text
+    assert "已被撤销" in page.text
+    assert "data-join-form" not in page.text
+
+
+async def test_unknown_invite_landing_is_a_404_page(client):
+    r = await client.get("/join/NOSUCHCODE")
+    assert r.status_code == 404
+    assert r.headers["content-type"].startswith("text/html")
+    assert "邀请链接无效" in r.text
+
+
+async def test_community_names_are_escaped(client, session):
+    c = await f.community(session, name='<script>alert("x")</script>')
+    committee = await f.member(session, c, "committee")
+    code = (await client.post(f"/api/v1/communities/{c.id}/invites", json={}, headers=f.auth(committee))).json()["code"]
+    page = await client.get(f"/join/{code}")
+    assert "<script>alert" not in page.text
+    assert "&lt;script&gt;alert" in page.text
+
+
+async def test_malformed_community_id_is_a_404_page(client):
+    r = await client.get("/c/not%20an%20id/admin/members")
+    assert r.status_code == 404
+    assert r.headers["content-type"].startswith("text/html")
+
+
+async def test_community_page_tells_its_module_who_may_see_the_committee_tools(client):
+    r = await client.get("/c/01HZXCOMMUNITY")
+    data = json.loads(re.search(r'<script type="application/json" id="page-data">(.*?)</script>', r.text).group(1))
+    assert data["permissions"]["join_requests.decide"] == sorted(policy.PERMISSIONS["join_requests.decide"])
+
+
+async def test_members_page_offers_every_role_with_its_label(client):
+    r = await client.get("/c/01HZXCOMMUNITY/admin/members")
+    for role in policy.Role:
+        assert f'value="{role}"' in r.text
+    assert "楼栋长" in r.text and "网格员" in r.text
+
+
+# --- the catalogues -----------------------------------------------------------------------
+
+def ui_catalogue(locale: str) -> dict[str, str]:
+    data: dict[str, str] = json.loads((WEB / "locales" / locale / "ui.json").read_text(encoding="utf-8"))
+    return data
+
+
+def test_ui_catalogues_have_the_same_keys_and_placeholders():
+    zh, en = ui_catalogue("zh-CN"), ui_catalogue("en")
+    assert set(zh) == set(en)
+    for key in zh:
+        assert set(re.findall(r"\{(\w+)\}", zh[key])) == set(re.findall(r"\{(\w+)\}", en[key])), key
+        assert zh[key].strip() and en[key].strip(), key
+
+
+def test_every_ui_key_in_templates_modules_and_routes_exists():
+    sources = [*(WEB / "templates").rglob("*.html"), *(WEB / "static" / "js").rglob("*.js"),
+               ROOT / "app" / "web" / "router.py"]
+    used = set()
+    for path in sources:
+        used |= set(re.findall(r"[\"'`](ui\.[A-Za-z0-9_.-]*[A-Za-z0-9_-])[\"'`]", path.read_text(encoding="utf-8")))
+    assert used, "no keys found"
+    missing = used - set(ui_catalogue("zh-CN"))
+    assert not missing, missing
+
+
+def test_key_families_built_at_runtime_are_complete():
+    zh = ui_catalogue("zh-CN")
+    families = {
+        "ui.role.": [str(r) for r in policy.Role],
+        "ui.kind.": ["community", "village"],
+        "ui.language.": ["zh-CN", "en"],
+        "ui.queue.status.": ["queued", "sending", "sent", "failed"],
+        "ui.invites.state.": ["active", "revoked", "expired", "used_up"],
+        "ui.join_requests.status.": ["pending", "approved", "rejected"],
+    }
+    for prefix, names in families.items():
+        for name in names:
+            assert prefix + name in zh, prefix + name
+
+
+def test_templates_and_modules_hold_no_chinese_text_of_their_own():
+    # User-visible words live in the catalogues; Chinese characters in a template or module
+    # would be a string someone forgot to move there.
+    han = re.compile(r"[\u4e00-\u9fff]")
+    for path in [*(WEB / "templates").rglob("*.html"), *(WEB / "static" / "js").rglob("*.js")]:
+        if "share" in path.parts:
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if han.search(line) and not line.strip().startswith(("//", "{#", "/*", "*")):
+                pytest.fail(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")

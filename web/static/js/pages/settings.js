@@ -1,0 +1,78 @@
+// /settings: language, elder mode, who is signed in, and the writes waiting to be sent.
+
+import { api, forgetSession, isSignedIn, refreshToken, SignedOut } from "../api.js";
+import { t } from "../i18n.js";
+import { setElder, setLang } from "../prefs.js";
+import { clearFinished, listWrites, onQueueChange, replay, submitWrite } from "../queue.js";
+import { start } from "../shell.js";
+import { $, $$, busy, fill, formatDateTime, setSlots, showFailure, toast } from "../ui.js";
+
+const STATUS_BADGE = { queued: "warning", sending: "info", sent: "success", failed: "danger" };
+
+start(async () => {
+  for (const radio of $$('input[name="lang"]')) radio.addEventListener("change", () => changeLanguage(radio.value));
+  const elder = $("[data-elder]");
+  elder.addEventListener("change", () => {
+    setElder(elder.checked);
+    toast(elder.checked ? t("ui.settings.elder_on") : t("ui.settings.elder_off"));
+  });
+  $("[data-queue-retry]").addEventListener("click", () => replay());
+  $("[data-queue-clear]").addEventListener("click", () => clearFinished());
+  onQueueChange(renderQueue);
+  renderQueue();
+  await showAccount();
+});
+
+async function changeLanguage(value) {
+  setLang(value);
+  if (isSignedIn()) {
+    // Kept on the account too, for messages the server sends; queued when offline.
+    await submitWrite("PATCH", "/me", { locale: value }, { label: "ui.queue.label.language" }).catch(() => null);
+  }
+  window.location.reload();
+}
+
+async function showAccount() {
+  if (!isSignedIn()) {
+    $("[data-signed-out]").hidden = false;
+    return;
+  }
+  let me;
+  try {
+    me = await api("GET", "/me", { keep: true });
+  } catch (error) {
+    if (error instanceof SignedOut) {
+      $("[data-signed-out]").hidden = false;
+      return;
+    }
+    showFailure(error);
+    return;
+  }
+  const box = $("[data-signed-in]");
+  setSlots(box, { name: me.name || t("ui.settings.no_name"), phone: me.phone || me.username || "" });
+  box.hidden = false;
+  const signOut = $("[data-sign-out]", box);
+  signOut.addEventListener("click", async () => {
+    busy(signOut, true);
+    // Best effort: the server forgets the refresh token; the phone forgets it either way.
+    await api("POST", "/auth/logout", { body: { refresh_token: refreshToken() } }).catch(() => null);
+    forgetSession();
+    window.location.assign("/");
+  });
+}
+
+async function renderQueue() {
+  const items = await listWrites();
+  $("[data-queue-empty]").hidden = items.length > 0;
+  $("[data-queue-list]").replaceChildren(...items.map((item) => {
+    const row = fill("tpl-write", {
+      label: item.label ? t(item.label) : `${item.method} ${item.url}`,
+      when: formatDateTime(item.sentAt || item.createdAt),
+      error: item.status === "failed" ? item.error : "",
+    });
+    const badge = $("[data-status]", row);
+    badge.textContent = t(`ui.queue.status.${item.status}`);
+    badge.classList.add(`badge--${STATUS_BADGE[item.status]}`);
+    return row;
+  }));
+}

@@ -1,0 +1,87 @@
+// What every page does before its own module runs: preferences, strings, the service worker
+// (never inside WeChat), the offline bar, the queued-writes badge and the community tab.
+
+import { loadStrings, t } from "./i18n.js";
+import { syncPrefs } from "./prefs.js";
+import { listWrites, onQueueChange, startQueue } from "./queue.js";
+import { $, showFailure, toast } from "./ui.js";
+
+export const CURRENT_COMMUNITY = "wg_cid";
+
+/** Boot the shell, then run the page's `main`. */
+export function start(main) {
+  if (syncPrefs()) {
+    window.location.reload();
+    return;
+  }
+  loadStrings()
+    .then(() => {
+      registerServiceWorker();
+      watchNetwork();
+      watchQueue();
+      showCommunityTab();
+      startQueue();
+      return main();
+    })
+    .catch(showFailure);
+}
+
+function registerServiceWorker() {
+  // WeChat's in-app browser handles service workers badly; everything works without one.
+  if (!("serviceWorker" in navigator) || /MicroMessenger/i.test(navigator.userAgent)) return;
+  const version = document.documentElement.dataset.v || "";
+  navigator.serviceWorker.register(`/sw.js?v=${encodeURIComponent(version)}`, { scope: "/" }).catch(() => {
+    // Not fatal: the pages never depend on the worker.
+  });
+}
+
+function watchNetwork() {
+  const bar = $("[data-netbar]");
+  const update = () => {
+    bar.hidden = navigator.onLine !== false;
+  };
+  window.addEventListener("online", update);
+  window.addEventListener("offline", update);
+  update();
+  let told = false;
+  window.addEventListener("wg:stale", () => {
+    if (told) return;
+    told = true;
+    toast(t("ui.net.stale"));
+  });
+}
+
+function watchQueue() {
+  const badgeLink = $("[data-queue-badge]");
+  const count = $("[data-queue-count]");
+  const update = async () => {
+    const waiting = (await listWrites()).filter((item) => item.status !== "sent").length;
+    count.textContent = String(waiting);
+    badgeLink.hidden = waiting === 0;
+    badgeLink.setAttribute("aria-label", t("ui.queue.badge", { count: waiting }));
+  };
+  onQueueChange(update);
+  update();
+}
+
+function showCommunityTab() {
+  const link = $("[data-nav-community]");
+  if (!link.hidden) return;
+  let cid = null;
+  try {
+    cid = localStorage.getItem(CURRENT_COMMUNITY);
+  } catch {
+    cid = null;
+  }
+  if (!cid) return;
+  link.href = `/c/${encodeURIComponent(cid)}`;
+  link.hidden = false;
+}
+
+export function rememberCommunity(cid) {
+  try {
+    localStorage.setItem(CURRENT_COMMUNITY, cid);
+  } catch {
+    // Only the bottom tab needs it.
+  }
+}

@@ -1,0 +1,203 @@
+// Small DOM helpers shared by the page modules: templates, toasts, errors, dates.
+// Text goes in with textContent only; markup comes from the server-rendered <template>s.
+
+import { ApiError, NetworkError, SignedOut } from "./api.js";
+import { t } from "./i18n.js";
+import { lang } from "./prefs.js";
+
+export function $(selector, root = document) {
+  return root.querySelector(selector);
+}
+
+export function $$(selector, root = document) {
+  return Array.from(root.querySelectorAll(selector));
+}
+
+/** Clone <template id=…> and put each slot's text into its [data-slot] elements. */
+export function fill(templateId, slots = {}) {
+  const node = document.getElementById(templateId).content.firstElementChild.cloneNode(true);
+  setSlots(node, slots);
+  return node;
+}
+
+export function setSlots(root, slots) {
+  for (const [name, value] of Object.entries(slots)) {
+    for (const element of $$(`[data-slot="${name}"]`, root)) {
+      element.textContent = value === null || value === undefined ? "" : String(value);
+    }
+  }
+}
+
+export function badge(text, kind = "") {
+  const element = document.createElement("span");
+  element.className = kind ? `badge badge--${kind}` : "badge";
+  element.textContent = text;
+  return element;
+}
+
+export function roleChips(container, roles) {
+  container.replaceChildren(...roles.map((role) => badge(t(`ui.role.${role}`), role === "committee" ? "info" : "")));
+}
+
+/** The page's server data from <script type="application/json" id="page-data">. */
+export function pageData() {
+  const node = document.getElementById("page-data");
+  return node ? JSON.parse(node.textContent) : {};
+}
+
+export function can(permissions, permission, roles) {
+  return (permissions[permission] || []).some((role) => roles.includes(role));
+}
+
+export function toast(message, kind = "info") {
+  const region = $("[data-toasts]");
+  const element = document.createElement("div");
+  element.className = kind === "error" ? "toast toast--error" : "toast";
+  element.textContent = message;
+  region.append(element);
+  setTimeout(() => element.remove(), kind === "error" ? 6000 : 3500);
+}
+
+/** A path on this site to come back to after signing in (never another site). */
+export function safeNext(value) {
+  return value && value.startsWith("/") && !value.startsWith("//") && !value.startsWith("/\\") ? value : "/";
+}
+
+export function goSignIn() {
+  const here = window.location.pathname + window.location.search;
+  window.location.assign(`/login?next=${encodeURIComponent(here)}`);
+}
+
+export function errorMessage(error) {
+  if (error instanceof NetworkError) return t("ui.error.network");
+  if (error instanceof ApiError && (error.problem.detail || error.problem.title)) return error.message;
+  return t("ui.error.generic");
+}
+
+export function clearErrors(form) {
+  for (const slot of $$("[data-error-for]", form)) slot.textContent = "";
+  for (const input of $$("[aria-invalid]", form)) input.removeAttribute("aria-invalid");
+  const box = $("[data-form-error]", form);
+  if (box) box.textContent = "";
+}
+
+/** Mark one field as wrong with a message (client-side checks and server errors alike). */
+export function fieldError(form, name, message) {
+  const slot = $(`[data-error-for="${name}"]`, form);
+  const input = form.elements.namedItem(name);
+  if (slot) slot.textContent = message;
+  if (input && input.setAttribute) {
+    input.setAttribute("aria-invalid", "true");
+    input.focus();
+  }
+  return Boolean(slot);
+}
+
+/**
+ * Show a failed request on a form: each problem.errors[] item under its field (by the last
+ * name in `loc`), the detail in the form's error box. Signed out → the sign-in page.
+ */
+export function showErrors(form, error) {
+  clearErrors(form);
+  if (error instanceof SignedOut) {
+    goSignIn();
+    return;
+  }
+  if (error instanceof ApiError) {
+    for (const item of (error.problem.errors || []).slice().reverse()) {
+      const name = (item.loc || []).filter((part) => typeof part === "string").pop();
+      // Some rules report a message key rather than a sentence; the detail says it better.
+      const message = item.msg && item.msg !== error.code ? item.msg : error.message;
+      if (name) fieldError(form, name, message);
+    }
+  }
+  const box = $("[data-form-error]", form);
+  if (box) box.textContent = errorMessage(error);
+}
+
+/** A whole page could not load: say why in the shared failure block. */
+export function showFailure(error) {
+  if (error instanceof SignedOut) {
+    goSignIn();
+    return;
+  }
+  for (const loading of $$("[data-loading]")) loading.hidden = true;
+  const block = $("[data-failure]");
+  let title = t("ui.error.load_failed");
+  if (error instanceof ApiError && error.status === 404) title = t("ui.missing.heading");
+  if (error instanceof ApiError && error.status === 403) title = t("ui.error.forbidden");
+  $("[data-failure-title]", block).textContent = title;
+  $("[data-failure-body]", block).textContent = errorMessage(error);
+  block.hidden = false;
+}
+
+export function busy(button, on) {
+  button.disabled = on;
+  button.setAttribute("aria-busy", on ? "true" : "false");
+}
+
+/** Run `action` on a second tap within a few seconds (a confirm dialog without the dialog). */
+export function confirmTap(button, armedLabel, action) {
+  const label = button.textContent;
+  let timer = null;
+  button.addEventListener("click", () => {
+    if (!button.classList.contains("is-armed")) {
+      button.classList.add("is-armed");
+      button.textContent = armedLabel;
+      timer = setTimeout(() => {
+        button.classList.remove("is-armed");
+        button.textContent = label;
+      }, 4000);
+      return;
+    }
+    clearTimeout(timer);
+    button.classList.remove("is-armed");
+    button.textContent = label;
+    action();
+  });
+}
+
+export function formatDateTime(iso) {
+  if (!iso) return "";
+  return new Intl.DateTimeFormat(lang(), {
+    timeZone: "Asia/Shanghai", year: "numeric", month: "2-digit", day: "2-digit",
+    hour: "2-digit", minute: "2-digit",
+  }).format(new Date(iso));
+}
+
+/** The path of a URL the API gave, so images load from this site (CSP: img-src 'self'). */
+export function localPath(url) {
+  const parsed = new URL(url, window.location.origin);
+  return parsed.pathname + parsed.search;
+}
+
+export async function copyText(text) {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    // WeChat and plain http have no async clipboard: fall back to a selection.
+    const area = document.createElement("textarea");
+    area.value = text;
+    area.setAttribute("readonly", "");
+    area.className = "visually-hidden";
+    document.body.append(area);
+    area.select();
+    let copied = false;
+    try {
+      copied = document.execCommand("copy");
+    } catch {
+      copied = false;
+    }
+    area.remove();
+    return copied;
+  }
+}
+
+export function cidOfPage() {
+  return document.body.dataset.cid;
+}
+
+export function communityPath(cid, rest = "") {
+  return `/communities/${encodeURIComponent(cid)}${rest}`;
+}
