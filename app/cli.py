@@ -49,6 +49,8 @@ def in_session(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
 
     If ``work`` raises, nothing is committed and the exception propagates.
     """
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
     from app.core import db
 
     settings = get_settings()
@@ -64,7 +66,12 @@ def in_session(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         finally:
             await engine.dispose()
 
-    return asyncio.run(go())
+    try:
+        return asyncio.run(go())
+    except (OperationalError, ProgrammingError) as exc:
+        if "no such table" in str(exc) or "does not exist" in str(exc):
+            raise _fail("The database has no tables yet: run `wugong migrate` first.") from exc
+        raise
 
 
 def _migrate(settings: Settings) -> None:

@@ -206,3 +206,9 @@ async def test_demo_on_the_test_database(session: AsyncSession, flat_regions: No
     assert again is not None and again.demo_loaded
     with pytest.raises(demo.DemoPresent):
         await demo.load(session)
+
+
+def test_commands_on_a_database_without_tables_say_to_migrate(tmp_path: Path) -> None:
+    result = Cli(tmp_path / "empty").invoke("create-admin", "13800000000")
+    assert result.exit_code == 1
+    assert "wugong migrate" in result.stderr

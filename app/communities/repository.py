@@ -236,7 +236,11 @@ async def people_by_ids(session: AsyncSession, ids: Sequence[str]) -> dict[str, 
 
 
 async def committee_count(session: AsyncSession, community_id: str) -> int:
-    return await count(session, Membership, community_id, roles_contain("committee"))
+    """How many members sit on the committee, with their rows locked until commit (PostgreSQL),
+    so that two members stepping down at once cannot both pass the "someone must remain" check."""
+    q = (select(Membership.id).where(Membership.community_id == community_id, roles_contain("committee"))
+         .with_for_update())
+    return len((await session.execute(q)).scalars().all())
 
 
 # --- invites and joining ---

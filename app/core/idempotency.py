@@ -47,12 +47,17 @@ class IdempotencyMiddleware:
             await _problem(send, 400, "idempotency_key_invalid", locale)
             return
 
+        # The body is held to fingerprint and replay it; cap it like the largest upload.
+        cap = get_settings().upload_max_bytes + 64 * 1024
         body = b""
         more = True
         while more:
             message = await receive()
             body += message.get("body", b"")
             more = message.get("more_body", False)
+            if len(body) > cap:
+                await _problem(send, 413, "too_large", locale)
+                return
         principal = _principal(request)
         fingerprint = hashlib.sha256(
             scope["method"].encode() + b" " + scope["path"].encode() + b"\n" + body).hexdigest()

@@ -69,7 +69,6 @@ def decode(data: bytes, *, max_pixels: int, draft_side: int | None = None) -> Im
             _check_pixels(probe.size, max_pixels)
             probe.verify()  # structure and checksums, without decoding pixels
         picture = Image.open(BytesIO(data), formats=ACCEPTED_FORMATS)
-        _check_pixels(picture.size, max_pixels)
         if draft_side and picture.format == "JPEG":
             # Let the JPEG decoder scale by 1/2, 1/4 or 1/8 while decoding: a 48 MP photo
             # then needs a quarter of the memory and time, and is still at least draft_side.

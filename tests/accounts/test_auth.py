@@ -1,8 +1,6 @@
 from __future__ import annotations
 
 from app.accounts.sms import memory_outbox
-from tests import factories as f
-from tests.factories import assert_problem
 
 
 async def sign_in(client, phone: str) -> dict:

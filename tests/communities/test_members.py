@@ -88,7 +88,7 @@ async def test_unknown_role_filter_is_a_422(client, team):
 
 
 async def test_members_search_by_name(client, team):
-    c, boss, worker, *_ = team
+    c, boss, *_ = team
     assert [m["name"] for m in await members(client, c, boss, q="小李")] == ["网格员小李"]
     assert await members(client, c, boss, q="%") == []
 
@@ -148,7 +148,7 @@ async def test_member_is_placed_in_a_household_of_this_community_only(client, se
 
 @pytest.mark.parametrize("who", ["worker", "leader", "resident"])
 async def test_only_the_committee_changes_roles(client, team, who):
-    c, boss, worker, leader, resident = team
+    c, _, worker, leader, resident = team
     caller = {"worker": worker, "leader": leader, "resident": resident}[who]
     m = await membership_of(c, resident)
     assert_problem(await client.patch(f"{API}/communities/{c.id}/members/{m.id}", json={"roles": ["committee"]},
@@ -220,7 +220,7 @@ async def test_a_removed_member_is_no_longer_looking_at_that_community(client, t
 
 
 async def test_only_the_committee_removes_members(client, team):
-    c, boss, worker, _, resident = team
+    c, _, worker, _, resident = team
     m = await membership_of(c, resident)
     assert_problem(await client.delete(f"{API}/communities/{c.id}/members/{m.id}", headers=f.auth(worker)), 403)
     assert await count(Membership) == 4
@@ -252,7 +252,7 @@ async def test_audit_log_records_every_staff_write(client, session, team):
 
 @pytest.mark.parametrize("who", ["worker", "leader", "resident"])
 async def test_only_the_committee_reads_the_audit_log(client, team, who):
-    c, boss, worker, leader, resident = team
+    c, _, worker, leader, resident = team
     caller = {"worker": worker, "leader": leader, "resident": resident}[who]
     assert_problem(await client.get(f"{API}/communities/{c.id}/audit", headers=f.auth(caller)), 403,
                    "forbidden_role")
@@ -265,3 +265,17 @@ async def test_audit_log_is_per_community(client, session, team):
     await client.post(f"{API}/communities/{other.id}/grids", json={"name": "东区"}, headers=f.auth(other_boss))
     assert (await client.get(f"{API}/communities/{c.id}/audit", headers=f.auth(boss))).json()["items"] == []
     assert len(await fetch_all(select(AuditEntry))) == 1
+
+
+async def test_two_committee_members_stepping_down_at_once_leave_one(client, session, team):
+    import asyncio
+
+    c, boss, *_ = team
+    second = await f.member(session, c, "committee", name="主任")
+    first_m, second_m = await membership_of(c, boss), await membership_of(c, second)
+    answers = await asyncio.gather(
+        client.patch(f"{API}/communities/{c.id}/members/{first_m.id}", json={"roles": []}, headers=f.auth(boss)),
+        client.patch(f"{API}/communities/{c.id}/members/{second_m.id}", json={"roles": []}, headers=f.auth(second)))
+    assert sorted(r.status_code for r in answers) == [200, 409], [r.text for r in answers]
+    committee = [m for m in await fetch_all(select(Membership)) if "committee" in m.roles]
+    assert len(committee) == 1

@@ -154,7 +154,7 @@ async def test_only_the_committee_changes_places(client, session, place, path):
 
 
 async def test_households_are_for_staff_and_building_leaders(client, session, place):
-    c, boss = place
+    c, _ = place
     b = await f.building(session, c)
     await f.household(session, c, b)
     for roles, status in (((), 403), (("owner",), 403), (("handler",), 403), (("grid_worker",), 200),

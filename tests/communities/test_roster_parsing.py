@@ -16,7 +16,8 @@ def parse(text: str):
 
 
 def test_header_synonyms_and_cell_clean_up():
-    rows, errors = parse("户主,联系电话,楼号,门牌号,建筑面积,是否业主\n 张三 ,138-0000-0001,2栋,201,88.5㎡,√\n\n,,,,,\n")
+    rows, errors = parse("户主,联系电话,楼号,门牌号,建筑面积,是否业主\n"
+                         " 张三 ,138-0000-0001,2栋,201,88.5㎡,√\n\n,,,,,\n")
     assert errors == []
     assert rows == [roster.RosterRow(2, "张三", "13800000001", "2栋", "", "201", Decimal("88.50"), True)]
 

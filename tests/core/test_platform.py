@@ -107,3 +107,14 @@ async def test_readiness_checks_redis_when_configured(client):
         assert checks["redis"] == "ok"
     else:
         assert "redis" not in checks
+
+
+async def test_an_oversized_body_with_an_idempotency_key_is_refused_unread(client, session):
+    from app.core.config import get_settings
+
+    c = await f.community(session)
+    boss = await f.member(session, c, "committee")
+    huge = b"x" * (get_settings().upload_max_bytes + 128 * 1024)
+    r = await client.post(f"/api/v1/communities/{c.id}/uploads", content=huge,
+                          headers={**f.auth(boss), "Idempotency-Key": "big", "Content-Type": "application/octet-stream"})
+    assert_problem(r, 413, "too_large")

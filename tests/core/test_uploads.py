@@ -320,3 +320,16 @@ def test_storage_keys_cannot_leave_the_media_folder(tmp_path):
         with pytest.raises(ValueError):
             storage.path(bad)
     assert storage.url("c1/u1.jpg") == "/media/c1/u1.jpg"
+
+
+async def test_malformed_multipart_is_a_problem_not_a_crash(client, session):
+    c = await f.community(session)
+    resident = await f.member(session, c)
+    url = f"/api/v1/communities/{c.id}/uploads"
+    no_boundary = await client.post(url, content=b"--x\r\n\r\n", headers={
+        **f.auth(resident), "Content-Type": "multipart/form-data"})
+    two_files = await client.post(url, headers=f.auth(resident), files=[
+        ("file", ("a.jpg", jpeg_with_gps())), ("file", ("b.jpg", jpeg_with_gps()))])
+    assert_problem(no_boundary, 400)
+    assert_problem(two_files, 400)
+    assert await count_uploads(session) == 0

@@ -23,6 +23,7 @@ import uvicorn
 from app.accounts.sms import memory_outbox
 
 CHROMIUM = Path("/usr/bin/chromium")
+HAVE_CHROMIUM = CHROMIUM.exists()
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -57,7 +58,7 @@ async def live_server(app: Any) -> AsyncIterator[str]:
 
 @pytest.fixture(scope="session")
 async def browser() -> AsyncIterator[Any]:
-    if not CHROMIUM.exists():
+    if not HAVE_CHROMIUM:
         message = f"{CHROMIUM} is missing: install Chromium (apt-get install chromium) to run the browser tests"
         if os.environ.get("CI"):
             pytest.fail(message)
@@ -107,9 +108,9 @@ def shot() -> Callable[[Any, str], Awaitable[None]]:
     return take
 
 
-async def sms_code(phone: str, timeout: float = 5.0) -> str:
+async def sms_code(phone: str, wait_seconds: float = 5.0) -> str:
     """The last code texted to ``phone`` (the memory SMS backend is the phone's inbox)."""
-    for _ in range(int(timeout / 0.05)):
+    for _ in range(int(wait_seconds / 0.05)):
         code = memory_outbox().last_code(phone)
         if code:
             return code
@@ -126,8 +127,9 @@ async def sign_in_on_page(page: Any, phone: str) -> None:
     await page.click('[data-panel="phone"] [type="submit"]')
 
 
-async def give_tokens(client: httpx.AsyncClient, page: Any, phone: str) -> None:
+async def give_tokens(client: httpx.AsyncClient, page: Any, phone: str | None) -> None:
     """Sign ``phone`` in over the API and hand the tokens to the page, skipping the form."""
+    assert phone
     await client.post("/api/v1/auth/otp", json={"phone": phone})
     tokens = (await client.post("/api/v1/auth/token", json={"phone": phone, "code": await sms_code(phone)})).json()
     await page.goto("/offline")
@@ -156,7 +158,8 @@ async def neighbourhood(session: Any, client: httpx.AsyncClient,
     committee = await f.member(session, community, "committee", name="陈主任")
     headers = f.auth(committee)
     if roster:
-        lines = ["姓名,手机号,楼栋,房号,业主", *(f"{name},{phone},1栋,{101 + i},是" for i, (name, phone) in enumerate(roster))]
+        rows = (f"{name},{phone},1栋,{101 + i},是" for i, (name, phone) in enumerate(roster))
+        lines = ["姓名,手机号,楼栋,房号,业主", *rows]
         r = await client.post(f"/api/v1/communities/{community.id}/households/import", headers=headers,
                               files={"file": ("roster.csv", "\n".join(lines).encode(), "text/csv")})
         assert r.status_code == 200, r.text

@@ -39,7 +39,8 @@ async def test_roster_upload_lists_every_bad_row_then_imports_a_good_file(new_pa
     await expect(errors.locator("[data-lines] li").nth(1)).to_contain_text("第 4 行")
     await shot(page, "roster-errors")
 
-    await page.set_input_files("#roster-file", csv_file("王建国,13800001111,2栋,101,是", "李秀英,13800002222,2栋,102,否"))
+    good = csv_file("王建国,13800001111,2栋,101,是", "李秀英,13800002222,2栋,102,否")
+    await page.set_input_files("#roster-file", good)
     await page.click('[data-roster-form] [type="submit"]')
     result = page.locator("[data-roster-result]")
     await expect(result).to_be_visible()
@@ -81,7 +82,8 @@ async def test_committee_makes_an_invite_with_link_and_qr_code_and_revokes_it(ne
     await revoke.click()
     await expect(revoke).to_have_text("再点一次确认撤销")
     await revoke.click()
-    await expect(page.locator("[data-list] .card", has_text="3栋微信群").locator("[data-status]")).to_have_text("已撤销")
+    revoked = page.locator("[data-list] .card", has_text="3栋微信群")
+    await expect(revoked.locator("[data-status]")).to_have_text("已撤销")
 
 
 async def test_committee_gives_a_member_a_role(new_page, client, session, shot):

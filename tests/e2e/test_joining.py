@@ -108,6 +108,7 @@ async def test_unknown_phone_waits_until_the_committee_approves(new_page, client
     await resident.goto("/")
     await expect(resident.locator("[data-communities]")).to_contain_text("幸福里社区")
     await expect(resident.locator("[data-pending-section]")).to_be_hidden()
+    await expect(resident.locator("[data-nav-community]")).to_have_attribute("href", f"/c/{place.cid}")
     await shot(resident, "home")
 
 

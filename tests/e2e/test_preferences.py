@@ -17,7 +17,7 @@ async def cookie(page, name):
     return next((c["value"] for c in await page.context.cookies() if c["name"] == name), None)
 
 
-async def test_language_switch_persists_and_is_kept_on_the_account(new_page, client, session):
+async def test_language_switch_persists_and_is_kept_on_the_account(new_page, client, session, shot):
     page = await new_page()
     await give_tokens(client, page, "13800138011")
     await page.goto("/settings")
@@ -29,6 +29,7 @@ async def test_language_switch_persists_and_is_kept_on_the_account(new_page, cli
     await expect(page.locator("html")).to_have_attribute("lang", "en")
     await expect(page.locator(".topbar__title")).to_have_text("Settings")
     assert await cookie(page, "wg_lang") == "en"
+    await shot(page, "settings-en")
 
     await page.goto("/")
     await expect(page.locator("html")).to_have_attribute("lang", "en")

@@ -86,7 +86,7 @@ async def test_invite_page_has_open_graph_tags_with_absolute_urls(client, sessio
     assert m["twitter:card"] == "summary_large_image" and m["twitter:image"] == m["og:image"]
     assert f"/join/{invite['code']}" in page.links
     assert page.html_attrs["lang"] == "zh-CN" and "class" not in page.html_attrs
-    assert page.scripts == 0
+    assert page.scripts == 0 and "default-src 'none'" in headers["content-security-policy"]
     assert headers["content-language"] == "zh-CN" and "max-age" in headers["cache-control"]
 
 

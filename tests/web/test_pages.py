@@ -184,7 +184,9 @@ async def test_malformed_community_id_is_a_404_page(client):
 
 async def test_community_page_tells_its_module_who_may_see_the_committee_tools(client):
     r = await client.get("/c/01HZXCOMMUNITY")
-    data = json.loads(re.search(r'<script type="application/json" id="page-data">(.*?)</script>', r.text).group(1))
+    found = re.search(r'<script type="application/json" id="page-data">(.*?)</script>', r.text)
+    assert found
+    data = json.loads(found.group(1))
     assert data["permissions"]["join_requests.decide"] == sorted(policy.PERMISSIONS["join_requests.decide"])
 
 

@@ -65,23 +65,28 @@ function watchQueue() {
 }
 
 function showCommunityTab() {
-  const link = $("[data-nav-community]");
-  if (!link.hidden) return;
   let cid = null;
   try {
     cid = localStorage.getItem(CURRENT_COMMUNITY);
   } catch {
     cid = null;
   }
-  if (!cid) return;
+  if (cid) pointCommunityTab(cid);
+}
+
+function pointCommunityTab(cid) {
+  const link = $("[data-nav-community]");
+  if (document.body.dataset.cid) return; // a community's own pages point it at that community
   link.href = `/c/${encodeURIComponent(cid)}`;
   link.hidden = false;
 }
 
+/** The community the bottom tab opens: the one last visited or made current. */
 export function rememberCommunity(cid) {
   try {
     localStorage.setItem(CURRENT_COMMUNITY, cid);
   } catch {
     // Only the bottom tab needs it.
   }
+  pointCommunityTab(cid);
 }

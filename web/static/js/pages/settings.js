@@ -34,6 +34,7 @@ async function changeLanguage(value) {
 
 async function showAccount() {
   if (!isSignedIn()) {
+    $("[data-loading]").hidden = true;
     $("[data-signed-out]").hidden = false;
     return;
   }
@@ -42,12 +43,14 @@ async function showAccount() {
     me = await api("GET", "/me", { keep: true });
   } catch (error) {
     if (error instanceof SignedOut) {
+      $("[data-loading]").hidden = true;
       $("[data-signed-out]").hidden = false;
       return;
     }
     showFailure(error);
     return;
   }
+  $("[data-loading]").hidden = true;
   const box = $("[data-signed-in]");
   setSlots(box, { name: me.name || t("ui.settings.no_name"), phone: me.phone || me.username || "" });
   box.hidden = false;
