@@ -1,6 +1,6 @@
 """Every model, imported once so that Alembic and the tests see the whole schema."""
 
-from app.accounts.models import OtpCode, Person, SignInLock, RefreshToken
+from app.accounts.models import OtpCode, Person, RefreshToken, SignInLock
 from app.communities.models import (
     Building,
     Community,
@@ -19,7 +19,23 @@ from app.core.models import IdempotencyRecord, Upload
 from app.sharing.models import ShortLink
 
 __all__ = [
-    "AuditEntry", "Base", "Building", "Community", "Grid", "Household", "IdempotencyRecord", "Invite",
-    "JoinRequest", "Membership", "OtpCode", "Person", "SignInLock", "RefreshToken", "Region", "RegionAdmin",
-    "RosterEntry", "ShortLink", "Upload",
+    "AuditEntry",
+    "Base",
+    "Building",
+    "Community",
+    "Grid",
+    "Household",
+    "IdempotencyRecord",
+    "Invite",
+    "JoinRequest",
+    "Membership",
+    "OtpCode",
+    "Person",
+    "RefreshToken",
+    "Region",
+    "RegionAdmin",
+    "RosterEntry",
+    "ShortLink",
+    "SignInLock",
+    "Upload",
 ]

@@ -66,12 +66,11 @@ async def _clean_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
     if "app" not in request.fixturenames:
         return
     async with db.get_engine().begin() as conn:
-        tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
-        if IS_PG:
-            await conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE"))
-        else:
-            for t in tables:
-                await conn.execute(text(f'DELETE FROM "{t}"'))
+        # DELETE, children first, is several times faster than TRUNCATE for small tables.
+        if not IS_PG:
+            await conn.execute(text("PRAGMA defer_foreign_keys=ON"))
+        for table in reversed(Base.metadata.sorted_tables):
+            await conn.execute(table.delete())
     from app.accounts.sms import memory_outbox
 
     memory_outbox().outbox.clear()

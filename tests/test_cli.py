@@ -101,8 +101,8 @@ def test_demo_loads_a_street_with_a_compound_and_a_village(cli: Cli) -> None:
 
 def test_demo_twice_changes_nothing(cli: Cli) -> None:
     people = cli.one("SELECT count(*) FROM people")
-    again = cli("demo")
-    assert again.returncode == 0, again.stderr
+    again = cli.invoke("demo")
+    assert again.exit_code == 0, again.output
     assert "already loaded" in again.stdout
     assert cli.one("SELECT count(*) FROM people") == people
     assert cli.one("SELECT count(*) FROM communities") == 2
@@ -152,8 +152,8 @@ def test_import_roster(cli: Cli, tmp_path: Path) -> None:
     bad.write_text(ROSTER_HEADER + "张三,13600000003,第六村民小组,1号,120,是\n"
                    "李四,1360000,第六村民小组,2号,120,是\n"
                    ",13600000005,第六村民小组,3号,abc,是\n", encoding="utf-8")
-    refused = cli("import-roster", str(village), str(bad), "--lang", "en")  # the exit code an operator sees
-    assert refused.returncode == 1
+    refused = cli.invoke("import-roster", str(village), str(bad), "--lang", "en")
+    assert refused.exit_code == 1
     assert "nothing was imported" in refused.stderr
     assert "line 3 [phone]" in refused.stderr and "line 4 [name]" in refused.stderr
     assert "line 4 [area]" in refused.stderr and "line 2" not in refused.stderr

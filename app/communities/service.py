@@ -37,7 +37,7 @@ from app.communities.schemas import (
     RosterImportResult,
 )
 from app.core import audit, clock, policy
-from app.core.errors import Conflict, Forbidden, Invalid, NotFound
+from app.core.errors import Conflict, Forbidden, Invalid, Msg, NotFound
 from app.core.i18n import t
 from app.core.pagination import PageParams
 from app.core.security import mask_phone
@@ -497,7 +497,7 @@ async def decide_join(session: AsyncSession, actor: Person, cid: str, request_id
     if j is None:
         raise NotFound("join_request_not_found")
     if j.status != "pending":
-        raise Conflict("join_request_decided", state=j.status)
+        raise Conflict("join_request_decided", state=Msg(f"join_request.state.{j.status}"))
     if household_id and await repo.get_in(session, Household, cid, household_id) is None:
         raise NotFound("household_not_found")
     person = await repo.person(session, j.person_id)

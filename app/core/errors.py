@@ -54,6 +54,10 @@ class AppError(Exception):
         super().__init__(self.code)
 
 
+class Msg(str):
+    """A parameter value that is itself a message key, translated with the rest."""
+
+
 class NotFound(AppError):
     status, code = 404, "not_found"
 
@@ -97,7 +101,8 @@ def problem(
     extra: dict[str, Any] | None = None,
 ) -> JSONResponse:
     locale = request_locale(request)
-    params = params or {}
+    params = {k: t(v, locale) if isinstance(v, Msg) else v for k, v in (params or {}).items()}
+    errors = [_translate_entry(e, locale) for e in errors or []]
     body: dict[str, Any] = {
         "type": f"urn:wugong:problem:{code}",
         "title": t(f"status.{status}", locale),
@@ -110,6 +115,15 @@ def problem(
     return JSONResponse(
         body, status_code=status, media_type=PROBLEM_JSON, headers={"Content-Language": locale, **(headers or {})}
     )
+
+
+def _translate_entry(entry: dict[str, Any], locale: str) -> dict[str, Any]:
+    """Services name an error entry's message by key (``msg_key``, ``params``); render it here."""
+    if "msg_key" not in entry:
+        return entry
+    out = {k: v for k, v in entry.items() if k not in ("msg_key", "params")}
+    out["msg"] = t(entry["msg_key"], locale, **entry.get("params", {}))
+    return out
 
 
 _VALIDATION_KEYS = {

@@ -18,12 +18,13 @@ from sqlalchemy.exc import IntegrityError
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.accounts.models import Person
 from app.core import clock, db
 from app.core.config import get_settings
 from app.core.errors import PROBLEM_JSON
 from app.core.i18n import negotiate, t
 from app.core.models import IdempotencyRecord
-from app.core.security import BadToken, decode_access_token
+from app.core.security import BadToken, decode_access_token, issued_before
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 MAX_KEY = 200
@@ -58,9 +59,12 @@ class IdempotencyMiddleware:
             if len(body) > cap:
                 await _problem(send, 413, "too_large", locale)
                 return
-        principal = _principal(request)
-        fingerprint = hashlib.sha256(
-            scope["method"].encode() + b" " + scope["path"].encode() + b"\n" + body).hexdigest()
+        principal, claims = _principal(request)
+        if claims is not None and await _revoked(claims):
+            # A signed-out token gets no stored answers: let the app refuse it (401).
+            await self.app(scope, _replay(body, receive), send)
+            return
+        fingerprint = _fingerprint(scope, request.headers.get("content-type", ""), body)
 
         record_id = await _claim(principal, key, fingerprint)
         if isinstance(record_id, IdempotencyRecord):
@@ -76,15 +80,6 @@ class IdempotencyMiddleware:
                 await send({"type": "http.response.body", "body": rec.body or b""})
             return
 
-        sent_body = False
-
-        async def replay_receive() -> Message:
-            nonlocal sent_body
-            if not sent_body:
-                sent_body = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
         status = 500
         resp_headers: list[tuple[bytes, bytes]] = []
         chunks: list[bytes] = []
@@ -99,20 +94,55 @@ class IdempotencyMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, replay_receive, capture)
+            await self.app(scope, _replay(body, receive), capture)
         finally:
             await _finish(record_id, status, resp_headers, b"".join(chunks))
 
 
-def _principal(request: Request) -> str:
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A receive() that hands the already-read body to the app once."""
+    sent = False
+
+    async def replay_receive() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay_receive
+
+
+def _fingerprint(scope: Scope, content_type: str, body: bytes) -> str:
+    """Method, path, query and body; a multipart body without its random boundary, so a phone
+    that rebuilds the same form for a retry still matches."""
+    _, _, boundary = content_type.partition("boundary=")
+    boundary = boundary.split(";")[0].strip().strip('"')
+    if content_type.startswith("multipart/") and boundary:
+        body = body.replace(boundary.encode(), b"")
+    digest = hashlib.sha256()
+    for part in (scope["method"].encode(), scope["path"].encode(), scope.get("query_string", b""), body):
+        digest.update(part + b"\n")
+    return digest.hexdigest()
+
+
+def _principal(request: Request) -> tuple[str, dict[str, Any] | None]:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() == "bearer" and token:
         try:
-            return "p:" + decode_access_token(token.strip())["sub"]
+            claims = decode_access_token(token.strip())
+            return "p:" + claims["sub"], claims
         except BadToken:
             pass
-    return "anon:" + (request.client.host if request.client else "?")
+    return "anon:" + (request.client.host if request.client else "?"), None
+
+
+async def _revoked(claims: dict[str, Any]) -> bool:
+    async with db.sessionmaker()() as session:
+        valid_after = (await session.execute(
+            select(Person.tokens_valid_after).where(Person.id == claims["sub"]))).scalar_one_or_none()
+    return issued_before(claims, valid_after)
 
 
 async def _claim(principal: str, key: str, fingerprint: str) -> str | IdempotencyRecord:

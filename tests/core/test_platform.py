@@ -116,5 +116,45 @@ async def test_an_oversized_body_with_an_idempotency_key_is_refused_unread(clien
     boss = await f.member(session, c, "committee")
     huge = b"x" * (get_settings().upload_max_bytes + 128 * 1024)
     r = await client.post(f"/api/v1/communities/{c.id}/uploads", content=huge,
-                          headers={**f.auth(boss), "Idempotency-Key": "big", "Content-Type": "application/octet-stream"})
+                          headers={**f.auth(boss), "Idempotency-Key": "big",
+                                   "Content-Type": "application/octet-stream"})
     assert_problem(r, 413, "too_large")
+
+
+async def test_a_retried_upload_form_matches_despite_a_new_boundary(client, session):
+    import io
+
+    from PIL import Image
+
+    c = await f.community(session)
+    boss = await f.member(session, c, "committee")
+    buf = io.BytesIO()
+    Image.new("RGB", (40, 30), "green").save(buf, "JPEG")
+    headers = {**f.auth(boss), "Idempotency-Key": "photo-1"}
+    url = f"/api/v1/communities/{c.id}/uploads"
+    first = await client.post(url, files={"file": ("a.jpg", buf.getvalue(), "image/jpeg")}, headers=headers)
+    again = await client.post(url, files={"file": ("a.jpg", buf.getvalue(), "image/jpeg")}, headers=headers)
+    assert first.status_code == 201, first.text
+    assert again.status_code == 201 and again.json()["id"] == first.json()["id"]
+    assert again.headers.get("idempotent-replayed") == "true"
+
+
+async def test_a_signed_out_token_gets_no_replayed_answer(client, session):
+    c = await f.community(session)
+    boss = await f.member(session, c, "committee")
+    headers = {**f.auth(boss), "Idempotency-Key": "g-1"}
+    assert (await client.post(f"/api/v1/communities/{c.id}/grids", json={"name": "东区"},
+                              headers=headers)).status_code == 201
+    assert (await client.post("/api/v1/auth/logout", json={"everywhere": True}, headers=f.auth(boss))).status_code == 204
+    r = await client.post(f"/api/v1/communities/{c.id}/grids", json={"name": "东区"}, headers=headers)
+    assert_problem(r, 401, "token_revoked")
+
+
+async def test_the_query_string_is_part_of_the_request_identity(client, session):
+    c = await f.community(session)
+    boss = await f.member(session, c, "committee")
+    headers = {**f.auth(boss), "Idempotency-Key": "q-1"}
+    assert (await client.post(f"/api/v1/communities/{c.id}/grids?x=1", json={"name": "东区"},
+                              headers=headers)).status_code == 201
+    r = await client.post(f"/api/v1/communities/{c.id}/grids?x=2", json={"name": "东区"}, headers=headers)
+    assert_problem(r, 422, "idempotency_key_reused")

@@ -132,9 +132,9 @@ async def give_tokens(client: httpx.AsyncClient, page: Any, phone: str | None) -
     assert phone
     await client.post("/api/v1/auth/otp", json={"phone": phone})
     tokens = (await client.post("/api/v1/auth/token", json={"phone": phone, "code": await sms_code(phone)})).json()
-    await page.goto("/offline")
-    await page.evaluate("([a, r]) => { localStorage.setItem('wg_access', a); localStorage.setItem('wg_refresh', r); }",
-                        [tokens["access_token"], tokens["refresh_token"]])
+    if not page.url.startswith("http"):
+        await page.goto("/offline")
+    await page.evaluate("(pair) => import('/static/js/api.js').then((api) => api.saveTokens(pair))", tokens)
 
 
 class Neighbourhood:

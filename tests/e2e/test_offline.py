@@ -61,11 +61,34 @@ async def test_write_whose_answer_was_lost_is_applied_once(new_page, client, ses
 
     replayed = []
     page.on("response", lambda r: replayed.append(r.headers.get("idempotent-replayed")) if invites in r.url else None)
-    await page.evaluate("import('/static/js/queue.js').then((q) => q.replay())")
+    # A replay racing the first request's bookkeeping gets 409 "in progress" and stays queued;
+    # the phone simply tries again later, as here.
+    for _ in range(20):
+        await page.evaluate("import('/static/js/queue.js').then((q) => q.replay())")
+        if "已发送" in await page.locator("[data-queue-list]").inner_text():
+            break
+        await page.wait_for_timeout(100)
     await expect(page.locator("[data-queue-list]")).to_contain_text("已发送")
-    assert replayed == ["true"]
+    assert "true" in replayed
     listed = await client.get(invites, headers=await bearer(page))
     assert [i["note"] for i in listed.json()["items"]].count("楼下公告栏") == 1
+
+
+async def test_a_write_goes_out_only_under_the_person_who_made_it(new_page, client):
+    page = await new_page(service_workers="block")
+    await give_tokens(client, page, "13800138023")
+    await page.goto("/settings")
+    await page.context.set_offline(True)
+    assert await page.evaluate(SUBMIT, ["PATCH", "/me", {"name": "第一位"}]) == {"status": "queued"}
+    await page.evaluate("import('/static/js/api.js').then((api) => api.forgetSession())")
+    await page.context.set_offline(False)
+    await give_tokens(client, page, "13800138024")  # someone else signs in on this phone
+
+    await page.goto("/settings")
+    await page.evaluate("import('/static/js/queue.js').then((q) => q.replay())")
+    await expect(page.locator("[data-queue-list]")).to_contain_text("等待发送")
+    me = await client.get("/api/v1/me", headers=await bearer(page))
+    assert me.json()["phone"] == "13800138024" and me.json()["name"] != "第一位"
 
 
 async def test_service_worker_serves_the_offline_page(new_page):

@@ -7,6 +7,7 @@ import { lang } from "./prefs.js";
 export const API = "/api/v1";
 const ACCESS = "wg_access";
 const REFRESH = "wg_refresh";
+const PERSON = "wg_person";
 const KEPT = "wg_get:";
 
 /** The server answered with a problem+json (or another error status). */
@@ -66,12 +67,28 @@ export function refreshToken() {
 export function saveTokens(pair) {
   write(ACCESS, pair.access_token);
   write(REFRESH, pair.refresh_token);
+  write(PERSON, subjectOf(pair.access_token));
+}
+
+/** Who is signed in on this phone (the token's subject), or null. */
+export function currentPersonId() {
+  return read(PERSON);
+}
+
+function subjectOf(token) {
+  try {
+    const payload = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+    return JSON.parse(atob(payload)).sub || null;
+  } catch {
+    return null;
+  }
 }
 
 /** Forget the tokens and everything kept for offline reading of this person's lists. */
 export function forgetSession() {
   write(ACCESS, null);
   write(REFRESH, null);
+  write(PERSON, null);
   try {
     for (const key of Object.keys(localStorage)) if (key.startsWith(KEPT)) localStorage.removeItem(key);
   } catch {

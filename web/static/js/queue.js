@@ -8,9 +8,10 @@
 //   result.status === "queued" → it will be sent when the network returns
 //
 // An item is {id, method, url, body, idempotencyKey, status: queued|sending|sent|failed,
-// createdAt, sentAt, attempts, error, label}.
+// createdAt, sentAt, attempts, error, label, personId}. A write goes out only under the
+// person who made it: after a sign-out, another person on the same phone does not send it.
 
-import { api, ApiError, NetworkError, SignedOut } from "./api.js";
+import { api, ApiError, currentPersonId, NetworkError, SignedOut } from "./api.js";
 
 const DB_NAME = "wugong";
 const STORE = "writes";
@@ -137,7 +138,7 @@ export async function submitWrite(method, url, body, options = {}) {
   const item = {
     id: newId(), method, url, body: body === undefined ? null : body, idempotencyKey: newId(),
     status: "queued", createdAt: new Date().toISOString(), sentAt: null, attempts: 0, error: "",
-    label: options.label || "",
+    label: options.label || "", personId: currentPersonId(),
   };
   await save(item);
   if (navigator.onLine === false) {
@@ -171,8 +172,10 @@ export function replay() {
 
 async function replayAll() {
   if (navigator.onLine === false) return;
+  const person = currentPersonId();
   const waiting = (await listWrites())
     .filter((item) => (item.status === "queued" || item.status === "sending") && !inFlight.has(item.id))
+    .filter((item) => item.personId === person)
     .reverse();
   for (const item of waiting) {
     const outcome = await send(item);
