@@ -11,19 +11,19 @@ import os
 import sqlite3
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from typer.testing import CliRunner, Result
 
 from app import demo
 from app.accounts.models import Person
 from app.cli import cli as wugong
-from app.communities.models import Building, Community, Household, JoinRequest, Membership, Region, RosterEntry
+from app.communities.models import Building, Community, Household, JoinRequest, Membership, RosterEntry
 from app.core.config import get_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -165,16 +165,7 @@ def test_import_roster(cli: Cli, tmp_path: Path) -> None:
     assert "No community" in unknown.stderr
 
 
-@pytest.fixture
-async def flat_regions(session: AsyncSession) -> AsyncIterator[None]:
-    """Detach the region tree before the tables are emptied: RESTRICT on SQLite checks each row."""
-    yield
-    await session.rollback()
-    await session.execute(update(Region).values(parent_id=None))
-    await session.commit()
-
-
-async def test_demo_on_the_test_database(session: AsyncSession, flat_regions: None) -> None:
+async def test_demo_on_the_test_database(session: AsyncSession) -> None:
     result = await demo.load(session)
     await session.commit()
     assert set(result.communities) == {demo.COMPOUND, demo.VILLAGE}

@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.async_api import expect
 
-from tests.e2e.conftest import give_tokens, neighbourhood, sign_in_on_page, sms_code
+from tests.e2e.helpers import give_tokens, neighbourhood, sign_in_on_page, sms_code
 
 pytestmark = pytest.mark.e2e
 

@@ -8,7 +8,7 @@ import pytest
 from playwright.async_api import expect
 
 from tests import factories as f
-from tests.e2e.conftest import give_tokens, neighbourhood
+from tests.e2e.helpers import give_tokens, neighbourhood
 
 pytestmark = pytest.mark.e2e
 

@@ -8,7 +8,12 @@ import { $, showFailure, toast } from "./ui.js";
 
 export const CURRENT_COMMUNITY = "wg_cid";
 
-/** Boot the shell, then run the page's `main`. */
+/**
+ * Boot the shell, then run the page's `main`. Controls that do nothing without the page's
+ * module come disabled from the server ([data-needs-js]): a tap before the module has
+ * wired them must not submit a form the old way (a sign-in code would land in the URL).
+ * They are enabled when `main` has finished.
+ */
 export function start(main) {
   if (syncPrefs()) {
     window.location.reload();
@@ -22,6 +27,9 @@ export function start(main) {
       showCommunityTab();
       startQueue();
       return main();
+    })
+    .then(() => {
+      for (const control of document.querySelectorAll("[data-needs-js]")) control.disabled = false;
     })
     .catch(showFailure);
 }

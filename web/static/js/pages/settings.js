@@ -9,7 +9,7 @@ import { $, $$, busy, fill, formatDateTime, setSlots, showFailure, toast } from 
 
 const STATUS_BADGE = { queued: "warning", sending: "info", sent: "success", failed: "danger" };
 
-start(async () => {
+start(() => {
   for (const radio of $$('input[name="lang"]')) radio.addEventListener("change", () => changeLanguage(radio.value));
   const elder = $("[data-elder]");
   elder.addEventListener("change", () => {
@@ -20,7 +20,7 @@ start(async () => {
   $("[data-queue-clear]").addEventListener("click", () => clearFinished());
   onQueueChange(renderQueue);
   renderQueue();
-  await showAccount();
+  showAccount().catch(showFailure); // the switches above need not wait for it
 });
 
 async function changeLanguage(value) {
