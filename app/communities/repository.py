@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, String, cast, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, String, cast, delete, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import Person
@@ -41,17 +41,17 @@ async def region(session: AsyncSession, region_id: str) -> Region | None:
 
 
 async def region_ancestors(session: AsyncSession, region_id: str | None) -> list[Region]:
-    """The region and every region above it, nearest first."""
-    out: list[Region] = []
-    seen: set[str] = set()
-    while region_id and region_id not in seen:
-        seen.add(region_id)
-        r = await session.get(Region, region_id)
-        if r is None:
-            break
-        out.append(r)
-        region_id = r.parent_id
-    return out
+    """The region and every region above it, nearest first (one recursive query)."""
+    if not region_id:
+        return []
+    up = select(Region.id, Region.parent_id, literal(0).label("depth")).where(Region.id == region_id)
+    up = up.cte("up", recursive=True)
+    up = up.union_all(
+        select(Region.id, Region.parent_id, (up.c.depth + 1).label("depth"))
+        .join(up, Region.id == up.c.parent_id).where(up.c.depth < 10)
+    )
+    q = select(Region).join(up, Region.id == up.c.id).order_by(up.c.depth)
+    return list((await session.execute(q)).scalars().all())
 
 
 async def region_descendant_ids(session: AsyncSession, region_id: str) -> list[str]:
@@ -105,6 +105,21 @@ async def all_communities(session: AsyncSession) -> list[Community]:
 async def count(session: AsyncSession, model: type[Any], community_id: str, *where: Any) -> int:
     q = select(func.count()).select_from(model).where(model.community_id == community_id, *where)
     return int((await session.execute(q)).scalar_one())
+
+
+async def community_stats(session: AsyncSession, community_id: str) -> dict[str, int]:
+    """The community page's counts, in one round trip."""
+
+    def n(model: type[Any], *where: Any) -> Any:
+        return (select(func.count()).select_from(model)
+                .where(model.community_id == community_id, *where).scalar_subquery())
+
+    q = select(
+        n(Grid).label("grids"), n(Building).label("buildings"), n(Household).label("households"),
+        n(Membership).label("members"), n(JoinRequest, JoinRequest.status == "pending").label("pending_joins"),
+    )
+    row = (await session.execute(q)).one()
+    return {k: int(v) for k, v in row._mapping.items()}
 
 
 async def counts_by_community(session: AsyncSession, model: type[Any], ids: Sequence[str],

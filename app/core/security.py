@@ -16,7 +16,9 @@ from app.core import clock
 from app.core.config import get_settings
 
 ALGORITHM = "HS256"
-_hasher = PasswordHasher()
+# OWASP's argon2id baseline (19 MiB, 2 passes): the library default of 64 MiB per check lets a
+# burst of staff sign-ins swell a worker on a small server.
+_hasher = PasswordHasher(memory_cost=19 * 1024, time_cost=2, parallelism=1)
 
 
 class BadToken(Exception):
