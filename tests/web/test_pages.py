@@ -248,3 +248,12 @@ def test_templates_and_modules_hold_no_chinese_text_of_their_own():
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             if han.search(line) and not line.strip().startswith(("//", "{#", "/*", "*")):
                 pytest.fail(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
+
+
+async def test_roster_sample_offered_to_the_committee_imports_cleanly(client):
+    from app.communities import roster
+
+    r = await client.get("/static/roster-sample.csv")
+    assert r.status_code == 200
+    rows, errors = roster.parse(r.content, "roster-sample.csv")
+    assert errors == [] and len(rows) == 2
