@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
@@ -20,9 +21,20 @@ from app.core.idempotency import IdempotencyMiddleware
 from app.core.redis import close_redis, get_redis
 from app.core.uploads import router as uploads_router
 from app.sharing.router import router as sharing_router
+from app.web.router import not_found_page as web_not_found
 from app.web.router import router as web_router
 
 WEB_DIR = __import__("pathlib").Path(__file__).resolve().parent.parent / "web"
+
+
+class RevalidatedStaticFiles(StaticFiles):
+    """Static files revalidated on every use (ETag → 304): ES modules import each other without a
+    version in the URL, and inside WeChat no service worker replaces stale copies after a deploy."""
+
+    def file_response(self, *args: Any, **kwargs: Any) -> Response:
+        response = super().file_response(*args, **kwargs)
+        response.headers.setdefault("Cache-Control", "no-cache")
+        return response
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -48,7 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url="/docs",
         redoc_url=None,
     )
-    errors.install(app)
+    errors.install(app, html_not_found=web_not_found)
     app.add_middleware(IdempotencyMiddleware)
 
     api = APIRouter(prefix="/api/v1")
@@ -90,5 +102,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web_router)
     settings.media_dir.mkdir(parents=True, exist_ok=True)
     app.mount("/media", StaticFiles(directory=settings.media_dir), name="media")
-    app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
+    app.mount("/static", RevalidatedStaticFiles(directory=WEB_DIR / "static"), name="static")
     return app

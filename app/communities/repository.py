@@ -44,8 +44,8 @@ async def region_ancestors(session: AsyncSession, region_id: str | None) -> list
     """The region and every region above it, nearest first (one recursive query)."""
     if not region_id:
         return []
-    up = select(Region.id, Region.parent_id, literal(0).label("depth")).where(Region.id == region_id)
-    up = up.cte("up", recursive=True)
+    start = select(Region.id, Region.parent_id, literal(0).label("depth")).where(Region.id == region_id)
+    up = start.cte("up", recursive=True)
     up = up.union_all(
         select(Region.id, Region.parent_id, (up.c.depth + 1).label("depth"))
         .join(up, Region.id == up.c.parent_id).where(up.c.depth < 10)

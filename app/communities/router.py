@@ -41,6 +41,7 @@ from app.core.deps import Locale, Session
 from app.core.errors import Invalid
 from app.core.pagination import Page, Paging
 from app.core.policy import Role
+from app.core.storage import get_storage
 from app.core.urls import absolute
 from app.sharing import service as sharing
 
@@ -79,8 +80,13 @@ async def create_community(body: CommunityCreate, person: CurrentPerson, session
 
 
 @router.get("/communities/{cid}", tags=["communities"])
-async def get_community(scope: Scope, session: Session) -> CommunityDetail:
-    return CommunityDetail.model_validate(await service.community_detail(session, scope.community, scope.roles))
+async def get_community(request: Request, scope: Scope, session: Session) -> CommunityDetail:
+    detail = CommunityDetail.model_validate(await service.community_detail(session, scope.community, scope.roles))
+    if scope.community.cover_upload_id:
+        cover = await uploads.find_upload(session, scope.community_id, scope.community.cover_upload_id)
+        if cover is not None:
+            detail.cover_url = uploads.upload_view(request, get_storage(), cover).url
+    return detail
 
 
 @router.patch("/communities/{cid}", tags=["communities"])

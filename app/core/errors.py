@@ -7,11 +7,12 @@ turned into 422 with translated per-field messages. Expected failures are 4xx, n
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.core.i18n import negotiate, t
@@ -175,7 +176,13 @@ def translate_validation(errors: list[Any], locale: str) -> list[dict[str, Any]]
     return out
 
 
-def install(app: FastAPI) -> None:
+def wants_html(request: Request) -> bool:
+    """A browser navigating to a page, not a client of the API."""
+    return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
+
+
+def install(app: FastAPI, html_not_found: Callable[[Request], Response] | None = None) -> None:
+    """Problem+json for every error; a browser asking for a missing page gets ``html_not_found``."""
     @app.exception_handler(AppError)
     async def _app_error(request: Request, exc: AppError) -> JSONResponse:
         return problem(request, exc.status, exc.code, exc.message_key, exc.params, exc.errors, exc.headers, exc.extra)
@@ -188,7 +195,9 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 404 and html_not_found is not None and wants_html(request):
+            return html_not_found(request)
         code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(exc.status_code, "http_error")
         return problem(request, exc.status_code, code, f"error.{code}", headers=getattr(exc, "headers", None))
 

@@ -80,6 +80,8 @@ class IdempotencyMiddleware:
                 await send({"type": "http.response.body", "body": rec.body or b""})
             return
 
+        # Hold the answer, record it, then send it: a retry that arrives right after the first
+        # answer must find it recorded, not "in progress".
         status = 500
         resp_headers: list[tuple[bytes, bytes]] = []
         chunks: list[bytes] = []
@@ -91,12 +93,13 @@ class IdempotencyMiddleware:
                 resp_headers = list(message.get("headers", []))
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
-            await send(message)
 
         try:
             await self.app(scope, _replay(body, receive), capture)
         finally:
             await _finish(record_id, status, resp_headers, b"".join(chunks))
+        await send({"type": "http.response.start", "status": status, "headers": resp_headers})
+        await send({"type": "http.response.body", "body": b"".join(chunks)})
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

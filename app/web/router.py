@@ -108,6 +108,10 @@ def render(request: Request, template: str, *, page: str, title_key: str, status
     return HTMLResponse(html, status_code=status_code, headers={**PAGE_HEADERS, "Content-Language": locale})
 
 
+def not_found_page(request: Request) -> HTMLResponse:
+    return render(request, "missing.html", page="missing", title_key="ui.missing.title", status_code=404)
+
+
 def community_page(request: Request, cid: str, template: str, page: str, title_key: str,
                    **context: Any) -> HTMLResponse:
     if not COMMUNITY_ID.match(cid):

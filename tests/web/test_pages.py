@@ -257,3 +257,18 @@ async def test_roster_sample_offered_to_the_committee_imports_cleanly(client):
     assert r.status_code == 200
     rows, errors = roster.parse(r.content, "roster-sample.csv")
     assert errors == [] and len(rows) == 2
+
+
+async def test_a_browser_asking_for_a_missing_page_gets_an_html_404(client):
+    r = await client.get("/no/such/page", headers={"Accept": "text/html,application/xhtml+xml"})
+    assert r.status_code == 404
+    assert r.headers["content-type"].startswith("text/html")
+    api = await client.get("/api/v1/no-such", headers={"Accept": "text/html"})
+    assert api.status_code == 404 and api.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_static_files_are_revalidated_on_every_use(client):
+    r = await client.get("/static/css/app.css")
+    assert r.status_code == 200 and r.headers["cache-control"] == "no-cache" and r.headers.get("etag")
+    again = await client.get("/static/css/app.css", headers={"If-None-Match": r.headers["etag"]})
+    assert again.status_code == 304
