@@ -67,13 +67,16 @@ async def roles_in(session: AsyncSession, person: Person,
     return membership, frozenset(roles)
 
 
-async def visible_communities(session: AsyncSession, person: Person) -> list[dict[str, Any]]:
+async def visible_communities(session: AsyncSession, person: Person,
+                              admin_of: list[str] | None = None) -> list[dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for m, c in await repo.memberships_of(session, person.id):
         out[c.id] = {"membership_id": m.id, "community_id": c.id, "community_name": c.name,
                      "community_kind": c.kind, "roles": list(m.roles), "via": "member"}
     region_ids: list[str] = []
-    for rid in await repo.admin_region_ids(session, person.id):
+    if admin_of is None:
+        admin_of = await repo.admin_region_ids(session, person.id)
+    for rid in admin_of:
         region_ids.extend(await repo.region_descendant_ids(session, rid))
     extra = await repo.all_communities(session) if person.is_platform_admin else \
         await repo.communities_in_regions(session, region_ids) if region_ids else []
@@ -86,14 +89,15 @@ async def visible_communities(session: AsyncSession, person: Person) -> list[dic
 
 
 async def me(session: AsyncSession, person: Person) -> dict[str, Any]:
-    regions = [r for rid in await repo.admin_region_ids(session, person.id) if (r := await repo.region(session, rid))]
+    admin_of = await repo.admin_region_ids(session, person.id)
+    regions = [r for rid in admin_of if (r := await repo.region(session, rid))]
     pending = [{"community_id": c.id, "community_name": c.name, "join_request_id": j.id}
                for j, c in await repo.pending_joins_of(session, person.id)]
     return {
         "id": person.id, "name": person.name, "phone": person.phone, "username": person.username,
         "locale": person.locale, "is_platform_admin": person.is_platform_admin,
         "current_community_id": person.current_community_id,
-        "memberships": await visible_communities(session, person),
+        "memberships": await visible_communities(session, person, admin_of),
         "region_admin_of": regions, "pending_joins": pending,
     }
 
