@@ -56,7 +56,8 @@ PAGE_HEADERS = {
 COMMUNITY_ID = re.compile(r"^[0-9A-Za-z_-]{1,26}$")
 INVITE_CODE = re.compile(r"^[0-9A-Za-z_-]{1,16}$")
 # What the community page needs to know to show the committee's links.
-ADMIN_PERMISSIONS = ("members.view", "members.manage", "join_requests.decide", "roster.import", "invites.create")
+ADMIN_PERMISSIONS = ("members.view", "members.manage", "join_requests.decide", "roster.import", "invites.create",
+                     "places.manage", "audit.read")
 
 router = APIRouter(include_in_schema=False)
 templates = Environment(
@@ -171,6 +172,17 @@ async def roster(request: Request, cid: str) -> HTMLResponse:
 @router.get("/c/{cid}/admin/invites")
 async def invites(request: Request, cid: str) -> HTMLResponse:
     return community_page(request, cid, "admin/invites.html", "invites", "ui.invites.title", nav="community")
+
+
+@router.get("/c/{cid}/admin/places")
+async def places(request: Request, cid: str) -> HTMLResponse:
+    data = {"permissions": {p: sorted(policy.PERMISSIONS[p]) for p in ("places.manage", "households.view")}}
+    return community_page(request, cid, "admin/places.html", "places", "ui.places.title", nav="community", data=data)
+
+
+@router.get("/c/{cid}/admin/audit")
+async def audit(request: Request, cid: str) -> HTMLResponse:
+    return community_page(request, cid, "admin/audit.html", "audit", "ui.audit.title", nav="community")
 
 
 @router.get("/settings")
