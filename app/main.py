@@ -20,6 +20,7 @@ from app.core.i18n import SUPPORTED, catalogue
 from app.core.idempotency import IdempotencyMiddleware
 from app.core.redis import close_redis, get_redis
 from app.core.uploads import router as uploads_router
+from app.issues.router import router as issues_router
 from app.sharing.router import router as sharing_router
 from app.web.router import not_found_page as web_not_found
 from app.web.router import router as web_router
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(accounts_router)
     api.include_router(communities_router)
     api.include_router(uploads_router)
+    api.include_router(issues_router)
     app.include_router(api)
 
     @app.get("/healthz", include_in_schema=False)

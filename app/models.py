@@ -16,17 +16,37 @@ from app.communities.models import (
 from app.core.audit import AuditEntry
 from app.core.db import Base
 from app.core.models import IdempotencyRecord, Upload
+from app.issues.models import (
+    Category,
+    Handler,
+    HandlerMember,
+    Issue,
+    IssueComment,
+    IssueEvent,
+    IssueFollower,
+    IssuePhoto,
+    IssueSupport,
+)
 from app.sharing.models import ShortLink
 
 __all__ = [
     "AuditEntry",
     "Base",
     "Building",
+    "Category",
     "Community",
     "Grid",
+    "Handler",
+    "HandlerMember",
     "Household",
     "IdempotencyRecord",
     "Invite",
+    "Issue",
+    "IssueComment",
+    "IssueEvent",
+    "IssueFollower",
+    "IssuePhoto",
+    "IssueSupport",
     "JoinRequest",
     "Membership",
     "OtpCode",

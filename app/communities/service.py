@@ -232,6 +232,15 @@ async def buildings(session: AsyncSession, cid: str) -> list[Building]:
     return await repo.list_in(session, Building, cid, Building.name)
 
 
+async def get_building(session: AsyncSession, cid: str, building_id: str) -> Building | None:
+    return await repo.get_in(session, Building, cid, building_id)
+
+
+async def are_members(session: AsyncSession, cid: str, person_ids: list[str]) -> bool:
+    """True when every one of ``person_ids`` belongs to the community."""
+    return len(await repo.memberships_for_people(session, cid, person_ids)) == len(set(person_ids))
+
+
 async def create_grid(session: AsyncSession, actor: Person, cid: str, data: GridCreate) -> Grid:
     if await repo.count(session, Grid, cid, Grid.name == data.name):
         raise Conflict("name_taken")

@@ -37,6 +37,12 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "join_requests.decide": frozenset({Role.committee}),
     "audit.read": frozenset({Role.committee}),
     "uploads.create": ALL_ROLES,
+    "issues.view": ALL_ROLES,
+    "issues.report": ALL_ROLES,
+    "issues.see_staff_only": STAFF,  # staff-only issues (disputes) and hidden reporters' names
+    "issues.report_as_staff": STAFF,  # sources other than "resident", staff-only reports
+    "issues.triage": frozenset({Role.committee}),
+    "issues.configure": frozenset({Role.committee}),  # categories and handlers
 }
 
 # What a region admin (street/district staff) holds in the communities below them.

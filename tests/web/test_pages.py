@@ -25,6 +25,8 @@ PAGES = [
     "/c/01HZXCOMMUNITY/admin/join-requests",
     "/c/01HZXCOMMUNITY/admin/roster",
     "/c/01HZXCOMMUNITY/admin/invites",
+    "/c/01HZXCOMMUNITY/admin/places",
+    "/c/01HZXCOMMUNITY/admin/audit",
 ]
 
 
@@ -197,6 +199,39 @@ async def test_members_page_offers_every_role_with_its_label(client):
     assert "楼栋长" in r.text and "网格员" in r.text
 
 
+async def test_places_and_audit_screens_are_titled_in_the_callers_language(client):
+    for path, zh, en in (("/c/01HZXCOMMUNITY/admin/places", "网格和楼栋", "Grids and buildings"),
+                         ("/c/01HZXCOMMUNITY/admin/audit", "操作记录", "Audit log")):
+        assert f"<title>{zh} · 五共</title>" in (await client.get(path)).text
+        assert f"<title>{en} · Wugong</title>" in (await client.get(path, headers={"Cookie": "wg_lang=en"})).text
+
+
+async def test_places_page_tells_its_module_who_may_change_places(client):
+    r = await client.get("/c/01HZXCOMMUNITY/admin/places")
+    found = re.search(r'<script type="application/json" id="page-data">(.*?)</script>', r.text)
+    assert found
+    data = json.loads(found.group(1))
+    assert data["permissions"]["places.manage"] == sorted(policy.PERMISSIONS["places.manage"])
+    assert 'src="/static/js/pages/places.js?v=' in r.text
+
+
+async def test_community_page_offers_the_places_and_audit_tiles_by_permission(client):
+    r = await client.get("/c/01HZXCOMMUNITY")
+    assert 'href="/c/01HZXCOMMUNITY/admin/places" data-permission="places.manage"' in r.text
+    assert 'href="/c/01HZXCOMMUNITY/admin/audit" data-permission="audit.read"' in r.text
+    found = re.search(r'<script type="application/json" id="page-data">(.*?)</script>', r.text)
+    assert found
+    data = json.loads(found.group(1))
+    assert data["permissions"]["places.manage"] == sorted(policy.PERMISSIONS["places.manage"])
+    assert data["permissions"]["audit.read"] == sorted(policy.PERMISSIONS["audit.read"])
+
+
+async def test_malformed_community_id_on_the_new_screens_is_a_404_page(client):
+    for path in ("/c/bad%20id/admin/places", "/c/bad%20id/admin/audit"):
+        r = await client.get(path)
+        assert r.status_code == 404 and r.headers["content-type"].startswith("text/html")
+
+
 # --- the catalogues -----------------------------------------------------------------------
 
 def ui_catalogue(locale: str) -> dict[str, str]:
@@ -236,6 +271,27 @@ def test_key_families_built_at_runtime_are_complete():
     for prefix, names in families.items():
         for name in names:
             assert prefix + name in zh, prefix + name
+
+
+def test_community_and_village_wordings_are_both_complete():
+    # The places and members screens build ui.places.<kind>.<name> at runtime.
+    zh = ui_catalogue("zh-CN")
+    names = {key.removeprefix("ui.places.community.") for key in zh if key.startswith("ui.places.community.")}
+    assert {"heading", "count", "room", "of", "assign"} <= names
+    for name in names:
+        assert f"ui.places.village.{name}" in zh, name
+    assert {key.removeprefix("ui.places.village.") for key in zh if key.startswith("ui.places.village.")} == names
+
+
+def test_every_audited_action_has_a_label():
+    actions: set[str] = set()
+    for path in (ROOT / "app").rglob("*.py"):
+        for call in re.findall(r"action=(.{0,120})", path.read_text(encoding="utf-8")):
+            actions |= set(re.findall(r'"([a-z_]+\.[a-z_]+)"', call))
+    assert {"member.update", "invite.create", "roster.import", "join_request.approve", "join_request.reject"} <= actions
+    zh = ui_catalogue("zh-CN")
+    missing = {a for a in actions if f"ui.audit.action.{a}" not in zh}
+    assert not missing, missing
 
 
 def test_templates_and_modules_hold_no_chinese_text_of_their_own():

@@ -6,8 +6,8 @@ import { api, SignedOut } from "../api.js";
 import { t } from "../i18n.js";
 import { start } from "../shell.js";
 import {
-  $, $$, busy, can, cidOfPage, clearErrors, communityPath, fill, pageData, roleChips, showErrors,
-  showFailure, toast,
+  $, $$, busy, can, cidOfPage, clearErrors, communityPath, errorMessage, fill, pageData, roleChips,
+  showErrors, showFailure, toast,
 } from "../ui.js";
 
 const cid = cidOfPage();
@@ -140,6 +140,7 @@ function wirePlaces(card, member) {
   $("[data-no-grids]", form).hidden = grids.length > 0;
   for (const building of buildings) select.append(new Option(building.name, building.id));
   const gridBoxes = () => $$('input[name="grid_ids"]', form);
+  const placesError = $("[data-places-error]", form);
 
   open.addEventListener("click", () => {
     // Only a grid worker looks after grids; anyone may live in a building.
@@ -147,6 +148,7 @@ function wirePlaces(card, member) {
     for (const box of gridBoxes()) box.checked = (member.grid_ids || []).includes(box.value);
     select.value = member.building_id || "";
     clearErrors(form);
+    placesError.textContent = "";
     form.hidden = false;
     open.hidden = true;
   });
@@ -181,6 +183,7 @@ function wirePlaces(card, member) {
       toast(t("ui.members.places_saved", { name: member.name }));
     } catch (error) {
       showErrors(form, error);
+      placesError.textContent = errorMessage(error);
     } finally {
       busy(submit, false);
     }

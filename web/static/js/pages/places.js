@@ -62,16 +62,11 @@ function render() {
 
 function renderGrids() {
   const list = $("[data-grids]");
-  const rows = [];
-  for (const grid of grids) {
-    const name = document.createElement("dt");
-    name.textContent = grid.name;
-    const count = document.createElement("dd");
-    count.textContent = t(`ui.places.${kind}.count`, { count: buildings.filter((b) => b.grid_id === grid.id).length });
-    rows.push(name, count);
-  }
-  list.replaceChildren(...rows);
-  $("[data-grids-card]").hidden = grids.length === 0;
+  list.replaceChildren(...grids.map((grid) => fill("tpl-grid", {
+    name: grid.name,
+    count: t(`ui.places.${kind}.count`, { count: buildings.filter((b) => b.grid_id === grid.id).length }),
+  })));
+  list.hidden = grids.length === 0;
   $("[data-grids-empty]").hidden = grids.length > 0;
 }
 
@@ -135,7 +130,7 @@ async function loadHouseholds(card, building, state, fresh) {
   try {
     const page = await api("GET", `${communityPath(cid, "/households")}?${params}`, { keep: fresh });
     const list = $("[data-household-list]", card);
-    const rows = page.items.flatMap(householdRow);
+    const rows = page.items.map(householdRow);
     if (fresh) list.replaceChildren(...rows);
     else list.append(...rows);
     state.loaded = true;
@@ -166,13 +161,8 @@ function areaText(value) {
   return t("ui.places.area_value", { area: String(Number(value)) });
 }
 
-/** One household as a <dt> (where) and a <dd> (its owner's area). */
 function householdRow(household) {
-  const name = document.createElement("dt");
-  name.textContent = householdName(household);
-  const area = document.createElement("dd");
-  area.textContent = areaText(household.owner_area_m2);
-  return [name, area];
+  return fill("tpl-household", { name: householdName(household), area: areaText(household.owner_area_m2) });
 }
 
 async function createGrid(form) {
@@ -240,7 +230,7 @@ async function createHousehold(card, building, form) {
   busy(submit, true);
   try {
     const household = await api("POST", communityPath(cid, "/households"), { body });
-    $("[data-household-list]", card).append(...householdRow(household));
+    $("[data-household-list]", card).append(householdRow(household));
     showHouseholdCount(card);
     form.reset();
     toast(t("ui.places.household_created", { name: householdName(household) }));
@@ -251,8 +241,10 @@ async function createHousehold(card, building, form) {
   }
 }
 
-/** The server's reasons on the form; a duplicate (409) is also said at the field it is about. */
+/** The server's reasons on the form; a duplicate (409) is said at the field it is about. */
 function showPlaceError(form, error, field) {
   showErrors(form, error);
-  if (error && error.status === 409) fieldError(form, field, error.message);
+  if (error && error.status === 409 && fieldError(form, field, error.message)) {
+    $("[data-form-error]", form).textContent = "";
+  }
 }

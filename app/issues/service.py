@@ -1,0 +1,326 @@
+"""The rules of the issue list: who sees what, reporting, supporting, commenting, and carrying
+out the lifecycle table of ``flows.py``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.communities import service as communities
+from app.communities.deps import CommunityScope
+from app.core import audit, clock, uploads
+from app.core.errors import Conflict, Forbidden, Invalid, NotFound
+from app.issues import flows
+from app.issues import repository as repo
+from app.issues.flows import Actor, Status
+from app.issues.models import (
+    Category,
+    Handler,
+    HandlerMember,
+    Issue,
+    IssueComment,
+    IssueEvent,
+    IssueFollower,
+    IssuePhoto,
+    IssueSupport,
+)
+from app.issues.schemas import CategoryCreate, CommentCreate, HandlerCreate, IssueCreate, TransitionIn
+
+MAX_PHOTOS = 9
+
+# PRODUCT.md's default categories, with the days a handler has for each.
+DEFAULT_CATEGORIES: tuple[tuple[str, int], ...] = (
+    ("环境卫生", 3), ("道路", 7), ("排水", 3), ("照明", 5), ("绿化", 7), ("停车", 7),
+    ("安全隐患", 2), ("违章搭建", 15), ("邻里纠纷", 7), ("公共服务", 7), ("其他", 7),
+)
+
+
+# --- visibility ---------------------------------------------------------------------------
+
+def sees_staff_only(scope: CommunityScope) -> bool:
+    return scope.can("issues.see_staff_only")
+
+
+async def visible_issue(session: AsyncSession, scope: CommunityScope, issue_id: str) -> Issue:
+    """The issue if this caller may see it; 404 otherwise, exactly as if it did not exist."""
+    issue = await repo.issue_in(session, scope.community_id, issue_id)
+    if issue is None or (issue.staff_only and not sees_staff_only(scope)):
+        raise NotFound("issue_not_found")
+    return issue
+
+
+async def actors_for(session: AsyncSession, scope: CommunityScope, issue: Issue) -> frozenset[Actor]:
+    """What the caller is to this issue, for the lifecycle table."""
+    out: set[Actor] = set()
+    if scope.can("issues.triage"):
+        out.add(Actor.committee)
+    if issue.reporter_id == scope.person.id:
+        out.add(Actor.reporter)
+    if "grid_worker" in scope.roles:
+        grids = scope.membership.grid_ids if scope.membership else []
+        if issue.grid_id is None or issue.grid_id in grids:
+            out.add(Actor.grid_worker)
+    if issue.handler_id and await repo.is_handler_member(session, issue.handler_id, scope.person.id):
+        out.add(Actor.handler)
+    return frozenset(out)
+
+
+# --- categories and handlers -----------------------------------------------------------------
+
+async def categories(session: AsyncSession, community_id: str) -> list[Category]:
+    """The community's categories; the defaults are created on first use."""
+    found = await repo.categories(session, community_id)
+    if found:
+        return found
+    try:
+        async with session.begin_nested():
+            for i, (name, days) in enumerate(DEFAULT_CATEGORIES):
+                session.add(Category(community_id=community_id, name=name, deadline_days=days, position=i))
+            await session.flush()
+    except IntegrityError:
+        pass  # another request created them at the same moment
+    return await repo.categories(session, community_id)
+
+
+async def create_category(session: AsyncSession, scope: CommunityScope, data: CategoryCreate) -> Category:
+    await categories(session, scope.community_id)
+    if data.default_handler_id and await repo.handler_in(session, scope.community_id, data.default_handler_id) is None:
+        raise NotFound("handler_not_found")
+    category = Category(community_id=scope.community_id, position=100, **data.model_dump())
+    try:
+        async with session.begin_nested():
+            session.add(category)
+            await session.flush()
+    except IntegrityError as exc:
+        raise Conflict("name_taken") from exc
+    await audit.record(session, actor_id=scope.person.id, community_id=scope.community_id,
+                       action="issue_category.create", object_type="issue_category", object_id=category.id,
+                       after=data.model_dump())
+    return category
+
+
+async def create_handler(session: AsyncSession, scope: CommunityScope,
+                         data: HandlerCreate) -> tuple[Handler, list[str]]:
+    member_ids = list(dict.fromkeys(data.member_ids))
+    if not await communities.are_members(session, scope.community_id, member_ids):
+        raise NotFound("member_not_found")
+    handler = Handler(community_id=scope.community_id, name=data.name, kind=data.kind)
+    try:
+        async with session.begin_nested():
+            session.add(handler)
+            await session.flush()
+    except IntegrityError as exc:
+        raise Conflict("name_taken") from exc
+    for pid in member_ids:
+        session.add(HandlerMember(handler_id=handler.id, person_id=pid))
+    await session.flush()
+    await audit.record(session, actor_id=scope.person.id, community_id=scope.community_id,
+                       action="issue_handler.create", object_type="issue_handler", object_id=handler.id,
+                       after=data.model_dump())
+    return handler, member_ids
+
+
+# --- reporting -----------------------------------------------------------------------------
+
+async def _attach_photos(session: AsyncSession, community_id: str, issue_id: str, photo_ids: list[str],
+                         kind: str, start: int = 0) -> None:
+    if len(set(photo_ids)) != len(photo_ids):
+        raise Invalid("photo_duplicate")
+    for i, upload_id in enumerate(photo_ids):
+        await uploads.get_upload(session, community_id, upload_id)  # 404 for another community's upload
+        session.add(IssuePhoto(issue_id=issue_id, upload_id=upload_id, kind=kind, position=start + i))
+
+
+async def report_issue(session: AsyncSession, scope: CommunityScope, data: IssueCreate) -> Issue:
+    if (data.source != "resident" or data.staff_only) and not scope.can("issues.report_as_staff"):
+        raise Forbidden("issue_staff_fields")
+    await categories(session, scope.community_id)
+    category = await repo.category_in(session, scope.community_id, data.category_id)
+    if category is None or not category.active:
+        raise NotFound("category_not_found")
+    grid_id = None
+    if data.building_id:
+        building = await communities.get_building(session, scope.community_id, data.building_id)
+        if building is None:
+            raise NotFound("building_not_found")
+        grid_id = building.grid_id
+    if (data.lat is None) != (data.lng is None):
+        raise Invalid("location_incomplete")
+    issue = Issue(
+        community_id=scope.community_id, title=data.title, description=data.description, category_id=category.id,
+        source=data.source, staff_only=data.staff_only, hide_reporter=data.hide_reporter,
+        reporter_id=scope.person.id, lat=data.lat, lng=data.lng, building_id=data.building_id, grid_id=grid_id,
+        location_text=data.location_text, handler_id=category.default_handler_id,
+    )
+    session.add(issue)
+    await session.flush()
+    await _attach_photos(session, scope.community_id, issue.id, data.photo_ids, "report")
+    session.add(IssueFollower(issue_id=issue.id, person_id=scope.person.id))
+    session.add(IssueEvent(issue_id=issue.id, actor_id=scope.person.id, action="report", to_status=Status.reported,
+                           data={"source": data.source}))
+    await session.flush()
+    return issue
+
+
+# --- lifecycle -----------------------------------------------------------------------------
+
+@dataclass
+class Step:
+    """What a transition changes, besides the state."""
+
+    values: dict[str, Any]
+    note: str
+    data: dict[str, Any]
+
+
+async def transition(session: AsyncSession, scope: CommunityScope, issue_id: str, body: TransitionIn) -> Issue:
+    issue = await visible_issue(session, scope, issue_id)
+    actors = await actors_for(session, scope, issue)
+    try:
+        tr = flows.check(body.action, Status(issue.status), actors)
+    except flows.UnknownAction as exc:
+        raise Invalid("issue_action_unknown", action=body.action,
+                      extra={"allowed": flows.allowed_actions(Status(issue.status))}) from exc
+    except flows.NotAllowedFrom as exc:
+        raise Conflict("issue_action_not_allowed", action=body.action, extra={"allowed": exc.allowed}) from exc
+    except flows.WrongActor as exc:
+        raise Forbidden("issue_wrong_actor", action=body.action) from exc
+    missing = [n for n in ("reason", "note", "handler", "into", "photo") if n in tr.needs and not _given(body, n)]
+    if missing:
+        raise Invalid("issue_action_needs", errors=[
+            {"loc": ["body", _field(n)], "msg_key": f"issue.needs.{n}"} for n in missing])
+
+    step = await _prepare(session, scope, issue, body)
+    now = clock.now()
+    target = tr.target or Status(issue.status)
+    values = {"status": str(target), "updated_at": now, **step.values}
+    if target is Status.closed:
+        values["closed_at"] = now
+    expected = issue.status
+    if not await repo.move_to(session, issue, expected, values):
+        raise Conflict("issue_changed_meanwhile")
+    session.add(IssueEvent(issue_id=issue.id, actor_id=scope.person.id, action=body.action, from_status=expected,
+                           to_status=str(target), note=step.note, data=step.data))
+    if body.action == "resolve" or body.action == "close_on_spot":
+        await _attach_photos(session, scope.community_id, issue.id, body.photo_ids, "after", start=MAX_PHOTOS)
+    if body.action == "merge":
+        await repo.move_children(session, issue.id, step.data["into"])
+        session.add(IssueEvent(issue_id=step.data["into"], actor_id=scope.person.id, action="merged_in",
+                               note=issue.title, data={"from": issue.id}))
+    if body.action == "reopen" and flows.escalates_on_reopen(issue.reopen_count):
+        await escalate(session, issue, reason="reopened", actor_id=scope.person.id)
+    await session.flush()
+    if Actor.committee in actors or Actor.grid_worker in actors or Actor.handler in actors:
+        await audit.record(session, actor_id=scope.person.id, community_id=scope.community_id,
+                           action=f"issue.{body.action}", object_type="issue", object_id=issue.id,
+                           before={"status": expected}, after={"status": str(target), **step.data})
+    return issue
+
+
+def _given(body: TransitionIn, need: str) -> bool:
+    return bool({"reason": body.reason, "note": body.note, "handler": body.handler_id or body.category_id,
+                 "into": body.into, "photo": body.photo_ids}[need])
+
+
+def _field(need: str) -> str:
+    return {"handler": "handler_id", "photo": "photo_ids"}.get(need, need)
+
+
+async def _prepare(session: AsyncSession, scope: CommunityScope, issue: Issue, body: TransitionIn) -> Step:
+    """Check the action's own inputs and say what else it changes."""
+    action, cid = body.action, scope.community_id
+    if action in ("reject", "reopen"):
+        values: dict[str, Any] = {"reopen_count": issue.reopen_count + 1} if action == "reopen" else {}
+        return Step(values, body.reason, {})
+    if action == "merge":
+        into = await repo.issue_in(session, cid, body.into or "")
+        if into is None or into.id == issue.id or (into.staff_only and not sees_staff_only(scope)):
+            raise NotFound("issue_not_found")
+        if Status(into.status) in flows.FINAL:
+            raise Conflict("issue_merge_target_final")
+        return Step({"merged_into_id": into.id}, body.reason, {"into": into.id})
+    if action in ("dispatch", "reroute"):
+        values, data = {}, {}
+        category = None
+        if body.category_id:
+            category = await repo.category_in(session, cid, body.category_id)
+            if category is None:
+                raise NotFound("category_not_found")
+            values["category_id"], data["category_id"] = category.id, category.id
+        handler_id = body.handler_id or (category.default_handler_id if category else None)
+        if handler_id:
+            if await repo.handler_in(session, cid, handler_id) is None:
+                raise NotFound("handler_not_found")
+            values["handler_id"], data["handler_id"] = handler_id, handler_id
+        if action == "dispatch":
+            if not handler_id:
+                raise Invalid("issue_action_needs", errors=[
+                    {"loc": ["body", "handler_id"], "msg_key": "issue.needs.handler"}])
+            days = (category or await repo.category_in(session, cid, issue.category_id or "") or Category(
+                deadline_days=7)).deadline_days
+            deadline = body.deadline_at or clock.now() + timedelta(days=days)
+            if deadline <= clock.now():
+                raise Invalid("issue_deadline_past")
+            values["deadline_at"], data["deadline_at"] = deadline, deadline.isoformat()
+        elif action == "reroute" and handler_id and handler_id != issue.handler_id \
+                and issue.status == Status.in_progress:
+            values["status"] = str(Status.dispatched)  # the new handler starts afresh
+        return Step(values, body.reason or body.note, data)
+    if action in ("resolve", "close_on_spot"):
+        for upload_id in body.photo_ids:
+            await uploads.get_upload(session, cid, upload_id)
+        return Step({"resolution_note": body.note}, body.note, {"photos": len(body.photo_ids)})
+    return Step({}, body.note or body.reason, {})
+
+
+async def escalate(session: AsyncSession, issue: Issue, *, reason: str, actor_id: str | None = None) -> None:
+    """督办: flag the issue for the level above. Once per issue until it closes."""
+    if issue.escalated_at is not None:
+        return
+    issue.escalated_at = clock.now()
+    session.add(IssueEvent(issue_id=issue.id, actor_id=actor_id, action="escalate", data={"reason": reason}))
+    await session.flush()
+
+
+# --- support, follow, comments ----------------------------------------------------------------
+
+async def support(session: AsyncSession, scope: CommunityScope, issue_id: str, on: bool) -> tuple[bool, int]:
+    """我也关注, once per person however often it is pressed (50 presses at once count once)."""
+    issue = await visible_issue(session, scope, issue_id)
+    if on:
+        try:
+            async with session.begin_nested():
+                session.add(IssueSupport(issue_id=issue.id, person_id=scope.person.id))
+                await session.flush()
+        except IntegrityError:
+            return True, issue.supports_count
+        count = await repo.bump(session, issue.id, "supports_count", 1)
+        try:
+            async with session.begin_nested():
+                session.add(IssueFollower(issue_id=issue.id, person_id=scope.person.id))
+                await session.flush()
+        except IntegrityError:
+            pass
+        return True, count
+    if await repo.delete_support(session, issue.id, scope.person.id):
+        return False, await repo.bump(session, issue.id, "supports_count", -1)
+    return False, issue.supports_count
+
+
+async def add_comment(session: AsyncSession, scope: CommunityScope, issue_id: str, data: CommentCreate) -> IssueComment:
+    issue = await visible_issue(session, scope, issue_id)
+    if Status(issue.status) is Status.merged:
+        raise Conflict("issue_merged", extra={"merged_into_id": issue.merged_into_id})
+    if len(set(data.photo_ids)) != len(data.photo_ids):
+        raise Invalid("photo_duplicate")
+    for upload_id in data.photo_ids:
+        await uploads.get_upload(session, scope.community_id, upload_id)
+    comment = IssueComment(issue_id=issue.id, author_id=scope.person.id, body=data.body, upload_ids=data.photo_ids)
+    session.add(comment)
+    await session.flush()
+    await repo.bump(session, issue.id, "comments_count", 1)
+    return comment
