@@ -27,7 +27,7 @@ else:
 import httpx  # noqa: E402
 import pytest  # noqa: E402
 from sqlalchemy import text  # noqa: E402
-from sqlalchemy.ext.asyncio import AsyncSession  # noqa: E402
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker  # noqa: E402
 
 from app.core import db  # noqa: E402
 from app.core.config import get_settings  # noqa: E402
@@ -86,5 +86,8 @@ async def client(app) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[no-un
 @pytest.fixture
 async def session(app) -> AsyncIterator[AsyncSession]:  # type: ignore[no-untyped-def]
     """A session for arranging data (committed by the factories) and checking what was stored."""
-    async with db.sessionmaker()() as s:
+    # Deferred BEGIN on SQLite: the test's own reads must not hold the write lock while the
+    # app, on other connections, writes (WAL lets both go on).
+    engine = db.get_engine().execution_options(sqlite_deferred=True)
+    async with async_sessionmaker(engine, expire_on_commit=False, autoflush=False)() as s:
         yield s

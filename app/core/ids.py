@@ -6,13 +6,27 @@ Ordering by id is ordering by creation, which gives cursor pagination a stable k
 from __future__ import annotations
 
 import os
+import threading
 import time
 
 _ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
+_lock = threading.Lock()
+_last = (0, 0)
 
 
 def new_id() -> str:
-    value = (int(time.time() * 1000) << 80) | int.from_bytes(os.urandom(10), "big")
+    """Monotonic within a process: two ids made in the same millisecond still sort in order made
+    (a timeline's "reopen" before the "escalate" it caused)."""
+    global _last
+    with _lock:
+        ms = int(time.time() * 1000)
+        last_ms, last_rand = _last
+        if ms <= last_ms:
+            ms, rand = last_ms, last_rand + 1
+        else:
+            rand = int.from_bytes(os.urandom(10), "big") >> 1  # headroom for increments
+        _last = (ms, rand)
+    value = (ms << 80) | (rand & ((1 << 80) - 1))
     chars = []
     for _ in range(26):
         chars.append(_ALPHABET[value & 31])

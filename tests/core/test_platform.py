@@ -159,3 +159,10 @@ async def test_the_query_string_is_part_of_the_request_identity(client, session)
                               headers=headers)).status_code == 201
     r = await client.post(f"/api/v1/communities/{c.id}/grids?x=2", json={"name": "东区"}, headers=headers)
     assert_problem(r, 422, "idempotency_key_reused")
+
+
+def test_ids_made_in_a_burst_sort_in_the_order_made():
+    from app.core.ids import new_id
+
+    ids = [new_id() for _ in range(2000)]
+    assert ids == sorted(ids) and len(set(ids)) == len(ids) and all(len(i) == 26 for i in ids)

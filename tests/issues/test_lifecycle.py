@@ -33,7 +33,8 @@ async def test_report_support_dispatch_resolve_reopen_resolve_verify_closes(clie
 
     reopened = await act(client, p, iid, p.resident, "reopen", reason="还是不亮")
     assert reopened.json()["status"] == "reopened" and reopened.json()["reopen_count"] == 1
-    again = await act(client, p, iid, p.handler, "resolve", note="换了线路", photo_ids=[await photo(client, p.c, p.handler)])
+    fixed = await photo(client, p.c, p.handler)
+    again = await act(client, p, iid, p.handler, "resolve", note="换了线路", photo_ids=[fixed])
     assert again.json()["status"] == "resolved"
     closed = await act(client, p, iid, p.resident, "verify")
     assert closed.json()["status"] == "closed" and closed.json()["closed_at"]
@@ -155,7 +156,7 @@ async def test_fifty_concurrent_supports_by_one_person_count_once(client, sessio
     p = await place(client, session)
     iid = (await report(client, p))["id"]
     url = f"/api/v1/communities/{p.c.id}/issues/{iid}/support"
-    answers = await asyncio.gather(*[client.post(url, headers=f.auth(p.neighbour)) for _ in range(int(__import__("os").environ.get("NSUP", "50")))])
+    answers = await asyncio.gather(*[client.post(url, headers=f.auth(p.neighbour)) for _ in range(50)])
     assert {r.status_code for r in answers} == {200}
     n = (await session.execute(select(func.count()).select_from(IssueSupport)
                                .where(IssueSupport.issue_id == iid))).scalar()
