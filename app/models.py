@@ -15,6 +15,7 @@ from app.communities.models import (
 )
 from app.core.audit import AuditEntry
 from app.core.db import Base
+from app.core.lease import Lease
 from app.core.models import IdempotencyRecord, Upload
 from app.issues.models import (
     Category,
@@ -27,6 +28,7 @@ from app.issues.models import (
     IssuePhoto,
     IssueSupport,
 )
+from app.notifications.models import Notification
 from app.sharing.models import ShortLink
 
 __all__ = [
@@ -48,7 +50,9 @@ __all__ = [
     "IssuePhoto",
     "IssueSupport",
     "JoinRequest",
+    "Lease",
     "Membership",
+    "Notification",
     "OtpCode",
     "Person",
     "RefreshToken",
