@@ -1,4 +1,4 @@
-"""The ``wugong`` command for operators: serve, migrate, demo, create-admin, import-roster.
+"""The ``wugong`` command for operators: serve, migrate, demo, create-admin, import-roster, sweep.
 
 Settings come from the environment (``WUGONG_*``, see app/core/config.py), exactly as for the
 server. Each command that touches data runs in one session and commits once at the end (the
@@ -233,6 +233,21 @@ def import_roster(
         raise _fail(f"No community with id {community_id!r}.")
     typer.echo(f"Roster imported: {result.residents} people, {result.households_created} households created, "
                f"{result.households_updated} updated, {result.members_linked} members linked to their household.")
+
+
+@cli.command()
+def sweep() -> None:
+    """Escalate open issues past their deadline now (the server also does this every minute)."""
+    from app.core import clock
+    from app.issues import scheduled
+
+    result = in_session(lambda session: scheduled.sweep(session, clock.now()))
+    if not result.ran:
+        typer.echo("Another process is sweeping right now (it holds the lease); nothing done.")
+    elif result.escalated:
+        typer.echo(f"Escalated {len(result.escalated)} overdue issue(s): {', '.join(result.escalated)}")
+    else:
+        typer.echo("No overdue issues to escalate.")
 
 
 def main() -> None:

@@ -20,7 +20,10 @@ from app.core.i18n import SUPPORTED, catalogue
 from app.core.idempotency import IdempotencyMiddleware
 from app.core.redis import close_redis, get_redis
 from app.core.uploads import router as uploads_router
+from app.issues import scheduled as issues_scheduled
+from app.issues.region_router import router as issues_region_router
 from app.issues.router import router as issues_router
+from app.notifications.router import router as notifications_router
 from app.sharing.router import router as sharing_router
 from app.web.router import not_found_page as web_not_found
 from app.web.router import router as web_router
@@ -48,7 +51,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if db._engine is None:
             db.init_engine(settings.database_url)
+        sweeper = issues_scheduled.start(settings.sweep_seconds)
         yield
+        await issues_scheduled.stop(sweeper)
         await close_redis()
         await db.dispose_engine()
 
@@ -69,6 +74,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(communities_router)
     api.include_router(uploads_router)
     api.include_router(issues_router)
+    api.include_router(issues_region_router)
+    api.include_router(notifications_router)
     app.include_router(api)
 
     @app.get("/healthz", include_in_schema=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from alembic import context
 from sqlalchemy.engine import Connection
@@ -10,6 +11,7 @@ from sqlalchemy.engine import Connection
 import app.models  # noqa: F401  (registers every table)
 from app.core.config import get_settings
 from app.core.db import Base, make_engine
+from app.issues.repository import is_search_index_object
 
 config = context.config
 
@@ -18,10 +20,16 @@ def _url() -> str:
     return config.attributes.get("database_url") or get_settings().database_url
 
 
+def _include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    # The search index (FTS5 table, triggers, trigram GIN indexes) lives only in migration 0004.
+    return not (type_ in ("table", "index") and is_search_index_object(name))
+
+
 def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=Base.metadata,
+        include_object=_include_object,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
     )

@@ -19,6 +19,7 @@ os.environ["WUGONG_SECRET_KEY"] = "test-secret-key-not-for-production-0123456789
 os.environ["WUGONG_DATA_DIR"] = str(_tmp)
 os.environ["WUGONG_DATABASE_URL"] = os.environ.get("WUGONG_TEST_DATABASE_URL") or f"sqlite+aiosqlite:///{_tmp}/test.db"
 os.environ.pop("WUGONG_PUBLIC_BASE_URL", None)
+os.environ["WUGONG_SWEEP_SECONDS"] = "0"  # no background sweep: tests run it when they mean to
 if os.environ.get("WUGONG_TEST_REDIS_URL"):
     os.environ["WUGONG_REDIS_URL"] = os.environ["WUGONG_TEST_REDIS_URL"]
 else:

@@ -308,3 +308,24 @@ async def audit_page(session: AsyncSession, community_id: str,
                      paging: PageParams) -> tuple[list[AuditEntry], str | None]:
     return await paginate(session, select(AuditEntry).where(AuditEntry.community_id == community_id),
                           paging, AuditEntry.id)
+
+
+# --- who is told (notifications) ---
+
+async def member_ids_with_role(session: AsyncSession, community_id: str, role: str) -> list[str]:
+    q = select(Membership.person_id).where(Membership.community_id == community_id, roles_contain(role))
+    return list((await session.execute(q)).scalars().all())
+
+
+async def admins_of_regions(session: AsyncSession, region_ids: Sequence[str]) -> list[str]:
+    if not region_ids:
+        return []
+    q = select(RegionAdmin.person_id).where(RegionAdmin.region_id.in_(list(region_ids)))
+    return list(dict.fromkeys((await session.execute(q)).scalars().all()))
+
+
+async def platform_admin_ids(session: AsyncSession, person_ids: Sequence[str]) -> set[str]:
+    if not person_ids:
+        return set()
+    q = select(Person.id).where(Person.id.in_(list(person_ids)), Person.is_platform_admin.is_(True))
+    return set((await session.execute(q)).scalars().all())

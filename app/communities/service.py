@@ -617,3 +617,35 @@ async def import_roster(session: AsyncSession, actor: Person | None, cid: str, c
     await audit.record(session, actor_id=actor.id if actor else None, community_id=cid, action="roster.import",
                        object_type="community", object_id=cid, after={"file": filename[:100], **result.model_dump()})
     return result
+
+
+# --- who may be told what (other domains' notifications) ----------------------------------------
+
+async def member_ids_with_role(session: AsyncSession, cid: str, role: str) -> list[str]:
+    return await repo.member_ids_with_role(session, cid, role)
+
+
+async def region_admin_ids_above(session: AsyncSession, community: Community) -> list[str]:
+    """Street and district staff 街道/区 over this community: admins of its region and every region above."""
+    ancestors = [r.id for r in await repo.region_ancestors(session, community.region_id)]
+    return await repo.admins_of_regions(session, ancestors)
+
+
+async def roles_of_people(session: AsyncSession, community: Community,
+                          person_ids: list[str]) -> dict[str, frozenset[str]]:
+    """``roles_in`` for many people at once; people who may not see the community are left out."""
+    ids = list(dict.fromkeys(person_ids))
+    memberships = await repo.memberships_for_people(session, community.id, ids)
+    out: dict[str, set[str]] = {pid: set(m.roles) for pid, m in memberships.items()}
+    above = set(await region_admin_ids_above(session, community))
+    for pid in set(ids) & above | await repo.platform_admin_ids(session, ids):
+        out.setdefault(pid, set()).update(policy.REGION_ADMIN_ROLES)
+    return {pid: frozenset(roles) for pid, roles in out.items() if roles}
+
+
+async def administered_region(session: AsyncSession, person: Person, region_id: str) -> list[str]:
+    """The ids of the communities below a region this person administers; 404 for anyone else."""
+    if await repo.region(session, region_id) is None or not await _may_administer_region(session, person, region_id):
+        raise NotFound("region_not_found")
+    below = await repo.region_descendant_ids(session, region_id)
+    return [c.id for c in await repo.communities_in_regions(session, below)]

@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     thumb_side: int = 400
     idempotency_hours: int = 24
     default_locale: str = "zh-CN"
+    sweep_seconds: float = 60  # the overdue-issue sweep's period in each server process; 0 turns it off
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:

@@ -6,15 +6,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.communities.deps import CommunityScope
 from app.core import clock
-from app.core.errors import Invalid
+from app.core.errors import Invalid, NotFound
 from app.core.pagination import PageParams, decode_cursor, encode_cursor
 from app.core.storage import get_storage
-from app.issues import flows
+from app.issues import duplicates, flows
 from app.issues import repository as repo
 from app.issues.flows import Status
 from app.issues.models import Issue, IssueFollower, IssueSupport
@@ -35,8 +35,8 @@ class IssueFilters:
     q: str | None = None
 
 
-async def list_issues(session: AsyncSession, scope: CommunityScope, f: IssueFilters, sort: Sort,
-                      paging: PageParams) -> tuple[list[Issue], str | None]:
+async def filtered(session: AsyncSession, scope: CommunityScope, f: IssueFilters) -> Select[Any]:
+    """The community's issues this caller may see, narrowed by ``f``; no order yet."""
     now = clock.now()
     stmt = select(Issue).where(Issue.community_id == scope.community_id)
     if not sees_staff_only(scope):
@@ -61,9 +61,22 @@ async def list_issues(session: AsyncSession, scope: CommunityScope, f: IssueFilt
     elif f.mine == "handling":
         stmt = stmt.where(Issue.handler_id.in_(await repo.handler_ids_of(session, scope.person.id)))
     if f.q:
-        like = "%" + f.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        stmt = stmt.where(or_(Issue.title.like(like, escape="\\"), Issue.description.like(like, escape="\\")))
+        stmt = stmt.where(repo.search_clause(repo.dialect_of(session), f.q))
+    return stmt
 
+
+def ordered(stmt: Select[Any], sort: Sort) -> Select[Any]:
+    column: Any = {"-created": None, "-supports": Issue.supports_count, "deadline": Issue.deadline_at}[sort]
+    if column is None:
+        return stmt.order_by(Issue.id.desc())
+    if sort == "-supports":
+        return stmt.order_by(column.desc(), Issue.id.desc())
+    return stmt.order_by(column.is_(None), column.asc(), Issue.id.asc())
+
+
+async def list_issues(session: AsyncSession, scope: CommunityScope, f: IssueFilters, sort: Sort,
+                      paging: PageParams) -> tuple[list[Issue], str | None]:
+    stmt = await filtered(session, scope, f)
     column: Any = {"-created": None, "-supports": Issue.supports_count, "deadline": Issue.deadline_at}[sort]
     if paging.cursor:
         value, last_id = decode_cursor(paging.cursor, 2)
@@ -79,12 +92,7 @@ async def list_issues(session: AsyncSession, scope: CommunityScope, f: IssueFilt
             else:
                 when = datetime.fromisoformat(value)
                 stmt = stmt.where(or_(column > when, and_(column == when, Issue.id > last_id), column.is_(None)))
-    if column is None:
-        stmt = stmt.order_by(Issue.id.desc())
-    elif sort == "-supports":
-        stmt = stmt.order_by(column.desc(), Issue.id.desc())
-    else:
-        stmt = stmt.order_by(column.is_(None), column.asc(), Issue.id.asc())
+    stmt = ordered(stmt, sort)
     rows = list((await session.execute(stmt.limit(paging.limit + 1))).scalars().all())
     more = len(rows) > paging.limit
     rows = rows[: paging.limit]
@@ -148,3 +156,66 @@ async def _uploads(session: AsyncSession, upload_ids: list[str]) -> dict[str, tu
         return {}
     q = select(Upload.id, Upload.key, Upload.thumb_key).where(Upload.id.in_(upload_ids))
     return {i: (k, tk) for i, k, tk in (await session.execute(q)).all()}
+
+
+# --- duplicates while reporting, and the map ------------------------------------------------
+
+async def similar_issues(session: AsyncSession, scope: CommunityScope, *, title: str | None, lat: float | None,
+                         lng: float | None, category_id: str | None) -> list[dict[str, Any]]:
+    """Open issues the caller may see that look like the one being reported: within 100 m in the
+    same category (a lat/lng box in SQL, then the haversine distance), or with a similar title
+    (candidates from the search index, scored by character bigrams). Best first, at most 10."""
+    if (lat is None) != (lng is None):
+        raise Invalid("location_incomplete", errors=[{"loc": ["query", "lat" if lat is None else "lng"],
+                                                      "msg": "lat and lng go together"}])
+    if category_id and await repo.category_in(session, scope.community_id, category_id) is None:
+        raise NotFound("category_not_found")
+    staff = sees_staff_only(scope)
+    statuses = sorted(str(s) for s in flows.OPEN)
+    rows: list[repo.CandidateRow] = []
+    if lat is not None and lng is not None:
+        box = duplicates.bounding_box(lat, lng, duplicates.NEARBY_M)
+        rows += await repo.open_in_box(session, scope.community_id, statuses, staff, box, category_id)
+    if title:
+        keys = duplicates.trigrams(title) or [k for k in ["".join(ch for ch in title.casefold() if ch.isalnum())] if k]
+        rows += await repo.open_with_title_like(session, scope.community_id, statuses, staff, keys, title)
+    matches = duplicates.rank([duplicates.Candidate(*r) for r in rows], title=title, lat=lat, lng=lng,
+                              category_id=category_id)
+    issues = {i.id: i for i in await repo.issues_in(session, scope.community_id, [m.id for m in matches])}
+    cats = await repo.category_names(session, [i.category_id for i in issues.values() if i.category_id])
+    return [{"id": m.id, "title": issues[m.id].title, "status": issues[m.id].status,
+             "category_id": issues[m.id].category_id, "category": cats.get(issues[m.id].category_id or ""),
+             "supports_count": issues[m.id].supports_count, "created_at": issues[m.id].created_at,
+             "lat": issues[m.id].lat, "lng": issues[m.id].lng,
+             "distance_m": m.distance_m, "reason": m.reason, "reasons": list(m.reasons), "score": m.score}
+            for m in matches if m.id in issues]
+
+
+MAP_LIMIT = 2000
+
+
+async def issue_map(session: AsyncSession, scope: CommunityScope, f: IssueFilters, sort: Sort) -> dict[str, Any]:
+    """GeoJSON FeatureCollection of the issues with a GPS point, the list's filters and order;
+    at most ``MAP_LIMIT`` features, with ``truncated`` saying whether more matched."""
+    base = ordered((await filtered(session, scope, f)).where(Issue.lat.is_not(None), Issue.lng.is_not(None)), sort)
+    stmt: Select[Any] = base.with_only_columns(  # type: ignore[assignment]
+        Issue.id, Issue.title, Issue.status, Issue.category_id, Issue.supports_count, Issue.deadline_at,
+        Issue.lat, Issue.lng).limit(MAP_LIMIT + 1)
+    rows = (await session.execute(stmt)).all()
+    truncated = len(rows) > MAP_LIMIT
+    rows = rows[:MAP_LIMIT]
+    cats = await repo.category_names(session, [r.category_id for r in rows if r.category_id])
+    now = clock.now()
+    features = [{
+        "type": "Feature", "id": r.id,
+        "geometry": {"type": "Point", "coordinates": [r.lng, r.lat]},
+        "properties": {"id": r.id, "title": r.title, "status": r.status, "category_id": r.category_id,
+                       "category": cats.get(r.category_id or ""), "supports_count": r.supports_count,
+                       "overdue": bool(r.deadline_at and r.deadline_at < now and Status(r.status) in flows.OPEN)},
+    } for r in rows]
+    out: dict[str, Any] = {"type": "FeatureCollection", "features": features, "truncated": truncated,
+                           "limit": MAP_LIMIT}
+    if rows:
+        out["bbox"] = [min(r.lng for r in rows), min(r.lat for r in rows),
+                       max(r.lng for r in rows), max(r.lat for r in rows)]
+    return out

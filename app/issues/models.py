@@ -51,6 +51,12 @@ class Issue(IdMixin, TimestampMixin, Base):
         Index("ix_issues_community_status", "community_id", "status"),
         Index("ix_issues_community_supports", "community_id", "supports_count", "id"),
         Index("ix_issues_community_deadline", "community_id", "deadline_at"),
+        # "most supported" within one category, and the bounding box of "nearby" (duplicates.py).
+        Index("ix_issues_community_category_supports", "community_id", "category_id", "supports_count", "id"),
+        Index("ix_issues_community_lat", "community_id", "lat"),
+        # Created only by migration 0004, per dialect (not mirrored here; see
+        # app.issues.repository.SEARCH_INDEX_OBJECTS): SQLite's issues_fts FTS5 table and its
+        # triggers, PostgreSQL's pg_trgm GIN indexes ix_issues_title_trgm / ix_issues_description_trgm.
     )
 
     community_id: Mapped[str] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"), index=True)

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy import ColumnElement, Select, delete, func, or_, select, table, text, update
+from sqlalchemy import column as table_column
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import Person
@@ -26,6 +27,13 @@ from app.issues.models import (
 async def issue_in(session: AsyncSession, community_id: str, issue_id: str) -> Issue | None:
     q = select(Issue).where(Issue.id == issue_id, Issue.community_id == community_id)
     return (await session.execute(q)).scalar_one_or_none()
+
+
+async def issues_in(session: AsyncSession, community_id: str, issue_ids: Sequence[str]) -> list[Issue]:
+    if not issue_ids:
+        return []
+    q = select(Issue).where(Issue.community_id == community_id, Issue.id.in_(list(issue_ids)))
+    return list((await session.execute(q)).scalars().all())
 
 
 async def categories(session: AsyncSession, community_id: str) -> list[Category]:
@@ -167,3 +175,125 @@ def overdue_clause(now: datetime) -> Any:
     from app.issues.flows import OPEN
 
     return (Issue.deadline_at.is_not(None)) & (Issue.deadline_at < now) & (Issue.status.in_([str(s) for s in OPEN]))
+
+
+# --- escalation and who is told ---
+
+async def follower_ids(session: AsyncSession, issue_id: str) -> list[str]:
+    q = select(IssueFollower.person_id).where(IssueFollower.issue_id == issue_id).order_by(IssueFollower.id)
+    return list((await session.execute(q)).scalars().all())
+
+
+async def mark_escalated(session: AsyncSession, issue_id: str, when: datetime) -> bool:
+    """Flag an issue escalated unless it already is: of two sweeps (or a sweep and a reopen), one wins."""
+    result = await session.execute(update(Issue).where(Issue.id == issue_id, Issue.escalated_at.is_(None))
+                                   .values(escalated_at=when).execution_options(synchronize_session=False))
+    return bool(getattr(result, "rowcount", 0) == 1)
+
+
+async def overdue_unescalated(session: AsyncSession, now: datetime, limit: int) -> list[Issue]:
+    """Open issues past their deadline not yet escalated, across every community, oldest deadline first."""
+    q = (select(Issue).where(overdue_clause(now), Issue.escalated_at.is_(None))
+         .order_by(Issue.deadline_at, Issue.id).limit(limit))
+    return list((await session.execute(q)).scalars().all())
+
+
+def escalated_open_query(community_ids: Sequence[str]) -> Select[Any]:
+    from app.issues.flows import OPEN
+
+    return select(Issue).where(Issue.community_id.in_(list(community_ids)), Issue.escalated_at.is_not(None),
+                               Issue.status.in_([str(s) for s in OPEN]))
+
+
+async def escalation_reasons(session: AsyncSession, issue_ids: Sequence[str]) -> dict[str, str]:
+    if not issue_ids:
+        return {}
+    q = (select(IssueEvent.issue_id, IssueEvent.data).where(IssueEvent.issue_id.in_(list(issue_ids)),
+                                                           IssueEvent.action == "escalate")
+         .order_by(IssueEvent.id))
+    return {i: str(d.get("reason", "")) for i, d in (await session.execute(q)).all()}
+
+
+# --- search 搜索 ------------------------------------------------------------------------------
+# Chinese is written without spaces, so word tokenizers (and PostgreSQL's text search parsers)
+# see a whole sentence as one word. Both databases instead index character trigrams, which
+# match any substring of three or more characters: SQLite's FTS5 trigram tokenizer (table
+# issues_fts) and PostgreSQL's pg_trgm GIN indexes, both made by migration 0004. Queries of one
+# or two characters — 灯, 路灯 — have no trigram and are a LIKE scan of the community's issues,
+# which the other filters and the sort's index keep short in practice.
+
+MIN_INDEXED_CHARS = 3
+FTS_TABLE = "issues_fts"
+SEARCH_INDEX_OBJECTS = frozenset({FTS_TABLE, "ix_issues_title_trgm", "ix_issues_description_trgm"})
+_fts = table(FTS_TABLE, table_column("issue_id"), table_column("rank"))
+
+
+def is_search_index_object(name: str | None) -> bool:
+    """Objects migration 0004 creates outside the models (FTS5's shadow tables included)."""
+    return bool(name) and (name in SEARCH_INDEX_OBJECTS or str(name).startswith(FTS_TABLE + "_"))
+
+
+def _like_pattern(q: str) -> str:
+    return "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _fts_phrase(q: str) -> str:
+    return '"' + q.replace('"', '""') + '"'
+
+
+def dialect_of(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
+def search_clause(dialect: str, q: str) -> ColumnElement[bool]:
+    """Issues whose title or description contains ``q`` (case-insensitive for Latin letters)."""
+    if dialect == "sqlite" and len(q) >= MIN_INDEXED_CHARS:
+        match = text("issues_fts MATCH :search_q").bindparams(search_q=_fts_phrase(q))
+        return Issue.id.in_(select(_fts.c.issue_id).where(match))
+    like = _like_pattern(q)
+    if dialect == "postgresql":
+        return or_(Issue.title.ilike(like, escape="\\"), Issue.description.ilike(like, escape="\\"))
+    return or_(Issue.title.like(like, escape="\\"), Issue.description.like(like, escape="\\"))
+
+
+CandidateRow = tuple[str, str, float | None, float | None, str | None]
+
+
+def _candidates(community_id: str, statuses: Sequence[str], staff: bool) -> Select[Any]:
+    q: Select[Any] = select(Issue.id, Issue.title, Issue.lat, Issue.lng, Issue.category_id).where(  # type: ignore[assignment]
+        Issue.community_id == community_id, Issue.status.in_(list(statuses)))
+    return q if staff else q.where(Issue.staff_only.is_(False))
+
+
+async def open_in_box(session: AsyncSession, community_id: str, statuses: Sequence[str], staff: bool,
+                      box: tuple[float, float, float, float], category_id: str | None,
+                      limit: int = 500) -> list[CandidateRow]:
+    """Open issues inside a lat/lng box (the prefilter of "nearby"), nearest to its centre first."""
+    min_lat, max_lat, min_lng, max_lng = box
+    q = _candidates(community_id, statuses, staff).where(
+        Issue.lat.between(min_lat, max_lat), Issue.lng.between(min_lng, max_lng))
+    if category_id:
+        q = q.where(Issue.category_id == category_id)
+    centre_lat, centre_lng = (min_lat + max_lat) / 2, (min_lng + max_lng) / 2
+    q = q.order_by(func.abs(Issue.lat - centre_lat) + func.abs(Issue.lng - centre_lng), Issue.id).limit(limit)
+    return [tuple(r) for r in (await session.execute(q)).all()]
+
+
+async def open_with_title_like(session: AsyncSession, community_id: str, statuses: Sequence[str], staff: bool,
+                               keys: Sequence[str], title: str, limit: int = 200) -> list[CandidateRow]:
+    """Open issues whose title contains any of ``keys`` (trigrams, or one short title), best first."""
+    if not keys:
+        return []
+    q = _candidates(community_id, statuses, staff)
+    dialect = dialect_of(session)
+    if dialect == "sqlite" and all(len(k) >= MIN_INDEXED_CHARS for k in keys):
+        match = "title : (" + " OR ".join(_fts_phrase(k) for k in keys) + ")"
+        q = (q.join(_fts, _fts.c.issue_id == Issue.id)
+             .where(text("issues_fts MATCH :title_keys").bindparams(title_keys=match)).order_by(_fts.c.rank))
+    else:
+        op = Issue.title.ilike if dialect == "postgresql" else Issue.title.like
+        q = q.where(or_(*(op(_like_pattern(k), escape="\\") for k in keys)))
+        if dialect == "postgresql":
+            q = q.order_by(func.similarity(Issue.title, title).desc())
+        q = q.order_by(Issue.supports_count.desc(), Issue.id.desc())
+    return [tuple(r) for r in (await session.execute(q.limit(limit))).all()]

@@ -2,13 +2,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.communities.deps import CommunityScope, Require
 from app.core.deps import Session
+from app.core.errors import NotFound
 from app.core.pagination import Page, Paging, paginate
-from app.core.urls import base_url
+from app.core.urls import absolute, base_url
 from app.issues import listing, service
 from app.issues import repository as repo
 from app.issues.models import Issue, IssueComment
@@ -22,6 +25,8 @@ from app.issues.schemas import (
     HandlerRead,
     IssueCreate,
     IssueRead,
+    SimilarIssue,
+    SimilarIssues,
     SupportState,
     TransitionIn,
 )
@@ -161,3 +166,75 @@ async def _comment_views(session: AsyncSession, scope: CommunityScope, request: 
     return out
 
 
+
+
+# --- sharing ------------------------------------------------------------------------------------
+
+class IssueShareLink(BaseModel):
+    code: str
+    url: str
+    qr_url: str
+    qr_png_url: str
+
+
+@router.post("/communities/{cid}/issues/{issue_id}/share")
+async def share_issue(request: Request, issue_id: Id, session: Session, scope: Viewer) -> IssueShareLink:
+    """The issue's short link and QR codes, made on first asking. A staff-only issue has none."""
+    from app.sharing import service as sharing
+
+    issue = await service.visible_issue(session, scope, issue_id)
+    if issue.staff_only:
+        raise NotFound("issue_not_found")
+    link = await sharing.ensure_link(session, kind="issue", target_id=issue.id, community_id=issue.community_id)
+    svg, png = sharing.qr_paths(link.code)
+    return IssueShareLink(code=link.code, url=absolute(request, sharing.share_path(link.code)),
+                          qr_url=absolute(request, svg), qr_png_url=absolute(request, png))
+
+
+# --- finding: possible duplicates while reporting, and the map ---------------------------------
+
+def issue_filters(
+    status: Annotated[str | None, Query(max_length=200)] = None,
+    category_id: Annotated[str | None, Query(max_length=26)] = None,
+    grid_id: Annotated[str | None, Query(max_length=26)] = None,
+    building_id: Annotated[str | None, Query(max_length=26)] = None,
+    handler_id: Annotated[str | None, Query(max_length=26)] = None,
+    overdue: bool | None = None,
+    mine: Annotated[str | None, Query(pattern="^(reported|supported|following|handling)$")] = None,
+    q: Annotated[str | None, Query(min_length=1, max_length=50)] = None,
+) -> listing.IssueFilters:
+    """The list's filters, for the endpoints that take the same ones."""
+    return listing.IssueFilters(
+        status=status.split(",") if status else None, category_id=category_id, grid_id=grid_id,
+        building_id=building_id, handler_id=handler_id, overdue=overdue, mine=mine, q=q)  # type: ignore[arg-type]
+
+
+@router.get("/communities/{cid}/issues/similar")
+async def similar_issues(
+    session: Session, scope: Viewer,
+    title: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
+    category_id: Annotated[str | None, Query(max_length=26)] = None,
+    lat: Annotated[float | None, Query(ge=-90, le=90)] = None,
+    lng: Annotated[float | None, Query(ge=-180, le=180)] = None,
+) -> SimilarIssues:
+    items = await listing.similar_issues(session, scope, title=title.strip() if title else None, lat=lat, lng=lng,
+                                         category_id=category_id)
+    return SimilarIssues(items=[SimilarIssue.model_validate(i) for i in items])
+
+
+@router.get("/communities/{cid}/issues/map", response_class=JSONResponse,
+            responses={200: {"content": {"application/geo+json": {}}}})
+async def issue_map(
+    session: Session, scope: Viewer, filters: Annotated[listing.IssueFilters, Depends(issue_filters)],
+    sort: Annotated[str, Query(pattern="^(-created|-supports|deadline)$")] = "-created",
+) -> JSONResponse:
+    collection = await listing.issue_map(session, scope, filters, sort)  # type: ignore[arg-type]
+    # Plain strings, numbers and booleans only: json.dumps directly (jsonable_encoder is slow on 2000 features).
+    return JSONResponse(collection, media_type="application/geo+json")
+
+
+# /issues/similar and /issues/map are literal paths that /issues/{issue_id} would otherwise
+# swallow: route them first.
+_literal = [r for r in router.routes if getattr(r, "path", "") in (
+    "/communities/{cid}/issues/similar", "/communities/{cid}/issues/map")]
+router.routes[:] = _literal + [r for r in router.routes if r not in _literal]

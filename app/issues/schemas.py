@@ -135,3 +135,26 @@ class CommentRead(BaseModel):
 class SupportState(BaseModel):
     supported: bool
     supports_count: int
+
+
+class SimilarIssue(BaseModel):
+    """An open issue that may be the one being reported: ``reason`` is the strongest of
+    ``reasons`` ("nearby": same category within 100 m; "similar_title")."""
+
+    id: str
+    title: str
+    status: str
+    category_id: str | None
+    category: str | None
+    supports_count: int
+    created_at: datetime
+    lat: float | None
+    lng: float | None
+    distance_m: float | None
+    reason: Literal["nearby", "similar_title"]
+    reasons: list[Literal["nearby", "similar_title"]]
+    score: float
+
+
+class SimilarIssues(BaseModel):
+    items: list[SimilarIssue]

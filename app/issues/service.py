@@ -10,10 +10,12 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.accounts.models import Person
 from app.communities import service as communities
 from app.communities.deps import CommunityScope
-from app.core import audit, clock, uploads
+from app.core import audit, clock, policy, uploads
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
+from app.core.pagination import PageParams, paginate
 from app.issues import flows
 from app.issues import repository as repo
 from app.issues.flows import Actor, Status
@@ -29,6 +31,7 @@ from app.issues.models import (
     IssueSupport,
 )
 from app.issues.schemas import CategoryCreate, CommentCreate, HandlerCreate, IssueCreate, TransitionIn
+from app.notifications import service as notifications
 
 MAX_PHOTOS = 9
 
@@ -163,6 +166,7 @@ async def report_issue(session: AsyncSession, scope: CommunityScope, data: Issue
     session.add(IssueEvent(issue_id=issue.id, actor_id=scope.person.id, action="report", to_status=Status.reported,
                            data={"source": data.source}))
     await session.flush()
+    await _notify_reported(session, scope, issue)
     return issue
 
 
@@ -195,6 +199,7 @@ async def transition(session: AsyncSession, scope: CommunityScope, issue_id: str
             {"loc": ["body", _field(n)], "msg_key": f"issue.needs.{n}"} for n in missing])
 
     step = await _prepare(session, scope, issue, body)
+    handler_before = issue.handler_id
     now = clock.now()
     target = tr.target or Status(issue.status)
     values = {"status": str(target), "updated_at": now, **step.values}
@@ -211,6 +216,7 @@ async def transition(session: AsyncSession, scope: CommunityScope, issue_id: str
         await repo.move_children(session, issue.id, step.data["into"])
         session.add(IssueEvent(issue_id=step.data["into"], actor_id=scope.person.id, action="merged_in",
                                note=issue.title, data={"from": issue.id}))
+    await _notify_transition(session, scope, issue, body.action, expected, handler_before, step)
     if body.action == "reopen" and flows.escalates_on_reopen(issue.reopen_count):
         await escalate(session, issue, reason="reopened", actor_id=scope.person.id)
     await session.flush()
@@ -277,13 +283,86 @@ async def _prepare(session: AsyncSession, scope: CommunityScope, issue: Issue, b
     return Step({}, body.note or body.reason, {})
 
 
-async def escalate(session: AsyncSession, issue: Issue, *, reason: str, actor_id: str | None = None) -> None:
-    """督办: flag the issue for the level above. Once per issue until it closes."""
+async def escalate(session: AsyncSession, issue: Issue, *, reason: str, actor_id: str | None = None) -> bool:
+    """督办: flag the issue for the level above and tell them. Once per issue, however many ask at once."""
     if issue.escalated_at is not None:
-        return
-    issue.escalated_at = clock.now()
+        return False
+    now = clock.now()
+    if not await repo.mark_escalated(session, issue.id, now):
+        return False
+    issue.escalated_at = now
     session.add(IssueEvent(issue_id=issue.id, actor_id=actor_id, action="escalate", data={"reason": reason}))
+    await _notify_escalated(session, issue, reason, actor_id)
     await session.flush()
+    return True
+
+
+async def escalations_below(session: AsyncSession, person: Person, region_id: str,
+                            paging: PageParams) -> tuple[list[tuple[Issue, str, str]], str | None]:
+    """The region view: escalated open issues of every community below a region, newest first, with
+    each one's community name and why it escalated. Only for that region's admins (404 otherwise)."""
+    community_ids = await communities.administered_region(session, person, region_id)
+    rows, cursor = await paginate(session, repo.escalated_open_query(community_ids), paging, Issue.id)
+    names = {c: (await communities.get_community(session, c)) for c in {i.community_id for i in rows}}
+    reasons = await repo.escalation_reasons(session, [i.id for i in rows])
+    return [(i, n.name if (n := names[i.community_id]) else "", reasons.get(i.id, "")) for i in rows], cursor
+
+
+# --- who is told (the inbox) ------------------------------------------------------------------
+
+async def _audience(session: AsyncSession, issue: Issue, people: list[str | None]) -> list[str]:
+    """Of these people, those who may see the issue now: anyone in its community (or staff above
+    it) for a public issue, staff only for a staff-only one — a follower who lost sight of it hears nothing."""
+    ids = [p for p in dict.fromkeys(people) if p]
+    community = await communities.get_community(session, issue.community_id)
+    if not ids or community is None:
+        return []
+    roles = await communities.roles_of_people(session, community, ids)
+    needed = "issues.see_staff_only" if issue.staff_only else "issues.view"
+    return [p for p in ids if p in roles and policy.allowed(needed, roles[p])]
+
+
+async def _tell(session: AsyncSession, issue: Issue, people: list[str | None], kind: str, actor_id: str | None,
+                **data: Any) -> list[str]:
+    audience = await _audience(session, issue, people)
+    return await notifications.notify(session, audience, issue.community_id, kind,
+                                      {"issue_id": issue.id, "title": issue.title, **data}, actor_id=actor_id)
+
+
+async def _notify_reported(session: AsyncSession, scope: CommunityScope, issue: Issue) -> None:
+    """A new report reaches the committee, who triage it."""
+    committee = await communities.member_ids_with_role(session, issue.community_id, "committee")
+    await _tell(session, issue, list(committee), "issue.reported", scope.person.id)
+
+
+async def _notify_transition(session: AsyncSession, scope: CommunityScope, issue: Issue, action: str,
+                             from_status: str, handler_before: str | None, step: Step) -> None:
+    """After a lifecycle step: the handler's members when it lands in their queue, the reporter when
+    theirs is merged away, and the reporter and followers on every change of status."""
+    actor, told = scope.person.id, set[str]()
+    if action in ("dispatch", "reroute") and issue.handler_id and (
+            action == "dispatch" or issue.handler_id != handler_before):
+        members = (await repo.handler_members(session, [issue.handler_id])).get(issue.handler_id, [])
+        told.update(await _tell(session, issue, list(members), "issue.assigned", actor, action=action))
+    if action == "merge":
+        into = await repo.issue_in(session, issue.community_id, str(step.data["into"]))
+        shown = into if into is not None and not into.staff_only else None  # the reporter may not see it
+        await _tell(session, issue, [issue.reporter_id], "issue.merged", actor,
+                    into_id=shown.id if shown else None, into_title=shown.title if shown else "")
+    elif issue.status != from_status:
+        people = [p for p in [issue.reporter_id, *await repo.follower_ids(session, issue.id)] if p not in told]
+        await _tell(session, issue, people, "issue.status_changed", actor, action=action, status=issue.status,
+                    note=step.note[:200])
+
+
+async def _notify_escalated(session: AsyncSession, issue: Issue, reason: str, actor_id: str | None) -> None:
+    """The level above: the community's committee and the street/district staff over it."""
+    community = await communities.get_community(session, issue.community_id)
+    if community is None:
+        return
+    above = [*await communities.member_ids_with_role(session, community.id, "committee"),
+             *await communities.region_admin_ids_above(session, community)]
+    await _tell(session, issue, list(above), "issue.escalated", actor_id, reason=reason, community_name=community.name)
 
 
 # --- support, follow, comments ----------------------------------------------------------------

@@ -54,10 +54,11 @@ PAGE_HEADERS = {
     "Vary": "Cookie, Accept-Language",
 }
 COMMUNITY_ID = re.compile(r"^[0-9A-Za-z_-]{1,26}$")
+ISSUE_ID = re.compile(r"^[0-9A-Za-z]{1,26}$")
 INVITE_CODE = re.compile(r"^[0-9A-Za-z_-]{1,16}$")
 # What the community page needs to know to show the committee's links.
 ADMIN_PERMISSIONS = ("members.view", "members.manage", "join_requests.decide", "roster.import", "invites.create",
-                     "places.manage", "audit.read")
+                     "places.manage", "audit.read", "issues.triage", "issues.report_as_staff")
 
 router = APIRouter(include_in_schema=False)
 templates = Environment(
@@ -201,3 +202,76 @@ async def service_worker() -> FileResponse:
     # Served from the root so its scope is the whole site; never cached, so updates are seen.
     return FileResponse(STATIC_DIR / "sw.js", media_type="text/javascript",
                         headers={"Service-Worker-Allowed": "/", "Cache-Control": "no-cache"})
+
+
+# --- the issue list 问题清单 -------------------------------------------------------------------
+# Each issue page learns from its data who may do the staff things (the module compares them
+# with my_roles from GET /communities/{cid}); the server still decides every step.
+
+ISSUE_PERMISSIONS = ("issues.triage", "issues.see_staff_only", "issues.report_as_staff")
+
+
+def _issue_data(**extra: Any) -> dict[str, Any]:
+    return {"permissions": {p: sorted(policy.PERMISSIONS[p]) for p in ISSUE_PERMISSIONS}, **extra}
+
+
+@router.get("/c/{cid}/issues")
+async def issue_list(request: Request, cid: str) -> HTMLResponse:
+    return community_page(request, cid, "issues/list.html", "issues", "ui.issues.title", nav="community",
+                          data=_issue_data())
+
+
+@router.get("/c/{cid}/issues/new")
+async def issue_new(request: Request, cid: str) -> HTMLResponse:
+    return community_page(request, cid, "issues/new.html", "issue-new", "ui.issue_new.title", nav="community",
+                          data=_issue_data())
+
+
+@router.get("/c/{cid}/patrol")
+async def issue_patrol(request: Request, cid: str) -> HTMLResponse:
+    return community_page(request, cid, "issues/patrol.html", "patrol", "ui.patrol.title", nav="community",
+                          data=_issue_data())
+
+
+@router.get("/c/{cid}/queue")
+async def issue_queue(request: Request, cid: str) -> HTMLResponse:
+    return community_page(request, cid, "issues/queue.html", "issue-queue", "ui.issue_queue.title",
+                          nav="community", data=_issue_data())
+
+
+@router.get("/c/{cid}/triage")
+async def issue_triage(request: Request, cid: str) -> HTMLResponse:
+    return community_page(request, cid, "issues/triage.html", "triage", "ui.triage.title", nav="community",
+                          data=_issue_data())
+
+
+# Declared after /issues/new (and any other fixed word under /issues) so those win.
+@router.get("/c/{cid}/issues/{issue_id}")
+async def issue_detail(request: Request, cid: str, issue_id: str) -> HTMLResponse:
+    if not ISSUE_ID.match(issue_id):
+        return not_found_page(request)
+    return community_page(request, cid, "issues/detail.html", "issue", "ui.issue.title", nav="community",
+                          issue_id=issue_id, data=_issue_data(issue_id=issue_id))
+
+
+@router.get("/c/{cid}/issues/map")
+async def issues_map(request: Request, cid: str) -> HTMLResponse:
+    from app.issues.mapping import map_settings, tile_origin
+
+    settings = map_settings()
+    origin = tile_origin(settings.map_tile_url)
+    tiles = settings.map_tile_url if origin else ""
+    statuses = ["reported", "accepted", "dispatched", "in_progress", "resolved", "reopened", "closed", "rejected",
+                "merged"]
+    response = community_page(request, cid, "issues_map.html", "issues-map", "map.title", nav="community",
+                              tiles=bool(tiles), statuses=statuses,
+                              data={"tile_url": tiles, "tile_attribution": settings.map_tile_attribution})
+    if origin:  # the tile server is the one outside origin this page may load images from
+        response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.replace(
+            "img-src 'self' data: blob:", f"img-src 'self' data: blob: {origin}")
+    return response
+
+
+# /c/{cid}/issues/{issue_id} would take "map" for an issue id: route the map page first.
+router.routes[:] = ([r for r in router.routes if getattr(r, "path", "") == "/c/{cid}/issues/map"]
+                    + [r for r in router.routes if getattr(r, "path", "") != "/c/{cid}/issues/map"])

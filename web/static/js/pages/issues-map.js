@@ -1,0 +1,157 @@
+// /c/{cid}/issues/map: the community's issues with a GPS point, on a tile map (Leaflet) when the
+// server names a tile server, else on a plain latitude/longitude grid drawn in SVG, so the page
+// works with no outside requests at all. The same points are listed beneath the map.
+
+import { api } from "../api.js";
+import { t } from "../i18n.js";
+import { start } from "../shell.js";
+import { $, cidOfPage, communityPath, fill, pageData } from "../ui.js";
+
+const SVG = "http://www.w3.org/2000/svg";
+const cid = cidOfPage();
+const { tile_url: tileUrl, tile_attribution: tileAttribution } = pageData();
+let leafletMap = null;
+let leafletLayer = null;
+
+start(async () => {
+  const form = $("[data-map-filters]");
+  const params = new URLSearchParams(window.location.search);
+  for (const name of ["status", "q"]) if (params.get(name)) form.elements[name].value = params.get(name);
+  form.elements.overdue.checked = params.get("overdue") === "true";
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const next = new URLSearchParams();
+    for (const name of ["status", "q"]) if (form.elements[name].value.trim()) next.set(name, form.elements[name].value.trim());
+    if (form.elements.overdue.checked) next.set("overdue", "true");
+    window.history.replaceState(null, "", `${window.location.pathname}?${next}`);
+    load(next);
+  });
+  await load(params);
+});
+
+async function load(params) {
+  const query = new URLSearchParams();
+  for (const name of ["status", "q", "overdue", "category_id", "grid_id", "sort"]) {
+    if (params.get(name)) query.set(name, params.get(name));
+  }
+  const collection = await api("GET", communityPath(cid, `/issues/map?${query}`), { keep: true });
+  const features = collection.features || [];
+  $("[data-loading]").hidden = true;
+  $("[data-map-page]").hidden = false;
+  $("[data-map-count]").textContent = t("map.count", { count: features.length });
+  const truncated = $("[data-map-truncated]");
+  truncated.hidden = !collection.truncated;
+  truncated.textContent = t("map.truncated", { count: collection.limit });
+  if (tileUrl && window.L) drawTiles(features);
+  else drawGrid(features);
+  renderList(features);
+}
+
+function issueHref(id) {
+  return `/c/${encodeURIComponent(cid)}/issues/${encodeURIComponent(id)}`;
+}
+
+function renderList(features) {
+  const list = $("[data-map-list]");
+  list.replaceChildren();
+  $("[data-map-empty]").hidden = features.length > 0;
+  for (const { properties: p } of features) {
+    const item = fill("map-item", {
+      title: p.title, status: t(`map.status.${p.status}`), category: p.category || "",
+      supports: t("map.supports", { count: p.supports_count }),
+    });
+    item.querySelector("a").href = issueHref(p.id);
+    item.querySelector("[data-dot]").classList.add(`status-${p.status}`);
+    item.querySelector("[data-overdue]").hidden = !p.overdue;
+    list.append(item);
+  }
+}
+
+/** Without tiles: an equirectangular plot of the points' bounds, with a light grid. */
+function drawGrid(features) {
+  const box = $("[data-map]");
+  box.replaceChildren();
+  const width = 1000;
+  const height = 700;
+  const svg = document.createElementNS(SVG, "svg");
+  svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
+  svg.setAttribute("preserveAspectRatio", "xMidYMid meet");
+  box.append(svg);
+  if (!features.length) return;
+  const lngs = features.map((f) => f.geometry.coordinates[0]);
+  const lats = features.map((f) => f.geometry.coordinates[1]);
+  let [west, east, south, north] = [Math.min(...lngs), Math.max(...lngs), Math.min(...lats), Math.max(...lats)];
+  const pad = 0.0005; // about 50 m, so one point or a row of points still has room
+  west -= pad; east += pad; south -= pad; north += pad;
+  // Keep metres equal in both directions: a degree of longitude shrinks with the cosine of the latitude.
+  const k = Math.cos(((north + south) / 2) * Math.PI / 180);
+  const spanX = (east - west) * k;
+  const spanY = north - south;
+  const scale = Math.min((width - 40) / spanX, (height - 40) / spanY);
+  const x = (lng) => 20 + ((lng - west) * k) * scale + ((width - 40) - spanX * scale) / 2;
+  const y = (lat) => 20 + (north - lat) * scale + ((height - 40) - spanY * scale) / 2;
+  const step = niceStep(Math.max(east - west, north - south) / 5);
+  for (let v = Math.ceil(west / step) * step; v <= east; v += step) gridLine(svg, x(v), 0, x(v), height, v.toFixed(4), x(v) + 3, height - 4);
+  for (let v = Math.ceil(south / step) * step; v <= north; v += step) gridLine(svg, 0, y(v), width, y(v), v.toFixed(4), 3, y(v) - 3);
+  const north_ = document.createElementNS(SVG, "text");
+  north_.setAttribute("x", width - 24);
+  north_.setAttribute("y", 24);
+  north_.setAttribute("class", "map-grid-label");
+  north_.textContent = `↑ ${t("map.legend.north")}`;
+  svg.append(north_);
+  for (const f of features) {
+    const [lng, lat] = f.geometry.coordinates;
+    const link = document.createElementNS(SVG, "a");
+    link.setAttribute("href", issueHref(f.properties.id));
+    const dot = document.createElementNS(SVG, "circle");
+    dot.setAttribute("cx", x(lng).toFixed(1));
+    dot.setAttribute("cy", y(lat).toFixed(1));
+    dot.setAttribute("r", String(8 + Math.min(8, Math.sqrt(f.properties.supports_count))));
+    dot.setAttribute("class", `map-point status-${f.properties.status}${f.properties.overdue ? " is-overdue" : ""}`);
+    const title = document.createElementNS(SVG, "title");
+    title.textContent = f.properties.title;
+    dot.append(title);
+    link.append(dot);
+    svg.append(link);
+  }
+}
+
+function gridLine(svg, x1, y1, x2, y2, label, lx, ly) {
+  const line = document.createElementNS(SVG, "line");
+  for (const [k, v] of Object.entries({ x1, y1, x2, y2 })) line.setAttribute(k, v.toFixed(1));
+  line.setAttribute("class", "map-grid-line");
+  const text = document.createElementNS(SVG, "text");
+  text.setAttribute("x", lx.toFixed(1));
+  text.setAttribute("y", ly.toFixed(1));
+  text.setAttribute("class", "map-grid-label");
+  text.textContent = label;
+  svg.append(line, text);
+}
+
+function niceStep(raw) {
+  const power = 10 ** Math.floor(Math.log10(raw));
+  const unit = raw / power;
+  return (unit < 2 ? 1 : unit < 5 ? 2 : 5) * power;
+}
+
+/** With tiles: Leaflet, one circle marker per issue. */
+function drawTiles(features) {
+  const L = window.L;
+  if (!leafletMap) {
+    leafletMap = L.map($("[data-map]"), { zoomControl: true });
+    L.tileLayer(tileUrl, { maxZoom: 19, attribution: tileAttribution || "" }).addTo(leafletMap);
+  }
+  if (leafletLayer) leafletLayer.remove();
+  leafletLayer = L.featureGroup(features.map((f) => {
+    const [lng, lat] = f.geometry.coordinates;
+    const marker = L.circleMarker([lat, lng], {
+      radius: 8, className: `map-point status-${f.properties.status}${f.properties.overdue ? " is-overdue" : ""}`,
+    });
+    const link = document.createElement("a");
+    link.href = issueHref(f.properties.id);
+    link.textContent = f.properties.title;
+    return marker.bindPopup(link);
+  })).addTo(leafletMap);
+  if (features.length) leafletMap.fitBounds(leafletLayer.getBounds(), { maxZoom: 18, padding: [24, 24] });
+  else leafletMap.setView([35, 105], 4);
+}

@@ -1,0 +1,64 @@
+// /c/{cid}/issues: the community's issue list 问题清单 with filters, sort and "load more";
+// reports still waiting on this phone for the network are shown on top.
+
+import { api } from "../api.js";
+import { t } from "../i18n.js";
+import { choices, pagedList } from "../issues.js";
+import { listWrites, onQueueChange } from "../queue.js";
+import { rememberCommunity, start } from "../shell.js";
+import { $, cidOfPage, communityPath, fill, toast, errorMessage } from "../ui.js";
+
+const cid = cidOfPage();
+const OPEN = "reported,accepted,dispatched,in_progress,reopened";
+
+start(async () => {
+  rememberCommunity(cid);
+  const form = $("[data-filters]");
+  const params = new URLSearchParams(window.location.search);
+  for (const name of ["status", "mine", "sort", "category_id"]) {
+    if (params.get(name) && form.elements[name]) form.elements[name].value = params.get(name);
+  }
+  form.elements.overdue.checked = params.get("overdue") === "1";
+  const ctx = { cid, choices: choices(cid) };
+  const list = pagedList(cid, () => query(form), ctx);
+  form.addEventListener("change", () => {
+    const shown = new URLSearchParams();
+    for (const [name, value] of query(form)) shown.set(name, value === "true" ? "1" : value);
+    if (form.elements.status.value === "open") shown.set("status", "open");
+    history.replaceState(null, "", `${window.location.pathname}${shown.size ? `?${shown}` : ""}`);
+    list.load(true).catch((error) => toast(errorMessage(error), "error"));
+  });
+  showQueued();
+  onQueueChange(showQueued);
+  const categories = api("GET", communityPath(cid, "/categories"), { keep: true }).then((rows) => {
+    const select = form.elements.category_id;
+    const chosen = params.get("category_id") || "";
+    for (const c of rows) select.append(new Option(c.name, c.id));
+    select.value = chosen;
+  });
+  await Promise.all([list.load(true), categories]);
+});
+
+function query(form) {
+  const out = new URLSearchParams();
+  const status = form.elements.status.value;
+  if (status) out.set("status", status === "open" ? OPEN : status);
+  for (const name of ["category_id", "mine"]) if (form.elements[name].value) out.set(name, form.elements[name].value);
+  if (form.elements.sort.value !== "-created") out.set("sort", form.elements.sort.value);
+  if (form.elements.overdue.checked) out.set("overdue", "true");
+  return out;
+}
+
+async function showQueued() {
+  const box = $("[data-queued]");
+  const mine = `/communities/${encodeURIComponent(cid)}/issues`;
+  const waiting = (await listWrites())
+    .filter((item) => item.url === mine && item.method === "POST" && item.status !== "sent" && item.status !== "failed");
+  box.replaceChildren(...waiting.map((item) => fill("tpl-queued-card", { title: item.body.title })));
+  box.hidden = waiting.length === 0;
+  if (waiting.length === 0 && box.dataset.had) {
+    delete box.dataset.had;
+    toast(t("ui.issue_new.sent"));
+  }
+  if (waiting.length) box.dataset.had = "1";
+}
