@@ -31,7 +31,7 @@ class IssueFilters:
     building_id: str | None = None
     handler_id: str | None = None
     overdue: bool | None = None
-    mine: Literal["reported", "supported", "following", "handling"] | None = None
+    mine: Literal["reported", "supported", "following", "handling", "grid"] | None = None
     q: str | None = None
 
 
@@ -60,6 +60,8 @@ async def filtered(session: AsyncSession, scope: CommunityScope, f: IssueFilters
         stmt = stmt.where(Issue.id.in_(select(model.issue_id).where(model.person_id == scope.person.id)))
     elif f.mine == "handling":
         stmt = stmt.where(Issue.handler_id.in_(await repo.handler_ids_of(session, scope.person.id)))
+    elif f.mine == "grid":  # a grid worker's patrol: the grids they look after
+        stmt = stmt.where(Issue.grid_id.in_(scope.membership.grid_ids if scope.membership else []))
     if f.q:
         stmt = stmt.where(repo.search_clause(repo.dialect_of(session), f.q))
     return stmt

@@ -80,7 +80,7 @@ async def list_issues(
     building_id: Annotated[str | None, Query(max_length=26)] = None,
     handler_id: Annotated[str | None, Query(max_length=26)] = None,
     overdue: bool | None = None,
-    mine: Annotated[str | None, Query(pattern="^(reported|supported|following|handling)$")] = None,
+    mine: Annotated[str | None, Query(pattern="^(reported|supported|following|handling|grid)$")] = None,
     q: Annotated[str | None, Query(min_length=1, max_length=50)] = None,
     sort: Annotated[str, Query(pattern="^(-created|-supports|deadline)$")] = "-created",
 ) -> Page[IssueRead]:
@@ -200,7 +200,7 @@ def issue_filters(
     building_id: Annotated[str | None, Query(max_length=26)] = None,
     handler_id: Annotated[str | None, Query(max_length=26)] = None,
     overdue: bool | None = None,
-    mine: Annotated[str | None, Query(pattern="^(reported|supported|following|handling)$")] = None,
+    mine: Annotated[str | None, Query(pattern="^(reported|supported|following|handling|grid)$")] = None,
     q: Annotated[str | None, Query(min_length=1, max_length=50)] = None,
 ) -> listing.IssueFilters:
     """The list's filters, for the endpoints that take the same ones."""

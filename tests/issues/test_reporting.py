@@ -149,3 +149,15 @@ async def test_categories_and_handlers_are_configured_by_the_committee(client, s
                                      json={"name": "水务", "member_ids": [outsider.id]}), 404, "member_not_found")
     names = [c["name"] for c in (await client.get(f"{base}/categories", headers=f.auth(p.resident))).json()]
     assert names[0] == "环境卫生" and "电梯" in names and len(names) == 12
+
+
+async def test_a_grid_worker_sees_the_issues_of_their_own_grids(client, session):
+    p = await place(client, session)
+    other_grid = await f.grid(session, p.c, name="第二网格")
+    elsewhere = await f.building(session, p.c, name="9栋", grid=other_grid)
+    mine = await report(client, p)
+    await report(client, p, building_id=elsewhere.id, title="9栋井盖松动")
+    base = f"/api/v1/communities/{p.c.id}/issues"
+    patrol = (await client.get(base, params={"mine": "grid"}, headers=f.auth(p.grid_worker))).json()["items"]
+    assert [i["id"] for i in patrol] == [mine["id"]]
+    assert (await client.get(base, params={"mine": "grid"}, headers=f.auth(p.resident))).json()["items"] == []

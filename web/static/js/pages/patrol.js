@@ -1,7 +1,6 @@
 // /c/{cid}/patrol: the grid worker's round 巡 — open issues by deadline and the overdue ones,
 // each with its steps in place (当场办结 with a photo), and a shortcut to report from patrol.
-// The API has no "my grids" filter yet, so this shows the community's open issues; the
-// server still allows close_on_spot only in the worker's own grids.
+// Only the grids this worker looks after (mine=grid).
 
 import { choices, pagedList, tabs, OPEN } from "../issues.js";
 import { rememberCommunity, start } from "../shell.js";
@@ -14,8 +13,8 @@ start(async () => {
   let tab = "open";
   const ctx = { cid, choices: choices(cid), actions: true };
   const list = pagedList(cid, () => new URLSearchParams(tab === "overdue"
-    ? { overdue: "true", sort: "deadline" }
-    : { status: OPEN.join(","), sort: "deadline" }), ctx);
+    ? { mine: "grid", overdue: "true", sort: "deadline" }
+    : { mine: "grid", status: OPEN.join(","), sort: "deadline" }), ctx);
   tab = tabs((name) => {
     tab = name;
     list.load(true);
