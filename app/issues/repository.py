@@ -137,6 +137,12 @@ async def delete_support(session: AsyncSession, issue_id: str, person_id: str) -
     return bool(getattr(result, "rowcount", 0) == 1)
 
 
+async def delete_follower(session: AsyncSession, issue_id: str, person_id: str) -> bool:
+    result = await session.execute(delete(IssueFollower).where(
+        IssueFollower.issue_id == issue_id, IssueFollower.person_id == person_id))
+    return bool(getattr(result, "rowcount", 0) == 1)
+
+
 async def names(session: AsyncSession, person_ids: Sequence[str | None]) -> dict[str, str]:
     ids = {p for p in person_ids if p}
     if not ids:

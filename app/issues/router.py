@@ -21,6 +21,7 @@ from app.issues.schemas import (
     CommentCreate,
     CommentRead,
     EventRead,
+    FollowState,
     HandlerCreate,
     HandlerRead,
     IssueCreate,
@@ -238,3 +239,15 @@ async def issue_map(
 _literal = [r for r in router.routes if getattr(r, "path", "") in (
     "/communities/{cid}/issues/similar", "/communities/{cid}/issues/map")]
 router.routes[:] = _literal + [r for r in router.routes if r not in _literal]
+
+
+# --- following ----------------------------------------------------------------------------------
+
+@router.post("/communities/{cid}/issues/{issue_id}/follow")
+async def follow(issue_id: Id, session: Session, scope: Viewer) -> FollowState:
+    return FollowState(following=await service.follow(session, scope, issue_id, True))
+
+
+@router.delete("/communities/{cid}/issues/{issue_id}/follow")
+async def unfollow(issue_id: Id, session: Session, scope: Viewer) -> FollowState:
+    return FollowState(following=await service.follow(session, scope, issue_id, False))

@@ -132,6 +132,10 @@ class CommentRead(BaseModel):
     created_at: datetime
 
 
+class FollowState(BaseModel):
+    following: bool
+
+
 class SupportState(BaseModel):
     supported: bool
     supports_count: int

@@ -390,6 +390,21 @@ async def support(session: AsyncSession, scope: CommunityScope, issue_id: str, o
     return False, issue.supports_count
 
 
+async def follow(session: AsyncSession, scope: CommunityScope, issue_id: str, on: bool) -> bool:
+    """Following: hear of every status change. One row per person however often it is pressed."""
+    issue = await visible_issue(session, scope, issue_id)
+    if not on:
+        await repo.delete_follower(session, issue.id, scope.person.id)
+        return False
+    try:
+        async with session.begin_nested():
+            session.add(IssueFollower(issue_id=issue.id, person_id=scope.person.id))
+            await session.flush()
+    except IntegrityError:
+        pass  # already following (or another press got there first)
+    return True
+
+
 async def add_comment(session: AsyncSession, scope: CommunityScope, issue_id: str, data: CommentCreate) -> IssueComment:
     issue = await visible_issue(session, scope, issue_id)
     if Status(issue.status) is Status.merged:

@@ -275,3 +275,21 @@ async def issues_map(request: Request, cid: str) -> HTMLResponse:
 # /c/{cid}/issues/{issue_id} would take "map" for an issue id: route the map page first.
 router.routes[:] = ([r for r in router.routes if getattr(r, "path", "") == "/c/{cid}/issues/map"]
                     + [r for r in router.routes if getattr(r, "path", "") != "/c/{cid}/issues/map"])
+
+
+# --- the inbox 消息 and the region view 督办 ------------------------------------------------------
+
+REGION_ID = re.compile(r"^[0-9A-Za-z]{1,26}$")
+
+
+@router.get("/notifications")
+async def inbox(request: Request) -> HTMLResponse:
+    return render(request, "inbox.html", page="inbox", title_key="inbox.title")
+
+
+@router.get("/regions/{region_id}/escalations")
+async def region_escalations(request: Request, region_id: str) -> HTMLResponse:
+    if not REGION_ID.match(region_id):
+        return not_found_page(request)
+    return render(request, "region.html", page="region", title_key="inbox.region.title", nav="home",
+                  data={"region_id": region_id})

@@ -4,6 +4,7 @@
 
 import { api } from "./api.js";
 import { t } from "./i18n.js";
+import { canKeepFiles } from "./queue.js";
 import { $, $$, busy, clearErrors, communityPath, errorMessage, fieldError, fill, formatDateTime, localPath,
   showErrors, toast } from "./ui.js";
 
@@ -117,9 +118,11 @@ export function issueCard(issue, ctx) {
 
 /**
  * A picker in `slot`: camera or album, each picture uploaded at once and shown as a thumbnail
- * that can be removed. Pictures need the network; offline the picker says so.
+ * that can be removed. Pictures need the network; offline the picker says so — unless `keep`
+ * is set and this phone can keep files in the write queue (IndexedDB): then a picture chosen
+ * offline stays on the phone (`files()`), to be uploaded with the queued write.
  */
-export function photoPicker(slot, cid, { max = MAX_PHOTOS } = {}) {
+export function photoPicker(slot, cid, { max = MAX_PHOTOS, keep = false } = {}) {
   const root = fill("tpl-photo-picker");
   slot.replaceChildren(root);
   const thumbs = $("[data-thumbs]", root);
@@ -129,31 +132,55 @@ export function photoPicker(slot, cid, { max = MAX_PHOTOS } = {}) {
   const offline = $("[data-photo-offline]", root);
   const items = [];
   let uploading = 0;
+  let keeping = false;
 
   const update = () => {
     const off = navigator.onLine === false;
+    const blocked = off && !keeping;
     offline.hidden = !off;
-    add.hidden = off || items.length >= max;
-    input.disabled = off;
+    offline.classList.toggle("notice--warning", blocked);
+    offline.classList.toggle("notice--info", !blocked);
+    if (keeping) offline.textContent = t("report.photos.kept_offline");
+    add.hidden = blocked || items.length >= max;
+    input.disabled = blocked;
     hint.textContent = t("ui.photos.count", { count: items.length, max });
   };
   window.addEventListener("online", update);
   window.addEventListener("offline", update);
+  if (keep) {
+    canKeepFiles().then((yes) => {
+      keeping = yes;
+      update();
+    }).catch(() => {});
+  }
 
-  const upload = async (file) => {
-    const item = { id: null, file };
+  const show = (item) => {
     items.push(item);
     const node = fill("tpl-photo-thumb");
-    const url = URL.createObjectURL(file);
+    const url = URL.createObjectURL(item.file);
     $("[data-img]", node).src = url;
     thumbs.append(node);
-    $("[data-remove]", node).addEventListener("click", () => {
-      items.splice(items.indexOf(item), 1);
+    const drop = () => {
+      const at = items.indexOf(item);
+      if (at >= 0) items.splice(at, 1);
       node.remove();
       URL.revokeObjectURL(url);
       update();
-    });
+    };
+    $("[data-remove]", node).addEventListener("click", drop);
     update();
+    return { node, drop };
+  };
+
+  const hold = (file) => {
+    const { node } = show({ id: null, file, kept: true });
+    node.dataset.kept = "";
+    $("[data-busy]", node).textContent = t("report.photos.on_phone");
+  };
+
+  const upload = async (file) => {
+    const item = { id: null, file, kept: false };
+    const { node, drop } = show(item);
     uploading += 1;
     const form = new FormData();
     form.append("file", file, file.name || "photo.jpg");
@@ -164,9 +191,7 @@ export function photoPicker(slot, cid, { max = MAX_PHOTOS } = {}) {
       $("[data-busy]", node).hidden = true;
     } catch (error) {
       toast(errorMessage(error), "error");
-      items.splice(items.indexOf(item), 1);
-      node.remove();
-      URL.revokeObjectURL(url);
+      drop();
     } finally {
       uploading -= 1;
       update();
@@ -178,11 +203,15 @@ export function photoPicker(slot, cid, { max = MAX_PHOTOS } = {}) {
     input.value = "";
     const room = max - items.length;
     if (files.length > room) toast(t("ui.photos.too_many", { max }), "error");
-    for (const file of files.slice(0, Math.max(room, 0))) upload(file);
+    for (const file of files.slice(0, Math.max(room, 0))) {
+      if (keeping && navigator.onLine === false) hold(file);
+      else upload(file);
+    }
   });
   update();
   return {
     ids: () => items.filter((item) => item.id).map((item) => item.id),
+    files: () => items.filter((item) => item.kept).map((item) => item.file),
     uploading: () => uploading > 0,
     reset: () => {
       items.length = 0;

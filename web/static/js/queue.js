@@ -8,8 +8,17 @@
 //   result.status === "queued" → it will be sent when the network returns
 //
 // An item is {id, method, url, body, idempotencyKey, status: queued|sending|sent|failed,
-// createdAt, sentAt, attempts, error, label, personId}. A write goes out only under the
-// person who made it: after a sign-out, another person on the same phone does not send it.
+// createdAt, sentAt, attempts, error, label, personId, attachments, resultId}. A write goes out only under
+// the person who made it: after a sign-out, another person on the same phone does not send it.
+//
+// Attachments (photos taken offline) ride along as Blobs, so they need IndexedDB:
+//
+//   await submitWrite("POST", url, body, { attachments: { url: uploadsUrl, field: "photo_ids", files } });
+//
+// Each file is uploaded first (multipart, with its own Idempotency-Key kept for life, so a
+// retry never stores it twice); the upload ids are appended to body[field] and the write goes
+// out once. Where files cannot be kept (no IndexedDB) submitWrite throws FilesNeedStorage;
+// canKeepFiles() says so beforehand.
 
 import { api, ApiError, currentPersonId, NetworkError, SignedOut } from "./api.js";
 
@@ -39,6 +48,7 @@ function idbRequest(db, mode, work) {
 
 function idbBackend(db) {
   return {
+    files: true,
     all: () => idbRequest(db, "readonly", (store) => store.getAll()),
     put: (item) => idbRequest(db, "readwrite", (store) => store.put(item)),
     remove: (id) => idbRequest(db, "readwrite", (store) => store.delete(id)),
@@ -46,6 +56,7 @@ function idbBackend(db) {
 }
 
 const localBackend = {
+  files: false,
   async all() {
     try {
       return JSON.parse(localStorage.getItem(FALLBACK_KEY) || "[]");
@@ -87,9 +98,22 @@ async function save(item) {
   await (await backend()).put(item);
 }
 
+/** Whether this phone can keep files (photos) in the queue: IndexedDB works here. */
+export async function canKeepFiles() {
+  return (await backend()).files;
+}
+
+/** Files were given to a write but this phone can keep only text (no IndexedDB). */
+export class FilesNeedStorage extends Error {
+  constructor() {
+    super("files need IndexedDB");
+    this.name = "FilesNeedStorage";
+  }
+}
+
 // ---- sending ----------------------------------------------------------------------------
 
-function newId() {
+export function newId() {
   const bytes = new Uint8Array(16);
   crypto.getRandomValues(bytes); // randomUUID needs a secure context; this does not
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
@@ -105,6 +129,22 @@ function retryable(error) {
     && (error.status >= 500 || error.status === 429 || error.code === "idempotency_in_progress");
 }
 
+/** Upload the item's files not yet uploaded, remembering each id as soon as the server has it. */
+async function uploadAttachments(item) {
+  const attached = item.attachments;
+  for (const file of attached.files) {
+    if (file.uploadId) continue;
+    const form = new FormData();
+    form.append("file", file.blob, file.name || "photo.jpg");
+    const saved = await api("POST", attached.url, { form, idempotencyKey: file.idempotencyKey });
+    file.uploadId = saved.id;
+    await save(item);
+  }
+  const body = { ...(item.body || {}) };
+  body[attached.field] = [...(body[attached.field] || []), ...attached.files.map((file) => file.uploadId)];
+  return body;
+}
+
 async function send(item) {
   inFlight.add(item.id);
   item.status = "sending";
@@ -112,11 +152,17 @@ async function send(item) {
   await save(item);
   changed();
   try {
+    const body = item.attachments ? await uploadAttachments(item) : item.body;
     const response = await api(item.method, item.url, {
-      body: item.body === null ? undefined : item.body,
+      body: body === null ? undefined : body,
       idempotencyKey: item.idempotencyKey,
     });
     Object.assign(item, { status: "sent", sentAt: new Date().toISOString(), error: "" });
+    if (response && typeof response === "object" && response.id) item.resultId = String(response.id);
+    if (item.attachments) {
+      // The server has the photos now: free the phone's storage, keep the count for the list.
+      for (const file of item.attachments.files) file.blob = null;
+    }
     return { status: "sent", response };
   } catch (error) {
     const again = retryable(error) && item.attempts < MAX_ATTEMPTS;
@@ -133,13 +179,23 @@ async function send(item) {
  * Send a write now, or keep it for later when the phone is offline or the network fails.
  * A refusal by the server (4xx) is thrown as ApiError and nothing is kept; a SignedOut is
  * thrown after the write is kept, so it goes out once the person signs in again.
+ * Options: `label` (a catalogue key for the list in settings), `id` (the item's id, to follow
+ * it with findWrite/onQueueChange), `attachments` ({url, field, files: [File|Blob]}).
  */
 export async function submitWrite(method, url, body, options = {}) {
   const item = {
-    id: newId(), method, url, body: body === undefined ? null : body, idempotencyKey: newId(),
+    id: options.id || newId(), method, url, body: body === undefined ? null : body, idempotencyKey: newId(),
     status: "queued", createdAt: new Date().toISOString(), sentAt: null, attempts: 0, error: "",
-    label: options.label || "", personId: currentPersonId(),
+    label: options.label || "", personId: currentPersonId(), attachments: null,
   };
+  const files = options.attachments ? Array.from(options.attachments.files || []) : [];
+  if (files.length) {
+    if (!(await canKeepFiles())) throw new FilesNeedStorage();
+    item.attachments = {
+      url: options.attachments.url, field: options.attachments.field,
+      files: files.map((blob) => ({ blob, name: blob.name || "photo.jpg", idempotencyKey: newId(), uploadId: null })),
+    };
+  }
   await save(item);
   if (navigator.onLine === false) {
     changed();
@@ -194,6 +250,11 @@ async function prune() {
 }
 
 // ---- for the UI ---------------------------------------------------------------------------
+
+/** One kept write by id, or null. */
+export async function findWrite(id) {
+  return (await listWrites()).find((item) => item.id === id) || null;
+}
 
 /** Every kept write, newest first. */
 export async function listWrites() {

@@ -1,6 +1,8 @@
 // What every page does before its own module runs: preferences, strings, the service worker
-// (never inside WeChat), the offline bar, the queued-writes badge and the community tab.
+// (never inside WeChat), the offline bar, the queued-writes badge, the inbox's unread count and
+// the community tab.
 
+import { api, isSignedIn } from "./api.js";
 import { loadStrings, t } from "./i18n.js";
 import { syncPrefs } from "./prefs.js";
 import { listWrites, onQueueChange, startQueue } from "./queue.js";
@@ -24,6 +26,7 @@ export function start(main) {
       registerServiceWorker();
       watchNetwork();
       watchQueue();
+      watchInbox();
       showCommunityTab();
       startQueue();
       return main();
@@ -70,6 +73,47 @@ function watchQueue() {
   };
   onQueueChange(update);
   update();
+}
+
+const INBOX_EVERY_MS = 60_000;
+
+/** The unread count on the top bar's inbox link: on load, then each minute while the page is seen. */
+function watchInbox() {
+  if (!isSignedIn()) return; // signed out: the link stays, with no badge
+  let timer = null;
+  const tick = () => {
+    refreshInboxBadge();
+  };
+  const schedule = () => {
+    clearInterval(timer);
+    timer = null;
+    if (document.visibilityState === "visible") timer = setInterval(tick, INBOX_EVERY_MS);
+  };
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible") tick();
+    schedule();
+  });
+  tick();
+  schedule();
+}
+
+/** Ask the server for the unread count (or take the one given) and show it on the top bar. */
+export async function refreshInboxBadge(known = null) {
+  let unread = known;
+  if (unread === null) {
+    if (!isSignedIn()) return;
+    try {
+      unread = (await api("GET", "/notifications/unread-count")).unread;
+    } catch {
+      return; // offline or signed out: keep what is shown
+    }
+  }
+  const link = $("[data-inbox-link]");
+  const count = $("[data-inbox-count]");
+  if (!link || !count) return;
+  count.textContent = unread > 99 ? "99+" : String(unread);
+  count.hidden = !unread;
+  link.setAttribute("aria-label", unread ? t("inbox.link_unread", { count: unread }) : t("inbox.link"));
 }
 
 function showCommunityTab() {

@@ -36,6 +36,15 @@ function render(me) {
   list.replaceChildren(...ordered.map((m) => communityCard(m, m.community_id === current, me)));
   $("[data-no-communities]").hidden = me.memberships.length > 0 || me.pending_joins.length > 0;
 
+  // Street and district staff: the escalated issues of the communities below each region.
+  const regions = me.region_admin_of || [];
+  $("[data-regions]").hidden = regions.length === 0;
+  $("[data-regions]").replaceChildren(...regions.map((region) => {
+    const link = fill("tpl-region", { name: t("inbox.region.link", { name: region.name }) });
+    link.href = `/regions/${encodeURIComponent(region.id)}/escalations`;
+    return link;
+  }));
+
   $("[data-pending-section]").hidden = me.pending_joins.length === 0;
   $("[data-pending]").replaceChildren(
     ...me.pending_joins.map((p) => fill("tpl-pending", { name: p.community_name })),

@@ -39,6 +39,7 @@ start(async () => {
 
 function wire() {
   $("[data-support]").addEventListener("click", toggleSupport);
+  $("[data-follow]").addEventListener("click", toggleFollow);
   $("[data-share]").addEventListener("click", share);
   $("[data-copy]").addEventListener("click", async () => {
     if (shareLink) toast(await copyText(shareLink.url) ? t("ui.invites.copied") : t("ui.invites.copy_failed"));
@@ -80,6 +81,7 @@ function render(issue) {
   merged.hidden = !issue.merged_into_id;
   if (issue.merged_into_id) $("[data-merged-link]", merged).href = issuePath(cid, issue.merged_into_id);
   renderSupport(issue.supported_by_me, issue.supports_count);
+  renderFollow(Boolean(issue.following));
   $("[data-share]", root).hidden = issue.staff_only;
 
   const section = $("[data-actions-section]");
@@ -106,6 +108,30 @@ async function toggleSupport() {
   try {
     const state = await api(on ? "POST" : "DELETE", `${base}/support`);
     renderSupport(state.supported, state.supports_count);
+    if (state.supported) renderFollow(true); // supporting follows the issue as well
+  } catch (error) {
+    toast(errorMessage(error), "error");
+  } finally {
+    busy(button, false);
+  }
+}
+
+function renderFollow(on) {
+  const button = $("[data-follow]");
+  button.setAttribute("aria-pressed", on ? "true" : "false");
+  button.classList.toggle("btn--primary", on);
+  $("[data-follow-label]", button).textContent = t(on ? "inbox.following" : "inbox.follow");
+}
+
+/** 关注: hear of every change in the inbox (我也关注 follows too; this follows without supporting). */
+async function toggleFollow() {
+  const button = $("[data-follow]");
+  const on = button.getAttribute("aria-pressed") !== "true";
+  busy(button, true);
+  try {
+    const state = await api(on ? "POST" : "DELETE", `${base}/follow`);
+    renderFollow(state.following);
+    toast(t(state.following ? "inbox.follow_on" : "inbox.follow_off"));
   } catch (error) {
     toast(errorMessage(error), "error");
   } finally {

@@ -12,6 +12,16 @@ const cid = cidOfPage();
 const { tile_url: tileUrl, tile_attribution: tileAttribution } = pageData();
 let leafletMap = null;
 let leafletLayer = null;
+let drawn = null;
+let resizeTimer = 0;
+
+// The grid is drawn to the box's size: draw again when the phone turns.
+window.addEventListener("resize", () => {
+  window.clearTimeout(resizeTimer);
+  resizeTimer = window.setTimeout(() => {
+    if (drawn) drawGrid(drawn);
+  }, 200);
+});
 
 start(async () => {
   const form = $("[data-map-filters]");
@@ -43,7 +53,10 @@ async function load(params) {
   truncated.hidden = !collection.truncated;
   truncated.textContent = t("map.truncated", { count: collection.limit });
   if (tileUrl && window.L) drawTiles(features);
-  else drawGrid(features);
+  else {
+    drawn = features;
+    drawGrid(features);
+  }
   renderList(features);
 }
 
@@ -67,12 +80,13 @@ function renderList(features) {
   }
 }
 
-/** Without tiles: an equirectangular plot of the points' bounds, with a light grid. */
+/** Without tiles: an equirectangular plot of the points' bounds, with a light grid. The drawing
+ * is sized to the box in CSS pixels, so dots and labels keep a readable, tappable size. */
 function drawGrid(features) {
   const box = $("[data-map]");
   box.replaceChildren();
-  const width = 1000;
-  const height = 700;
+  const width = Math.round(box.clientWidth) || 1000;
+  const height = Math.round(box.clientHeight) || 700;
   const svg = document.createElementNS(SVG, "svg");
   svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
   svg.setAttribute("preserveAspectRatio", "xMidYMid meet");
@@ -92,9 +106,12 @@ function drawGrid(features) {
   const y = (lat) => 20 + (north - lat) * scale + ((height - 40) - spanY * scale) / 2;
   const step = niceStep(Math.max(east - west, north - south) / 5);
   for (let v = Math.ceil(west / step) * step; v <= east; v += step) gridLine(svg, x(v), 0, x(v), height, v.toFixed(4), x(v) + 3, height - 4);
+  // Longitude labels run into each other on a narrow phone: keep every other one there.
+  if (width < 600) svg.querySelectorAll("text.map-grid-label").forEach((text, i) => { if (i % 2) text.remove(); });
   for (let v = Math.ceil(south / step) * step; v <= north; v += step) gridLine(svg, 0, y(v), width, y(v), v.toFixed(4), 3, y(v) - 3);
   const north_ = document.createElementNS(SVG, "text");
-  north_.setAttribute("x", width - 24);
+  north_.setAttribute("x", width - 8);
+  north_.setAttribute("text-anchor", "end");
   north_.setAttribute("y", 24);
   north_.setAttribute("class", "map-grid-label");
   north_.textContent = `↑ ${t("map.legend.north")}`;
@@ -111,7 +128,12 @@ function drawGrid(features) {
     const title = document.createElementNS(SVG, "title");
     title.textContent = f.properties.title;
     dot.append(title);
-    link.append(dot);
+    const hit = document.createElementNS(SVG, "circle"); // a fingertip-sized target around the dot
+    hit.setAttribute("cx", dot.getAttribute("cx"));
+    hit.setAttribute("cy", dot.getAttribute("cy"));
+    hit.setAttribute("r", "22");
+    hit.setAttribute("class", "map-hit");
+    link.append(hit, dot);
     svg.append(link);
   }
 }
