@@ -10,7 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.db import session_dependency
 from app.core.errors import request_locale
 
-Session = Annotated[AsyncSession, Depends(session_dependency)]
+# scope="function": commit before the response leaves, so a client that gets 201 and reads at
+# once sees its own write (the "request" scope would commit after the answer was sent).
+Session = Annotated[AsyncSession, Depends(session_dependency, scope="function")]
 
 
 def _locale(request: Request) -> str:
