@@ -17,6 +17,7 @@ import csv
 import io
 import random
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -25,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.accounts import service as accounts_service
 from app.accounts.models import Person
 from app.communities import service as communities_service
+from app.communities.deps import CommunityScope
 from app.communities.models import Building, Community, Grid, Household
 from app.communities.schemas import (
     BuildingCreate,
@@ -34,7 +36,12 @@ from app.communities.schemas import (
     MemberUpdate,
     RegionCreate,
 )
+from app.core import clock, uploads
 from app.core.policy import Role
+from app.core.storage import Storage, get_storage
+from app.issues import service as issues_service
+from app.issues.models import Issue
+from app.issues.schemas import CommentCreate, HandlerCreate, IssueCreate, TransitionIn
 
 SEED = 2024
 DEMO_PASSWORD = "wugong-demo"
@@ -86,6 +93,7 @@ class DemoResult:
     households: int = 0
     roster_entries: int = 0
     pending_joins: int = 0
+    issues: dict[str, int] = field(default_factory=dict)  # community name -> issues reported
 
 
 # --- names and numbers -------------------------------------------------------------------------
@@ -258,6 +266,14 @@ async def load(session: AsyncSession) -> DemoResult:
         await communities_service.join(session, applicant, compound_invite.code, name, room)
         result.pending_joins += 1
 
+    issue_rng = random.Random(SEED + 1)  # its own generator: the places and people above stay as they were
+    neighbours = await _roster_joins(session, issue_rng, compound_rows, compound_invite.code, 10)
+    villagers = await _roster_joins(session, issue_rng, village_rows, village_invite.code, 3)
+    staff = _Staff(committee=committee, grid_worker=grid_worker, handler=handler, owner=owner,
+                   resident=resident, leader=leader)
+    result.issues[COMPOUND] = await _compound_issues(session, issue_rng, compound, staff, neighbours)
+    result.issues[VILLAGE] = await _village_issues(session, village, village_committee, villagers)
+
     result.buildings = (await session.execute(select(func.count()).select_from(Building))).scalar_one()
     result.households = (await session.execute(select(func.count()).select_from(Household))).scalar_one()
     return result
@@ -338,6 +354,267 @@ async def _village_roster(session: AsyncSession, people: _People, cid: str) -> l
     return rows
 
 
+# --- the issue list ----------------------------------------------------------------------------
+
+async def _roster_joins(session: AsyncSession, rng: random.Random, rows: list[_Row], code: str,
+                        n: int) -> list[Person]:
+    """A few households on the roster joined by the invite link (matched at once): the neighbours
+    who report, support and comment on the issue list."""
+    taken = {a.phone for a in ACCOUNTS}
+    joined: list[Person] = []
+    for row in rng.sample([r for r in rows if r.owner and r.phone not in taken], n):
+        person = Person(phone=row.phone, name=row.name)
+        session.add(person)
+        await session.flush()
+        await communities_service.join(session, person, code, row.name, "")
+        joined.append(person)
+    return joined
+
+
+@dataclass(frozen=True)
+class _Staff:
+    committee: Person
+    grid_worker: Person
+    handler: Person
+    owner: Person
+    resident: Person
+    leader: Person
+
+
+@dataclass(frozen=True)
+class _Spec:
+    """One issue and the steps it has been through since it was reported (see ``_IssueBook.run``)."""
+
+    title: str
+    description: str
+    category: str
+    building: str | None
+    where: str
+    reporter: str  # a key of _IssueBook.people
+    steps: tuple[str, ...] = ()
+    handler: str = "幸福里物业"
+    supports: int = 0
+    comments: tuple[tuple[str, str], ...] = ()
+    note: str = ""  # the handler's resolution note, or what a grid worker did on the spot
+    reason: str = ""  # why rejected, reopened or merged
+    into: str = ""  # the title of the issue it merges into
+    pin: bool = True  # a point on the map (at its building)
+    staff_only: bool = False
+
+
+# 幸福里社区: 12 buildings in three rows of four around (30.5067, 114.4180), all within ~250 m.
+CENTRE = (30.5067, 114.4180)
+_BUILDING_PINS = {f"{n}栋": (CENTRE[0] + (1 - (n - 1) // 4) * 0.0012, CENTRE[1] + ((n - 1) % 4 - 1.5) * 0.0011)
+                  for n in range(1, 13)}
+
+_COMPOUND_ISSUES: tuple[_Spec, ...] = (
+    # Waiting for the committee 待受理.
+    _Spec("5栋北侧路灯不亮", "5栋北侧小路的路灯已经一个多星期不亮了，晚上下班回来黑漆漆的，老人走路容易摔倒。",
+          "照明", "5栋", "5栋北侧小路", "resident", supports=5,
+          comments=(("leader", "我们单元的老人也反映了，晚上只能打手电筒。"),)),
+    _Spec("8栋下水道堵塞，污水外溢", "8栋1单元门口的下水道堵了，下雨后污水漫到路面，气味很大，孩子上学要绕着走。",
+          "排水", "8栋", "8栋1单元门口", "n0", supports=6,
+          comments=(("n1", "昨天晚上又冒水了，希望尽快疏通。"), ("owner", "上次疏通是去年夏天，可能管道本身有问题。"))),
+    _Spec("楼道堆放杂物，堵塞消防通道", "2栋2单元一楼到三楼楼道里堆了旧家具和纸箱，消防通道被堵，存在火灾隐患。",
+          "安全隐患", "2栋", "2栋2单元楼道", "n2", supports=3),
+    _Spec("东门车辆乱停，救护车进不来", "小区东门内侧经常有车辆乱停，上周救护车进来都很困难，希望划线并加强管理。",
+          "停车", None, "小区东门", "n3", supports=7, pin=False,
+          comments=(("resident", "晚上七点以后最严重，建议设个临时停车点。"),)),
+    _Spec("广场健身器材损坏", "小区广场的漫步机扶手断了，有尖锐的断口，小孩玩耍容易受伤。",
+          "公共服务", "6栋", "小区广场（6栋南侧）", "n4", supports=2),
+    _Spec("10栋楼下井盖松动", "10栋楼下的井盖踩上去会晃动并发出响声，晚上看不清，担心有人踩空。",
+          "安全隐患", "10栋", "10栋2单元前", "leader", supports=4),
+    _Spec("8栋旁污水井冒水", "8栋旁边的污水井往外冒水，路面都是污水。",
+          "排水", "8栋", "8栋东侧", "n5", steps=("merge",), into="8栋下水道堵塞，污水外溢",
+          reason="与“8栋下水道堵塞，污水外溢”为同一处问题，合并办理。"),
+    # Accepted 已受理, waiting to be dispatched.
+    _Spec("垃圾清运不及时", "最近三天11栋旁的垃圾站没有清运，垃圾桶满了堆在地上，天气热味道很大。",
+          "环境卫生", "11栋", "11栋旁垃圾站", "n6", steps=("accept",), supports=5),
+    _Spec("小区主路地砖破损", "从大门到3栋的主路上有多块地砖碎裂翘起，推婴儿车和轮椅很不方便。",
+          "道路", "3栋", "大门至3栋主路", "owner", steps=("accept",), supports=2),
+    # Dispatched 已派单, with the category's deadline.
+    _Spec("4栋路灯忽明忽暗", "4栋门口的路灯一闪一闪的，可能是灯管或线路老化。", "照明", "4栋", "4栋门口",
+          "n7", steps=("dispatch",)),
+    _Spec("6栋前绿化带缺损", "6栋前的绿化带被踩出一条路，冬青死了一片，下雨天全是泥。", "绿化", "6栋", "6栋前绿化带",
+          "n8", steps=("accept", "dispatch"), supports=3),
+    _Spec("12栋外墙电线私拉乱接", "12栋外墙上有多根电线私拉乱接，还有从窗户拉出来给电动车充电的，很危险。",
+          "安全隐患", "12栋", "12栋西侧外墙", "grid", steps=("dispatch",), handler="花山供电所"),
+    _Spec("7栋化粪池满溢", "7栋后面的化粪池满了往外溢，臭味很重，夏天蚊蝇很多。", "排水", "7栋", "7栋北侧",
+          "n9", steps=("accept", "dispatch"), handler="花山水务", supports=4),
+    # Overdue 超期: dispatched, the deadline passed, escalated 督办 to the street.
+    _Spec("违章搭建雨棚", "3栋一楼住户在楼前公共绿地上搭建了彩钢雨棚，占用公共空间，还挡住了二楼的采光。",
+          "违章搭建", "3栋", "3栋1单元前", "n1", steps=("accept", "overdue"), supports=6,
+          comments=(("owner", "已经一个多月了，希望尽快处理。"),)),
+    # In progress 处置中.
+    _Spec("9栋楼道灯不亮", "9栋1单元三楼到六楼的楼道灯都不亮，晚上上下楼很不安全。", "照明", "9栋",
+          "9栋1单元楼道", "resident", steps=("dispatch", "start"), supports=2),
+    _Spec("11栋下水道返味", "11栋2单元一楼下水道返臭味，家里都能闻到。", "排水", "11栋", "11栋2单元",
+          "n6", steps=("accept", "dispatch", "start"),
+          comments=(("handler", "已安排师傅明天上午上门查看，请家里留人。"),)),
+    # Resolved 已办结, waiting for the reporter (the demo owner) to verify.
+    _Spec("1栋单元门禁损坏", "1栋1单元的单元门门禁坏了，门一直关不上，陌生人随便进出。", "公共服务", "1栋",
+          "1栋1单元门口", "owner", steps=("accept", "dispatch", "start", "resolve"), supports=3,
+          note="已更换门禁电磁锁和闭门器，门可以正常关闭。"),
+    _Spec("1栋楼下垃圾桶破损", "1栋楼下的两个分类垃圾桶盖子坏了，野猫翻得到处都是。", "环境卫生", "1栋",
+          "1栋东侧垃圾投放点", "owner", steps=("dispatch", "resolve"), note="已更换两个带盖分类垃圾桶。"),
+    # Closed 已关闭: verified by the reporter, or closed on the spot by the grid worker.
+    _Spec("车棚顶棚漏雨", "2栋旁非机动车棚顶棚破了几个洞，下雨电动车全淋湿。", "公共服务", "2栋", "2栋旁车棚",
+          "n2", steps=("accept", "dispatch", "start", "resolve", "verify"), supports=4,
+          note="已更换破损的采光板6块。"),
+    _Spec("4栋楼道灯更换", "4栋2单元楼道声控灯坏了。", "照明", "4栋", "4栋2单元楼道", "leader",
+          steps=("dispatch", "resolve", "verify"), note="已更换为LED声控灯。"),
+    _Spec("绿化带杂草丛生", "10栋和11栋之间绿化带杂草长到半人高，有蛇出没的传言。", "绿化", "10栋",
+          "10栋与11栋之间", "n4", steps=("accept", "dispatch", "start", "resolve", "verify"),
+          note="已完成除草和修剪，清运杂草两车。"),
+    _Spec("3栋门前井盖移位", "3栋门前井盖被车压得移位了，露出一道缝。", "安全隐患", "3栋", "3栋门前", "grid",
+          steps=("close_on_spot",), note="巡查发现后现场已复位，并放置了警示锥。"),
+    # Reopened 重新办理: the reporter was not satisfied.
+    _Spec("9栋楼顶水箱漏水", "9栋楼顶水箱漏水，顶楼住户天花板发霉。", "排水", "9栋", "9栋楼顶", "resident",
+          steps=("dispatch", "start", "resolve", "reopen"), note="已对水箱接口重新做了密封。",
+          reason="下雨后天花板又渗水了，漏水点可能不在水箱接口，请再查一下。"),
+    # Rejected 不予受理.
+    _Spec("建议小区内开设菜市场", "小区附近没有菜市场，建议在小区广场开一个早市。", "其他", None, "", "n3",
+          steps=("reject",), pin=False,
+          reason="小区内没有合规的经营场地，广场属于公共活动空间。已将需求转告街道，附近菜市场建设请关注街道公告。"),
+    # Staff only 仅工作人员可见: a neighbour dispute the grid worker is mediating.
+    _Spec("邻里纠纷：楼上漏水协商未果", "2栋1单元401与301因卫生间漏水赔偿协商未果，双方情绪激动，需社区调解。",
+          "邻里纠纷", "2栋", "2栋1单元", "grid", steps=("accept",), pin=False, staff_only=True,
+          comments=(("committee", "周六上午约双方到社区调解室，请物业一同到场查看漏水点。"),)),
+)
+
+_VILLAGE_ISSUES: tuple[_Spec, ...] = (
+    _Spec("二组村道坑洼，雨天积水", "第二村民小组通往村口的水泥路有好几个大坑，下雨天积水，电动车容易滑倒。",
+          "道路", "第二村民小组", "二组村道", "v0", supports=2, pin=False),
+    _Spec("塘边垃圾堆积", "村东头水塘边有人倒建筑垃圾和生活垃圾，影响水质。", "环境卫生", "第一村民小组",
+          "村东水塘", "v1", steps=("accept",), pin=False),
+    _Spec("村口路灯不亮", "村口到公交站那段路的路灯坏了三盏，晚上回村很黑。", "照明", "第三村民小组",
+          "村口至公交站", "v2", steps=("dispatch",), handler="花山供电所", pin=False),
+)
+
+
+def _jpeg(rng: random.Random) -> bytes:
+    """A plain stand-in for a handler's after-photo."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (480, 360), (rng.randrange(150, 210),) * 3)
+    ImageDraw.Draw(image).rectangle((120, 90, 360, 270), fill=(rng.randrange(40, 120), 150, rng.randrange(60, 140)))
+    buf = io.BytesIO()
+    image.save(buf, "JPEG", quality=80)
+    return buf.getvalue()
+
+
+class _IssueBook:
+    """Reports the specs and walks each one through its steps, each step taken by whoever may take it."""
+
+    def __init__(self, session: AsyncSession, rng: random.Random, community: Community,
+                 scopes: dict[str, CommunityScope], handlers: dict[str, str], storage: Storage) -> None:
+        self.session, self.rng, self.community = session, rng, community
+        self.scopes, self.handlers, self.storage = scopes, handlers, storage
+        self.ids: dict[str, str] = {}  # title -> issue id
+
+    async def photo(self, who: CommunityScope) -> list[str]:
+        upload = await uploads.create_upload(self.session, self.storage, community_id=self.community.id,
+                                             uploader_id=who.person.id, data=_jpeg(self.rng))
+        return [upload.id]
+
+    async def step(self, who: str, issue_id: str, body: TransitionIn) -> Issue:
+        return await issues_service.transition(self.session, self.scopes[who], issue_id, body)
+
+    async def run(self, spec: _Spec, buildings: dict[str, str], pins: dict[str, tuple[float, float]]) -> Issue:
+        session, categories = self.session, {c.name: c.id for c in await issues_service.categories(
+            self.session, self.community.id)}
+        lat = lng = None
+        if spec.pin and spec.building in pins:
+            lat, lng = (round(v + self.rng.uniform(-0.00015, 0.00015), 6) for v in pins[spec.building])
+        staff = spec.reporter == "grid"
+        issue = await issues_service.report_issue(session, self.scopes[spec.reporter], IssueCreate(
+            title=spec.title, description=spec.description, category_id=categories[spec.category],
+            building_id=buildings[spec.building] if spec.building else None, location_text=spec.where,
+            lat=lat, lng=lng, source="grid_patrol" if staff else "resident", staff_only=spec.staff_only))
+        self.ids[spec.title] = issue.id
+        others = [k for k in self.scopes if k not in (spec.reporter, "committee", "grid", "handler")]
+        for who in self.rng.sample(others, min(spec.supports, len(others))):
+            await issues_service.support(session, self.scopes[who], issue.id, True)
+        for who, body in spec.comments:
+            await issues_service.add_comment(session, self.scopes[who], issue.id, CommentCreate(body=body))
+        handler_id = self.handlers.get(spec.handler)
+        for action in spec.steps:
+            if action == "accept":
+                await self.step("committee", issue.id, TransitionIn(action="accept"))
+            elif action == "reject":
+                await self.step("committee", issue.id, TransitionIn(action="reject", reason=spec.reason))
+            elif action == "merge":
+                await self.step("committee", issue.id, TransitionIn(action="merge", into=self.ids[spec.into],
+                                                                    reason=spec.reason))
+            elif action == "dispatch":
+                await self.step("committee", issue.id, TransitionIn(action="dispatch", handler_id=handler_id))
+            elif action == "overdue":
+                # A demo has no past: the deadline passes a second after loading, and the sweep's
+                # escalation 督办 is taken now (scheduled.sweep would commit the half-loaded demo).
+                await self.step("committee", issue.id, TransitionIn(
+                    action="dispatch", handler_id=handler_id, deadline_at=clock.now() + timedelta(seconds=1),
+                    note="请于限期内拆除"))
+                await issues_service.escalate(session, issue, reason="overdue")
+            elif action == "start":
+                await self.step("handler", issue.id, TransitionIn(action="start"))
+            elif action == "resolve":
+                await self.step("handler", issue.id, TransitionIn(
+                    action="resolve", note=spec.note, photo_ids=await self.photo(self.scopes["handler"])))
+            elif action == "verify":
+                await self.step(spec.reporter, issue.id, TransitionIn(action="verify", note="已经修好了，谢谢！"))
+            elif action == "reopen":
+                await self.step(spec.reporter, issue.id, TransitionIn(action="reopen", reason=spec.reason))
+            elif action == "close_on_spot":
+                await self.step("grid", issue.id, TransitionIn(
+                    action="close_on_spot", note=spec.note, photo_ids=await self.photo(self.scopes["grid"])))
+            else:  # pragma: no cover - a typo in the specs above
+                raise ValueError(action)
+        return issue
+
+
+async def _scope(session: AsyncSession, community: Community, person: Person) -> CommunityScope:
+    membership, roles = await communities_service.roles_in(session, person, community)
+    return CommunityScope(community=community, person=person, membership=membership, roles=roles)
+
+
+async def _buildings(session: AsyncSession, cid: str) -> dict[str, str]:
+    q = select(Building.name, Building.id).where(Building.community_id == cid)
+    return {name: bid for name, bid in (await session.execute(q)).all()}
+
+
+async def _compound_issues(session: AsyncSession, rng: random.Random, compound: Community, staff: _Staff,
+                           neighbours: list[Person]) -> int:
+    """About two dozen issues in every state, each taken there through the issue service."""
+    people = {"committee": staff.committee, "grid": staff.grid_worker, "handler": staff.handler,
+              "owner": staff.owner, "resident": staff.resident, "leader": staff.leader,
+              **{f"n{i}": p for i, p in enumerate(neighbours)}}
+    scopes = {k: await _scope(session, compound, p) for k, p in people.items()}
+    units: tuple[tuple[str, list[str]], ...] = (("幸福里物业", [staff.handler.id]), ("花山供电所", []),
+                                                ("花山水务", []))
+    handlers: dict[str, str] = {}
+    for name, members in units:
+        handler, _ = await issues_service.create_handler(session, scopes["committee"],
+                                                         HandlerCreate(name=name, member_ids=members))
+        handlers[name] = handler.id
+    book = _IssueBook(session, rng, compound, scopes, handlers, get_storage())
+    buildings = await _buildings(session, compound.id)
+    for spec in _COMPOUND_ISSUES:
+        await book.run(spec, buildings, _BUILDING_PINS)
+    return len(_COMPOUND_ISSUES)
+
+
+async def _village_issues(session: AsyncSession, village: Community, committee: Person,
+                          villagers: list[Person]) -> int:
+    people = {"committee": committee, **{f"v{i}": p for i, p in enumerate(villagers)}}
+    scopes = {k: await _scope(session, village, p) for k, p in people.items()}
+    handler, _ = await issues_service.create_handler(session, scopes["committee"], HandlerCreate(name="花山供电所"))
+    book = _IssueBook(session, random.Random(SEED + 2), village, scopes, {"花山供电所": handler.id}, get_storage())
+    buildings = await _buildings(session, village.id)
+    for spec in _VILLAGE_ISSUES:
+        await book.run(spec, buildings, {})
+    return len(_VILLAGE_ISSUES)
+
+
 def accounts_table(result: DemoResult | None = None) -> str:
     """The demo accounts and how to sign in, for the terminal."""
     lines = [f"{'phone':<12} {'username':<10} {'password':<12} who", "-" * 72]
@@ -352,4 +629,8 @@ def accounts_table(result: DemoResult | None = None) -> str:
     ]
     if result is not None and result.invites:
         lines.append("Invite links: " + " · ".join(f"{name} /s/{code}" for name, code in result.invites.items()))
+    if result is not None and result.issues:
+        lines.append("Issue list: " + " · ".join(
+            f"{name} {n} issues at /c/{result.communities[name]}/issues" for name, n in result.issues.items())
+            + f" (sign in as {OWNER.phone} {OWNER.name} to verify a resolved one)")
     return "\n".join(lines)

@@ -25,6 +25,7 @@ from app.accounts.models import Person
 from app.cli import cli as wugong
 from app.communities.models import Building, Community, Household, JoinRequest, Membership, RosterEntry
 from app.core.config import get_settings
+from app.issues.models import Issue
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -97,6 +98,31 @@ def test_demo_loads_a_street_with_a_compound_and_a_village(cli: Cli) -> None:
     out: str = cli.demo_output  # type: ignore[attr-defined]
     assert "13800000001" in out and "committee" in out and "wugong-demo" in out
     assert "SMS to <phone>: code <code>" in out
+    assert f"/c/{compound}/issues" in out
+
+
+def test_demo_has_a_living_issue_list(cli: Cli) -> None:
+    compound = cli.one("SELECT id FROM communities WHERE name = '幸福里社区'")
+    village = cli.one("SELECT id FROM communities WHERE name = '李家墩村'")
+    states = dict(cli.query("SELECT status, count(*) FROM issues WHERE community_id = ? GROUP BY status", compound))
+    assert set(states) == {"reported", "accepted", "dispatched", "in_progress", "resolved", "closed", "reopened",
+                           "rejected", "merged"}
+    assert 20 <= sum(states.values()) <= 30
+    assert 2 <= cli.one("SELECT count(*) FROM issues WHERE community_id = ?", village) <= 4
+    # One overdue and escalated to the street; one dispute only staff see.
+    assert cli.query("SELECT status, deadline_at IS NOT NULL FROM issues WHERE escalated_at IS NOT NULL") == [
+        ("dispatched", 1)]
+    assert cli.query("SELECT c.name FROM issues i JOIN issue_categories c ON c.id = i.category_id "
+                     "WHERE i.staff_only") == [("邻里纠纷",)]
+    # The owner has resolved issues to verify; the map has points; buildings give grids.
+    assert cli.one("SELECT count(*) FROM issues i JOIN people p ON p.id = i.reporter_id "
+                   "WHERE i.status = 'resolved' AND p.phone = ?", demo.OWNER.phone) >= 1
+    assert cli.one("SELECT count(*) FROM issues WHERE lat IS NOT NULL AND community_id = ?", compound) >= 10
+    assert cli.one("SELECT count(*) FROM issues WHERE building_id IS NOT NULL AND grid_id IS NULL") == 0
+    assert cli.one("SELECT max(supports_count) FROM issues") >= 5
+    assert cli.one("SELECT count(*) FROM issue_comments") >= 5
+    assert cli.one("SELECT count(*) FROM issue_handler_members m JOIN issue_handlers h ON h.id = m.handler_id "
+                   "JOIN people p ON p.id = m.person_id WHERE h.name = '幸福里物业'") == 1
 
 
 def test_demo_twice_changes_nothing(cli: Cli) -> None:
@@ -192,6 +218,11 @@ async def test_demo_on_the_test_database(session: AsyncSession) -> None:
     assert (await session.execute(select(func.count()).select_from(RosterEntry))).scalar_one() == result.roster_entries
     assert (await session.execute(select(func.count()).select_from(JoinRequest)
                                   .where(JoinRequest.status == "pending"))).scalar_one() == 3
+
+    assert result.issues[demo.COMPOUND] >= 20
+    escalated = (await session.execute(select(func.count()).select_from(Issue)
+                                       .where(Issue.escalated_at.is_not(None)))).scalar_one()
+    assert escalated == 1
 
     again = await demo.present(session)
     assert again is not None and again.demo_loaded
