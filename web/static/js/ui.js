@@ -1,7 +1,7 @@
 // Small DOM helpers shared by the page modules: templates, toasts, errors, dates.
 // Text goes in with textContent only; markup comes from the server-rendered <template>s.
 
-import { ApiError, NetworkError, SignedOut } from "./api.js";
+import { ApiError, NetworkError, SignedOut, api } from "./api.js";
 import { t } from "./i18n.js";
 import { lang } from "./prefs.js";
 
@@ -200,4 +200,29 @@ export function cidOfPage() {
 
 export function communityPath(cid, rest = "") {
   return `/communities/${encodeURIComponent(cid)}${rest}`;
+}
+
+// A list the server pages with a cursor: [data-list] filled by `render`, [data-more] for the
+// next page, [data-loading] and [data-empty] shown as they apply. load(true) starts afresh.
+export function cursorList(path, render, { limit = 20 } = {}) {
+  let cursor = null;
+  return async function load(fresh) {
+    const params = new URLSearchParams({ limit: String(limit) });
+    if (!fresh && cursor) params.set("cursor", cursor);
+    const more = $("[data-more]");
+    busy(more, true);
+    try {
+      const page = await api("GET", `${path}?${params}`, { keep: fresh });
+      const list = $("[data-list]");
+      const cards = page.items.map(render);
+      if (fresh) list.replaceChildren(...cards);
+      else list.append(...cards);
+      cursor = page.next_cursor;
+      more.hidden = !cursor;
+      $("[data-loading]").hidden = true;
+      $("[data-empty]").hidden = list.children.length > 0;
+    } finally {
+      busy(more, false);
+    }
+  };
 }

@@ -4,11 +4,11 @@
 import { api } from "../api.js";
 import { t } from "../i18n.js";
 import { start } from "../shell.js";
-import { $, busy, cidOfPage, communityPath, fill, formatDateTime, toast } from "../ui.js";
+import { $, cidOfPage, communityPath, cursorList, fill, formatDateTime, toast } from "../ui.js";
 
 const cid = cidOfPage();
+const loadPage = cursorList(communityPath(cid, "/audit"), entryCard);
 const BUILDING_KIND = { building: "community", village_group: "village" };
-let cursor = null;
 let grids = new Map();
 let buildings = new Map();
 
@@ -25,25 +25,6 @@ start(async () => {
   await loadPage(true);
 });
 
-async function loadPage(fresh) {
-  const params = new URLSearchParams({ limit: "20" });
-  if (!fresh && cursor) params.set("cursor", cursor);
-  const more = $("[data-more]");
-  busy(more, true);
-  try {
-    const page = await api("GET", `${communityPath(cid, "/audit")}?${params}`, { keep: fresh });
-    const list = $("[data-list]");
-    const cards = page.items.map(entryCard);
-    if (fresh) list.replaceChildren(...cards);
-    else list.append(...cards);
-    cursor = page.next_cursor;
-    more.hidden = !cursor;
-    $("[data-loading]").hidden = true;
-    $("[data-empty]").hidden = list.children.length > 0;
-  } finally {
-    busy(more, false);
-  }
-}
 
 function entryCard(entry) {
   const card = fill("tpl-entry", {

@@ -5,13 +5,13 @@ import { api } from "../api.js";
 import { t } from "../i18n.js";
 import { start } from "../shell.js";
 import {
-  $, busy, cidOfPage, clearErrors, communityPath, confirmTap, copyText, errorMessage, fieldError, fill,
+  $, busy, cidOfPage, clearErrors, communityPath, cursorList, confirmTap, copyText, errorMessage, fieldError, fill,
   formatDateTime, localPath, showErrors, toast,
 } from "../ui.js";
 
 const cid = cidOfPage();
+const loadPage = cursorList(communityPath(cid, "/invites"), inviteCard);
 let buildings = new Map();
-let cursor = null;
 
 start(async () => {
   const places = await api("GET", communityPath(cid, "/buildings"), { keep: true });
@@ -70,25 +70,6 @@ async function create(form) {
   }
 }
 
-async function loadPage(fresh) {
-  const params = new URLSearchParams({ limit: "20" });
-  if (!fresh && cursor) params.set("cursor", cursor);
-  const more = $("[data-more]");
-  busy(more, true);
-  try {
-    const page = await api("GET", `${communityPath(cid, "/invites")}?${params}`, { keep: fresh });
-    const list = $("[data-list]");
-    const cards = page.items.map(inviteCard);
-    if (fresh) list.replaceChildren(...cards);
-    else list.append(...cards);
-    cursor = page.next_cursor;
-    more.hidden = !cursor;
-    $("[data-loading]").hidden = true;
-    $("[data-empty]").hidden = list.children.length > 0;
-  } finally {
-    busy(more, false);
-  }
-}
 
 function inviteState(invite) {
   if (invite.revoked) return ["revoked", "danger"];
