@@ -3,13 +3,16 @@ its own module; the community page links the issue list and offers the staff too
 
 from __future__ import annotations
 
-import json
-import re
-
 import pytest
 
 from app.core import policy
-from tests.web.test_pages import html_tag, ui_catalogue
+from tests.web.pages import (
+    assert_elder_from_the_first_byte,
+    assert_no_inline_code,
+    assert_titled_in_both_languages,
+    page_data,
+)
+from tests.web.test_pages import ui_catalogue
 
 CID = "01HZXCOMMUNITY"
 ISSUE = "01HZXISSUE0000000000000000"
@@ -23,40 +26,21 @@ PAGES = {
 }
 
 
-def page_data(body: str) -> dict[str, object]:
-    found = re.search(r'<script type="application/json" id="page-data">(.*?)</script>', body)
-    assert found
-    data: dict[str, object] = json.loads(found.group(1))
-    return data
-
 
 @pytest.mark.parametrize("path", PAGES)
 async def test_issue_page_is_titled_in_chinese_by_default_and_in_english_on_request(client, path):
-    module, zh, en = PAGES[path]
-    r = await client.get(path)
-    assert r.status_code == 200 and r.headers["content-language"] == "zh-CN"
-    assert 'lang="zh-CN"' in html_tag(r.text) and "elder" not in html_tag(r.text)
-    assert f"<title>{zh} · 五共</title>" in r.text
-    assert f'src="/static/js/pages/{module}.js?v=' in r.text
-    english = await client.get(path, headers={"Cookie": "wg_lang=en"})
-    assert 'lang="en"' in html_tag(english.text) and f"<title>{en} · Wugong</title>" in english.text
+    await assert_titled_in_both_languages(client, path, *PAGES[path])
 
 
 @pytest.mark.parametrize("path", PAGES)
 async def test_issue_page_renders_elder_mode_from_the_first_byte(client, path):
-    r = await client.get(path, headers={"Cookie": "wg_elder=1"})
-    assert 'class="elder"' in html_tag(r.text)
+    await assert_elder_from_the_first_byte(client, path)
 
 
 @pytest.mark.parametrize("path", PAGES)
 async def test_issue_page_has_the_strict_csp_and_no_inline_script_handler_or_style(client, path):
     r = await client.get(path)
-    csp = r.headers["content-security-policy"]
-    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
-    for tag in re.findall(r"<script\b[^>]*>", r.text):
-        assert 'src="/static/' in tag or 'type="application/json"' in tag, tag
-    assert not re.search(r"\son[a-z]+\s*=", r.text), "inline event handler"
-    assert "style=" not in r.text
+    assert_no_inline_code(r.text, r.headers["content-security-policy"])
 
 
 @pytest.mark.parametrize("path", PAGES)
