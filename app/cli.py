@@ -237,9 +237,10 @@ def import_roster(
 
 @cli.command()
 def sweep() -> None:
-    """Escalate open issues past their deadline now (the server also does this every minute)."""
+    """Escalate overdue issues; open, close and finalise polls that are due (the server does this every minute)."""
     from app.core import clock
     from app.issues import scheduled
+    from app.polls import scheduled as polls_scheduled
 
     result = in_session(lambda session: scheduled.sweep(session, clock.now()))
     if not result.ran:
@@ -248,6 +249,34 @@ def sweep() -> None:
         typer.echo(f"Escalated {len(result.escalated)} overdue issue(s): {', '.join(result.escalated)}")
     else:
         typer.echo("No overdue issues to escalate.")
+    polls = in_session(lambda session: polls_scheduled.sweep(session, clock.now(), holder=scheduled.holder_id()))
+    if polls.ran:
+        typer.echo(f"Polls: {len(polls.opened)} opened, {len(polls.closed)} closed, "
+                   f"{len(polls.finalised)} made final.")
+
+
+@cli.command("verify-poll")
+def verify_poll(
+    source: Annotated[str, typer.Argument(help="A chain download (JSON file or URL), or a poll id in this database")],
+) -> None:
+    """Recompute a poll's hash chain and its count from the anonymised ballots, and compare them
+    with the published result. Exit 0 when everything matches, 1 when anything does not."""
+    from app.polls import verify
+
+    if source.startswith(("http://", "https://")):
+        import httpx
+
+        data = httpx.get(source, timeout=60).json()
+    elif Path(source).exists():
+        import json
+
+        data = json.loads(Path(source).read_text(encoding="utf-8"))
+    else:
+        data = in_session(lambda session: verify.download_from_db(session, source))
+    report = verify.verify_download(data)
+    for line in report.lines:
+        typer.echo(line)
+    raise typer.Exit(0 if report.ok else 1)
 
 
 def main() -> None:

@@ -24,6 +24,9 @@ from app.issues import scheduled as issues_scheduled
 from app.issues.region_router import router as issues_region_router
 from app.issues.router import router as issues_router
 from app.notifications.router import router as notifications_router
+from app.polls import live
+from app.polls import scheduled as polls_scheduled
+from app.polls.router import router as polls_router
 from app.sharing.router import router as sharing_router
 from app.web.router import not_found_page as web_not_found
 from app.web.router import router as web_router
@@ -52,7 +55,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if db._engine is None:
             db.init_engine(settings.database_url)
         sweeper = issues_scheduled.start(settings.sweep_seconds)
+        poll_sweeper = polls_scheduled.start(settings.sweep_seconds)
         yield
+        await live.hub.shutdown()
+        await polls_scheduled.stop(poll_sweeper)
         await issues_scheduled.stop(sweeper)
         await close_redis()
         await db.dispose_engine()
@@ -76,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(issues_router)
     api.include_router(issues_region_router)
     api.include_router(notifications_router)
+    api.include_router(polls_router)
     app.include_router(api)
 
     @app.get("/healthz", include_in_schema=False)

@@ -29,6 +29,7 @@ from app.issues.models import (
     IssueSupport,
 )
 from app.notifications.models import Notification
+from app.polls.models import Poll, PollBallot, PollElector, PollObjection, PollOption
 from app.sharing.models import ShortLink
 
 __all__ = [
@@ -55,6 +56,11 @@ __all__ = [
     "Notification",
     "OtpCode",
     "Person",
+    "Poll",
+    "PollBallot",
+    "PollElector",
+    "PollObjection",
+    "PollOption",
     "RefreshToken",
     "Region",
     "RegionAdmin",

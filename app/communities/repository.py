@@ -329,3 +329,37 @@ async def platform_admin_ids(session: AsyncSession, person_ids: Sequence[str]) -
         return set()
     q = select(Person.id).where(Person.id.in_(list(person_ids)), Person.is_platform_admin.is_(True))
     return set((await session.execute(q)).scalars().all())
+
+
+async def households_in_scope(session: AsyncSession, cid: str, building_id: str | None,
+                              unit: str) -> list[tuple[Household, str]]:
+    """Households of a community (or of one building, or one unit entrance 单元 of it), with
+    their building's name, in building and room order."""
+    stmt = (select(Household, func.coalesce(Building.name, ""))
+            .outerjoin(Building, Building.id == Household.building_id)
+            .where(Household.community_id == cid))
+    if building_id is not None:
+        stmt = stmt.where(Household.building_id == building_id)
+        if unit:
+            stmt = stmt.where(Household.unit == unit)
+    stmt = stmt.order_by(Building.name, Household.unit, Household.room, Household.id)
+    return [(h, name) for h, name in (await session.execute(stmt)).all()]
+
+
+async def verified_members_in_scope(session: AsyncSession, cid: str, building_id: str | None,
+                                    unit: str) -> list[tuple[Membership, Person]]:
+    """Verified members, limited to a building (or unit) by their household's or their own building."""
+    stmt = (select(Membership, Person).join(Person, Person.id == Membership.person_id)
+            .outerjoin(Household, Household.id == Membership.household_id)
+            .where(Membership.community_id == cid, Membership.verified.is_(True)))
+    if building_id is not None:
+        stmt = stmt.where(func.coalesce(Household.building_id, Membership.building_id) == building_id)
+        if unit:
+            stmt = stmt.where(Household.unit == unit)
+    stmt = stmt.order_by(Membership.id)
+    return [(m, p) for m, p in (await session.execute(stmt)).all()]
+
+
+async def membership_of(session: AsyncSession, cid: str, person_id: str) -> Membership | None:
+    return (await session.execute(select(Membership).where(
+        Membership.community_id == cid, Membership.person_id == person_id))).scalar_one_or_none()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -649,3 +650,47 @@ async def administered_region(session: AsyncSession, person: Person, region_id: 
         raise NotFound("region_not_found")
     below = await repo.region_descendant_ids(session, region_id)
     return [c.id for c in await repo.communities_in_regions(session, below)]
+
+
+# --- electorates (for polls) ---------------------------------------------------------------
+
+def household_label(building_name: str, h: Household) -> str:
+    unit = f"{h.unit}单元" if h.unit and not h.unit.endswith("单元") else h.unit
+    return f"{building_name}{unit}{h.room}" or h.address or h.id
+
+
+async def electorate(session: AsyncSession, cid: str, kind: str, building_id: str | None,
+                     unit: str) -> list[dict[str, Any]]:
+    """Who may vote, as a poll freezes it at opening.
+
+    ``residents``: every verified member, one person one vote; ``households``: every household
+    户 (any verified member casts its vote; a household without a phone votes on paper);
+    ``owners``: every household with an exclusive area 专有面积, weighted by it (one unit, one
+    owner). ``building_id``/``unit`` narrow it to a building or a unit entrance."""
+    if kind == "residents":
+        homes = {h.id: (h, name) for h, name in await repo.households_in_scope(session, cid, None, "")}
+        out = []
+        for m, p in await repo.verified_members_in_scope(session, cid, building_id, unit):
+            home = homes.get(m.household_id or "")
+            where = household_label(home[1], home[0]) if home else ""
+            out.append({"person_id": p.id, "household_id": m.household_id,
+                        "label": " ".join(x for x in (m.display_name or p.name, where) if x), "area": Decimal(0)})
+        return out
+    rows = await repo.households_in_scope(session, cid, building_id, unit)
+    if kind == "owners":
+        rows = [(h, name) for h, name in rows if h.owner_area_m2 is not None and h.owner_area_m2 > 0]
+    return [{"person_id": None, "household_id": h.id, "label": household_label(name, h),
+             "area": h.owner_area_m2 if kind == "owners" and h.owner_area_m2 is not None else Decimal(0)}
+            for h, name in rows]
+
+
+async def voter_standing(session: AsyncSession, cid: str, person_id: str) -> tuple[str | None, frozenset[str], bool]:
+    """The caller's household, roles and whether the committee verified them, in one community."""
+    m = await repo.membership_of(session, cid, person_id)
+    if m is None:
+        return None, frozenset(), False
+    return m.household_id, frozenset(m.roles), m.verified
+
+
+async def names_of(session: AsyncSession, person_ids: list[str]) -> dict[str, str]:
+    return {pid: p.name for pid, p in (await repo.people_by_ids(session, list(dict.fromkeys(person_ids)))).items()}

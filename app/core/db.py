@@ -7,6 +7,7 @@ SQLite runs in WAL mode with foreign keys on; PostgreSQL goes through asyncpg.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -148,3 +149,12 @@ async def session_dependency(request: Request) -> AsyncIterator[AsyncSession]:
         except BaseException:
             await session.rollback()
             raise
+
+
+@asynccontextmanager
+async def read_session() -> AsyncIterator[AsyncSession]:
+    """A session for reading outside a request (live counts): never waits on SQLite writers."""
+    async with sessionmaker()() as session:
+        if get_engine().dialect.name == "sqlite":
+            await session.connection(execution_options={"sqlite_deferred": True})
+        yield session

@@ -43,6 +43,12 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "issues.report_as_staff": STAFF,  # sources other than "resident", staff-only reports
     "issues.triage": frozenset({Role.committee}),
     "issues.configure": frozenset({Role.committee}),  # categories and handlers
+    # Who may vote is the poll's frozen electorate, not a role; these are what roles add.
+    "polls.view": ALL_ROLES,
+    "polls.vote": ALL_ROLES,  # and only if in the electorate (app/polls/service.py)
+    "polls.manage": frozenset({Role.committee}),  # build, open, close, publish, answer objections
+    "polls.enter_paper": frozenset({Role.committee, Role.grid_worker, Role.building_leader}),  # facilitators
+    "polls.see_named": frozenset({Role.committee}),  # who chose what, in a named 记名 poll
 }
 
 # What a region admin (street/district staff) holds in the communities below them.

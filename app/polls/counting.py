@@ -440,9 +440,12 @@ _APPROVAL_LABELS = {
 }
 
 
-def proposal(ballots: Sequence[Ballot], electorate: Electorate, rule: Rule) -> ProposalResult:
+def proposal(
+    ballots: Sequence[Ballot], electorate: Electorate, rule: Rule, participating_households: int | None = None
+) -> ProposalResult:
     """Evaluate a yes/no/abstain proposal. Every ballot takes part (abstentions included);
-    only ``yes`` agrees."""
+    only ``yes`` agrees. ``participating_households`` is given when the ballots do not carry
+    their household (a secret ballot): it comes from the turnout record instead."""
     _check_ballots(ballots)
     by_choice: dict[str, list[Ballot]] = {c: [] for c in _PROPOSAL_CHOICES}
     for b in ballots:
@@ -451,7 +454,11 @@ def proposal(ballots: Sequence[Ballot], electorate: Electorate, rule: Rule) -> P
         by_choice[b.choices[0]].append(b)
     participants = len(ballots)
     part_area = exact_sum(b.weight_area for b in ballots)
-    households = len({b.household_key for b in ballots if b.household_key is not None})
+    households = (
+        participating_households
+        if participating_households is not None
+        else len({b.household_key for b in ballots if b.household_key is not None})
+    )
     if participants > electorate.headcount:
         raise CountingError("more ballots than voters in the electorate")
     uses_area = Measure.AREA in rule.measures or any(qc.measure is Measure.AREA for g in rule.quorum for qc in g)

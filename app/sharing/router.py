@@ -20,6 +20,7 @@ from app.core.i18n import t
 from app.core.uploads import public_url
 from app.core.urls import absolute
 from app.issues import sharing as issue_sharing  # noqa: F401  (registers the "issue" preview)
+from app.polls import sharing as poll_sharing  # noqa: F401  (registers the "poll" preview)
 from app.sharing import invites  # noqa: F401  (registers the "invite" preview)
 from app.sharing import service as sharing
 

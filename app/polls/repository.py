@@ -1,0 +1,225 @@
+"""Every query of polls. Polls are fetched with their community id, so tenancy is never
+remembered by hand; ballots, electors and objections are reached only through their poll."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.pagination import PageParams, paginate
+from app.polls.models import Poll, PollBallot, PollElector, PollObjection, PollOption
+
+
+async def poll_in(session: AsyncSession, cid: str, poll_id: str) -> Poll | None:
+    stmt = select(Poll).where(Poll.community_id == cid, Poll.id == poll_id)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def poll_by_id(session: AsyncSession, poll_id: str) -> Poll | None:
+    return await session.get(Poll, poll_id)
+
+
+async def refresh(session: AsyncSession, poll: Poll) -> None:
+    await session.refresh(poll)
+
+
+async def polls(session: AsyncSession, cid: str, paging: PageParams, statuses: list[str] | None,
+                issue_id: str | None) -> tuple[list[Poll], str | None]:
+    stmt = select(Poll).where(Poll.community_id == cid)
+    if statuses:
+        stmt = stmt.where(Poll.status.in_(statuses))
+    if issue_id:
+        stmt = stmt.where(Poll.issue_id == issue_id)
+    return await paginate(session, stmt, paging, Poll.id, descending=True)
+
+
+async def options_of(session: AsyncSession, poll_ids: list[str]) -> dict[str, list[PollOption]]:
+    out: dict[str, list[PollOption]] = {pid: [] for pid in poll_ids}
+    if not poll_ids:
+        return out
+    rows = await session.execute(select(PollOption).where(PollOption.poll_id.in_(poll_ids))
+                                 .order_by(PollOption.poll_id, PollOption.position))
+    for o in rows.scalars():
+        out[o.poll_id].append(o)
+    return out
+
+
+async def replace_options(session: AsyncSession, poll_id: str, options: list[dict[str, Any]]) -> None:
+    for old in (await options_of(session, [poll_id]))[poll_id]:
+        await session.delete(old)
+    await session.flush()
+    for i, o in enumerate(options):
+        session.add(PollOption(poll_id=poll_id, position=i, label=o["label"], issue_id=o.get("issue_id")))
+    await session.flush()
+
+
+async def add_electors(session: AsyncSession, poll_id: str, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        await session.execute(insert(PollElector), [{"poll_id": poll_id, **r} for r in rows])
+
+
+async def elector(session: AsyncSession, poll_id: str, *, person_id: str | None = None,
+                  household_id: str | None = None, elector_id: str | None = None) -> PollElector | None:
+    stmt = select(PollElector).where(PollElector.poll_id == poll_id)
+    if elector_id is not None:
+        stmt = stmt.where(PollElector.id == elector_id)
+    elif person_id is not None:
+        stmt = stmt.where(PollElector.person_id == person_id)
+    elif household_id is not None:
+        stmt = stmt.where(PollElector.household_id == household_id)
+    else:
+        return None
+    return (await session.execute(stmt.execution_options(populate_existing=True))).scalar_one_or_none()
+
+
+async def electors(session: AsyncSession, poll_id: str, paging: PageParams, q: str | None,
+                   voted: bool | None) -> tuple[list[PollElector], str | None]:
+    stmt = select(PollElector).where(PollElector.poll_id == poll_id)
+    if q:
+        stmt = stmt.where(PollElector.label.contains(q, autoescape=True))
+    if voted is not None:
+        stmt = stmt.where(PollElector.voted.is_(voted))
+    return await paginate(session, stmt, paging, PollElector.id, descending=False)
+
+
+async def mark_voted(session: AsyncSession, elector_id: str, channel: str, *, entered_by: str | None = None,
+                     entered_at: datetime | None = None, witness: str = "", voter_name: str = "") -> bool:
+    """Record that an elector voted, unless someone (a twin request, another channel) did first."""
+    res = await session.execute(
+        update(PollElector).where(PollElector.id == elector_id, PollElector.voted.is_(False))
+        .values(voted=True, channel=channel, entered_by=entered_by, entered_at=entered_at, witness=witness,
+                voter_name=voter_name).execution_options(synchronize_session=False))
+    return bool(getattr(res, "rowcount", 0) == 1)
+
+
+async def mark_changed(session: AsyncSession, elector_id: str, seen_changes: int) -> bool:
+    res = await session.execute(
+        update(PollElector).where(PollElector.id == elector_id, PollElector.voted.is_(True),
+                                  PollElector.changes == seen_changes)
+        .values(changes=seen_changes + 1).execution_options(synchronize_session=False))
+    return bool(getattr(res, "rowcount", 0) == 1)
+
+
+async def current_ballot(session: AsyncSession, poll_id: str, *, receipt_hash: str | None = None,
+                         elector_id: str | None = None) -> PollBallot | None:
+    stmt = select(PollBallot).where(PollBallot.poll_id == poll_id, PollBallot.superseded.is_(False))
+    if receipt_hash is not None:
+        stmt = stmt.where(PollBallot.receipt_hash == receipt_hash)
+    elif elector_id is not None:
+        stmt = stmt.where(PollBallot.elector_id == elector_id)
+    else:
+        return None
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def supersede(session: AsyncSession, poll_id: str, seq: int) -> bool:
+    res = await session.execute(
+        update(PollBallot).where(PollBallot.poll_id == poll_id, PollBallot.seq == seq,
+                                 PollBallot.superseded.is_(False))
+        .values(superseded=True).execution_options(synchronize_session=False))
+    return bool(getattr(res, "rowcount", 0) == 1)
+
+
+async def advance_chain(session: AsyncSession, poll_id: str, new_voter: bool) -> tuple[int, str] | None:
+    """Take the next place in the poll's chain: the row lock serialises appends per poll, and
+    the status condition makes a ballot racing the close lose (None)."""
+    res = await session.execute(
+        update(Poll).where(Poll.id == poll_id, Poll.status == "open")
+        .values(chain_seq=Poll.chain_seq + 1, voted_count=Poll.voted_count + (1 if new_voter else 0))
+        .returning(Poll.chain_seq, Poll.chain_head).execution_options(synchronize_session=False))
+    row = res.first()
+    return None if row is None else (int(row[0]), str(row[1]))
+
+
+async def set_head(session: AsyncSession, poll_id: str, head: str) -> None:
+    await session.execute(update(Poll).where(Poll.id == poll_id).values(chain_head=head)
+                          .execution_options(synchronize_session=False))
+
+
+async def add_ballot(session: AsyncSession, values: dict[str, Any]) -> None:
+    await session.execute(insert(PollBallot), [values])
+
+
+async def chain(session: AsyncSession, poll_id: str) -> list[PollBallot]:
+    rows = await session.execute(select(PollBallot).where(PollBallot.poll_id == poll_id).order_by(PollBallot.seq))
+    return list(rows.scalars())
+
+
+async def counted_entries(session: AsyncSession, poll_id: str) -> list[dict[str, Any]]:
+    """The current ballots, lean (no ORM objects): seq, choices, weight."""
+    rows = await session.execute(
+        select(PollBallot.seq, PollBallot.choices, PollBallot.weight_area)
+        .where(PollBallot.poll_id == poll_id, PollBallot.superseded.is_(False)).order_by(PollBallot.seq))
+    return [{"seq": s, "choices": c, "weight": str(w)} for s, c, w in rows.all()]
+
+
+async def ballot_by_receipt(session: AsyncSession, receipt_hash: str) -> PollBallot | None:
+    stmt = select(PollBallot).where(PollBallot.receipt_hash == receipt_hash)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def named_ballots(session: AsyncSession, poll_id: str) -> list[tuple[PollBallot, PollElector]]:
+    rows = await session.execute(
+        select(PollBallot, PollElector).join(PollElector, PollElector.id == PollBallot.elector_id)
+        .where(PollBallot.poll_id == poll_id, PollBallot.superseded.is_(False)).order_by(PollElector.label))
+    return [(b, e) for b, e in rows.all()]
+
+
+async def voted_households(session: AsyncSession, poll_id: str) -> int:
+    return int((await session.execute(
+        select(func.count(func.distinct(PollElector.household_id)))
+        .where(PollElector.poll_id == poll_id, PollElector.voted.is_(True),
+               PollElector.household_id.is_not(None)))).scalar_one())
+
+
+async def voted_area(session: AsyncSession, poll_id: str) -> Decimal:
+    value = (await session.execute(select(func.coalesce(func.sum(PollElector.weight_area), 0))
+                                   .where(PollElector.poll_id == poll_id, PollElector.voted.is_(True)))).scalar_one()
+    return Decimal(str(value))
+
+
+async def due(session: AsyncSession, status: str, column: Any, now: datetime, limit: int) -> list[str]:
+    rows = await session.execute(select(Poll.id).where(Poll.status == status, column.is_not(None), column <= now)
+                                 .order_by(column).limit(limit))
+    return list(rows.scalars())
+
+
+async def poll_fresh(session: AsyncSession, poll_id: str) -> Poll | None:
+    return await session.get(Poll, poll_id, populate_existing=True)
+
+
+async def objections(session: AsyncSession, poll_id: str) -> list[PollObjection]:
+    rows = await session.execute(select(PollObjection).where(PollObjection.poll_id == poll_id)
+                                 .order_by(PollObjection.id))
+    return list(rows.scalars())
+
+
+async def objection(session: AsyncSession, poll_id: str, objection_id: str) -> PollObjection | None:
+    return (await session.execute(select(PollObjection).where(
+        PollObjection.poll_id == poll_id, PollObjection.id == objection_id))).scalar_one_or_none()
+
+
+async def unanswered_objections(session: AsyncSession, poll_id: str) -> int:
+    return int((await session.execute(select(func.count()).select_from(PollObjection).where(
+        PollObjection.poll_id == poll_id, PollObjection.answered_at.is_(None)))).scalar_one())
+
+
+async def my_objections_count(session: AsyncSession, poll_id: str, person_id: str) -> int:
+    return int((await session.execute(select(func.count()).select_from(PollObjection).where(
+        PollObjection.poll_id == poll_id, PollObjection.author_id == person_id))).scalar_one())
+
+
+async def set_status(session: AsyncSession, poll_id: str, old: str, new: str) -> bool:
+    """Move a poll from ``old`` to ``new`` only if it is still in ``old`` (takes the row lock)."""
+    res = await session.execute(update(Poll).where(Poll.id == poll_id, Poll.status == old).values(status=new)
+                                .execution_options(synchronize_session=False))
+    return bool(getattr(res, "rowcount", 0) == 1)
+
+
+async def set_receipt_check(session: AsyncSession, elector_id: str, check: str) -> None:
+    await session.execute(update(PollElector).where(PollElector.id == elector_id).values(receipt_check=check)
+                          .execution_options(synchronize_session=False))

@@ -1,0 +1,108 @@
+"""Time moves polls even when nobody is watching: a scheduled poll opens at its time, an open one
+closes at its time (and is counted), and a notice period 公示 that has run out with every
+objection answered makes the poll final.
+
+Several processes may run the loop; a lease lets one act at a time, and each step is a
+conditional update, so a poll is opened, closed or finalised once. ``wugong sweep`` runs it too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core import lease
+from app.core.errors import AppError
+from app.polls import live, service
+from app.polls import repository as repo
+from app.polls.models import Poll
+
+log = logging.getLogger("wugong.polls")
+
+LEASE = "polls.sweep"
+LEASE_TTL = timedelta(minutes=5)
+BATCH = 100
+
+
+@dataclass
+class PollSweep:
+    ran: bool
+    opened: list[str] = field(default_factory=list)
+    closed: list[str] = field(default_factory=list)
+    finalised: list[str] = field(default_factory=list)
+
+
+async def sweep(session: AsyncSession, now: datetime, *, holder: str) -> PollSweep:
+    """Open, close and finalise what is due. Commits each poll's step on its own."""
+    if not await lease.acquire(session, LEASE, holder, LEASE_TTL):
+        return PollSweep(ran=False)
+    result = PollSweep(ran=True)
+    for poll_id in await repo.due(session, "scheduled", Poll.opens_at, now, BATCH):
+        if await _step(session, poll_id, lambda p: service.open_poll(session, None, p, now=now)):
+            result.opened.append(poll_id)
+    for poll_id in await repo.due(session, "open", Poll.closes_at, now, BATCH):
+        if await _step(session, poll_id, lambda p: service.close_poll(session, None, p, now=now)):
+            result.closed.append(poll_id)
+    for poll_id in await repo.due(session, "notice", Poll.notice_ends_at, now, BATCH):
+        if await _step(session, poll_id, lambda p: service.finalise_if_due(session, p, now)):
+            result.finalised.append(poll_id)
+    await lease.release(session, LEASE, holder)
+    await session.commit()
+    for poll_id in (*result.opened, *result.closed, *result.finalised):
+        await live.hub.changed(poll_id)
+    return result
+
+
+async def _step(session: AsyncSession, poll_id: str, act: Callable[[Poll], Awaitable[object]]) -> bool:
+    """One poll's step in its own transaction; a refusal (nobody in the electorate …) leaves the
+    poll as it was, for the committee to see, and the sweep goes on with the next."""
+    poll = await repo.poll_fresh(session, poll_id)
+    if poll is None:
+        return False
+    try:
+        done = await act(poll)
+        await session.commit()
+        return done is not False
+    except AppError as e:
+        await session.rollback()
+        log.warning("poll %s: %s", poll_id, e.code)
+        return False
+
+
+async def run_once(now: datetime | None = None) -> PollSweep:
+    from app.core import clock, db
+    from app.issues.scheduled import holder_id
+
+    async with db.sessionmaker()() as session:
+        return await sweep(session, now or clock.now(), holder=holder_id())
+
+
+async def run_forever(every_seconds: float) -> None:
+    while True:
+        await asyncio.sleep(every_seconds)
+        try:
+            await run_once()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("poll sweep failed")
+
+
+def start(every_seconds: float) -> asyncio.Task[None] | None:
+    if every_seconds <= 0:
+        return None
+    return asyncio.create_task(run_forever(every_seconds), name="polls.sweep")
+
+
+async def stop(task: asyncio.Task[None] | None) -> None:
+    if task is None:
+        return
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

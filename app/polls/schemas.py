@@ -1,0 +1,244 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Kind = Literal["single", "multiple", "approval", "ranked", "proposal", "score"]
+ElectorateKind = Literal["residents", "households", "owners"]
+ThresholdName = Literal["more_than_half", "two_thirds", "three_quarters"]
+MeasureName = Literal["headcount", "area", "households"]
+
+MAX_OPTIONS = 30
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class OptionIn(_In):
+    """An option: text, or an issue picked from the issue list (its title is the label by default)."""
+
+    label: str = Field(default="", max_length=200)
+    issue_id: str | None = Field(default=None, max_length=26)
+
+
+class QuorumIn(_In):
+    measure: MeasureName
+    threshold: ThresholdName
+
+
+class RuleIn(_In):
+    """A custom rule for a proposal; presets and Civil Code matters are named instead."""
+
+    threshold: ThresholdName = "more_than_half"
+    base: Literal["participants", "electorate"] = "participants"
+    measures: list[Literal["headcount", "area"]] = Field(default=["headcount"], min_length=1, max_length=2)
+    quorum: list[list[QuorumIn]] = Field(default_factory=list, max_length=3)
+
+
+class PollCreate(_In):
+    title: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=4000)
+    kind: Kind
+    options: list[OptionIn] = Field(default_factory=list, max_length=MAX_OPTIONS)
+    max_choices: int | None = Field(default=None, ge=1, le=MAX_OPTIONS)
+    allow_stacking: bool = False
+    ranked_method: Literal["irv", "borda"] = "irv"
+    electorate: ElectorateKind = "residents"
+    scope_building_id: str | None = Field(default=None, max_length=26)
+    scope_unit: str = Field(default="", max_length=20)
+    preset: str | None = Field(default=None, max_length=40)
+    matter: str | None = Field(default=None, max_length=40)
+    rule: RuleIn | None = None
+    secret: bool = True
+    allow_change: bool = True
+    hide_results: bool = False
+    opens_at: datetime | None = None
+    closes_at: datetime
+    notice_days: int = Field(default=7, ge=0, le=60)
+    issue_id: str | None = Field(default=None, max_length=26)
+    meeting_id: str | None = Field(default=None, max_length=26)
+    project_id: str | None = Field(default=None, max_length=26)
+
+
+class PollUpdate(_In):
+    """Any field of a draft or scheduled poll; ``version`` guards against a stale edit."""
+
+    version: int = Field(ge=1)
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=4000)
+    kind: Kind | None = None
+    options: list[OptionIn] | None = Field(default=None, max_length=MAX_OPTIONS)
+    max_choices: int | None = Field(default=None, ge=1, le=MAX_OPTIONS)
+    allow_stacking: bool | None = None
+    ranked_method: Literal["irv", "borda"] | None = None
+    electorate: ElectorateKind | None = None
+    scope_building_id: str | None = Field(default=None, max_length=26)
+    scope_unit: str | None = Field(default=None, max_length=20)
+    preset: str | None = Field(default=None, max_length=40)
+    matter: str | None = Field(default=None, max_length=40)
+    rule: RuleIn | None = None
+    secret: bool | None = None
+    allow_change: bool | None = None
+    hide_results: bool | None = None
+    opens_at: datetime | None = None
+    closes_at: datetime | None = None
+    notice_days: int | None = Field(default=None, ge=0, le=60)
+    issue_id: str | None = Field(default=None, max_length=26)
+
+
+class OpenIn(_In):
+    now: bool = False  # open at once even if ``opens_at`` is later
+
+
+class BallotIn(_In):
+    """``choices``: option ids (ranked: in order of preference; approval with stacking: an id once
+    per dot). ``scores``: option id → 1..5 for a score poll. ``receipt``: to change a secret vote."""
+
+    choices: list[str] = Field(default_factory=list, max_length=MAX_OPTIONS * 3)
+    scores: dict[str, int] = Field(default_factory=dict, max_length=MAX_OPTIONS)
+    receipt: str | None = Field(default=None, max_length=40)
+
+
+class PaperBallotIn(BallotIn):
+    elector_id: str = Field(max_length=26)
+    channel: Literal["paper", "proxy"] = "paper"
+    witness: str = Field(min_length=1, max_length=50)
+    voter_name: str = Field(default="", max_length=50)  # who handed in the paper, or the proxy
+
+
+class PublishIn(_In):
+    note: str = Field(default="", max_length=2000)
+
+
+class ObjectionIn(_In):
+    body: str = Field(min_length=1, max_length=2000)
+
+
+class AnswerIn(_In):
+    answer: str = Field(min_length=1, max_length=2000)
+
+
+class OptionRead(BaseModel):
+    id: str
+    label: str
+    position: int
+    issue_id: str | None
+
+
+class MyVote(BaseModel):
+    eligible: bool
+    voted: bool
+    channel: str | None
+    may_change: bool
+    reason: str | None  # why not eligible or why the vote cannot be changed (a message key)
+    reason_text: str | None
+
+
+class PollRead(BaseModel):
+    id: str
+    community_id: str
+    title: str
+    description: str
+    kind: str
+    options: list[OptionRead]
+    max_choices: int | None
+    allow_stacking: bool
+    ranked_method: str
+    electorate: str
+    scope_building_id: str | None
+    scope_unit: str
+    scope_label: str
+    rule: dict[str, Any] | None
+    rule_plain: str | None
+    secret: bool
+    allow_change: bool
+    hide_results: bool
+    opens_at: datetime | None
+    closes_at: datetime
+    notice_days: int
+    status: str
+    issue_id: str | None
+    meeting_id: str | None
+    project_id: str | None
+    created_at: datetime
+    opened_at: datetime | None
+    closed_at: datetime | None
+    notice_at: datetime | None
+    notice_ends_at: datetime | None
+    final_at: datetime | None
+    notice_note: str
+    electorate_size: int
+    electorate_area: str
+    electorate_households: int
+    voted_count: int
+    chain_seq: int
+    chain_head: str
+    results_visible: bool
+    summary: str | None  # the outcome in one line, when results may be shown
+    passed: bool | None
+    version: int
+    me: MyVote | None
+    actions: list[str]
+    share_url: str | None = None
+
+
+class BallotReceipt(BaseModel):
+    poll_id: str
+    receipt: str
+    seq: int
+    hash: str
+    changed: bool
+    channel: str
+
+
+class ResultsRead(BaseModel):
+    poll_id: str
+    status: str
+    visible: bool
+    provisional: bool  # the poll is still open: the count may change
+    voted_count: int
+    electorate_size: int
+    electorate_area: str
+    electorate_households: int
+    chain_seq: int
+    chain_head: str
+    rule_plain: str | None
+    result: dict[str, Any] | None
+
+
+class ElectorRead(BaseModel):
+    id: str
+    label: str
+    weight_area: str
+    voted: bool
+    channel: str | None
+    entered_by_name: str | None
+    entered_at: datetime | None
+    witness: str
+
+
+class ObjectionRead(BaseModel):
+    id: str
+    body: str
+    created_at: datetime
+    answer: str
+    answered_at: datetime | None
+    mine: bool
+
+
+class ReceiptCheck(BaseModel):
+    receipt: str
+    found: bool
+    poll_id: str | None = None
+    poll_title: str | None = None
+    community_name: str | None = None
+    status: str | None = None
+    seq: int | None = None
+    hash: str | None = None
+    counted: bool | None = None  # False: replaced by a later vote
+    chain_head: str | None = None
+    chain_seq: int | None = None
+    choices: list[str] | None = None  # the labels, so the voter sees their ballot was recorded as cast

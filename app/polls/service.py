@@ -1,0 +1,559 @@
+"""The rules of polls: building one, opening it (freezing the electorate), one counted ballot per
+elector across every channel, counting, the notice period 公示 and objections.
+
+Exactly-once voting rests on conditional updates, not on reading first: an elector is marked
+as having voted only if they had not (``mark_voted``), a change only if nobody changed it
+meanwhile (``mark_changed``), and a ballot takes its place in the chain only while the poll is
+open (``advance_chain``, which also serialises appends per poll). A request that loses any of
+these races gets 409 and its transaction is rolled back whole.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.communities import service as communities
+from app.communities.deps import CommunityScope
+from app.core import audit, clock
+from app.core.errors import AppError, Conflict, Forbidden, Invalid, Msg, NotFound
+from app.core.ids import new_id
+from app.core.pagination import PageParams
+from app.issues import service as issues
+from app.polls import chain, flows, outcome, rules
+from app.polls import repository as repo
+from app.polls.flows import Status
+from app.polls.models import Poll, PollElector, PollObjection, PollOption
+from app.polls.schemas import BallotIn, OptionIn, PaperBallotIn, PollCreate, PollUpdate
+
+PROPOSAL_CHOICES = ("yes", "no", "abstain")
+SCORE_RANGE = (1, 5)
+MAX_OBJECTIONS_PER_PERSON = 5
+CONFIG_FIELDS = ("title", "description", "kind", "max_choices", "allow_stacking", "ranked_method", "electorate",
+                 "scope_building_id", "scope_unit", "secret", "allow_change", "hide_results", "opens_at",
+                 "closes_at", "notice_days", "issue_id")
+
+
+def _invalid(field: str, key: str, **params: Any) -> Invalid:
+    return Invalid("invalid", errors=[{"loc": ["body", field], "msg_key": f"error.{key}", "params": params}])
+
+
+# --- building a poll ------------------------------------------------------------------------
+
+async def _options(session: AsyncSession, scope: CommunityScope, kind: str,
+                   given: list[OptionIn]) -> list[dict[str, Any]]:
+    if kind == "proposal":
+        return []  # yes / no / abstain, fixed
+    if len(given) < 2:
+        raise _invalid("options", "poll_needs_options")
+    out: list[dict[str, Any]] = []
+    for i, o in enumerate(given):
+        label = o.label
+        if o.issue_id is not None:
+            try:
+                issue = await issues.visible_issue(session, scope, o.issue_id)
+            except NotFound as e:
+                raise Invalid("invalid", errors=[{"loc": ["body", "options", i, "issue_id"],
+                                                  "msg_key": "error.poll_option_issue_unknown", "params": {}}]) from e
+            label = label or issue.title
+        if not label:
+            raise Invalid("invalid", errors=[{"loc": ["body", "options", i, "label"],
+                                              "msg_key": "error.poll_option_empty", "params": {}}])
+        out.append({"label": label, "issue_id": o.issue_id})
+    labels = [o["label"] for o in out]
+    if len(set(labels)) != len(labels):
+        raise _invalid("options", "poll_options_repeat")
+    return out
+
+
+def _check_config(poll: Poll, n_options: int, now: datetime) -> None:
+    if poll.kind == "multiple" and (poll.max_choices is None or poll.max_choices > n_options):
+        raise _invalid("max_choices", "poll_max_choices", n=n_options)
+    if poll.kind == "approval":
+        if poll.max_choices is None:
+            raise _invalid("max_choices", "poll_dots_needed")
+        if not poll.allow_stacking and poll.max_choices > n_options:
+            raise _invalid("max_choices", "poll_max_choices", n=n_options)
+    if poll.scope_unit and not poll.scope_building_id:
+        raise _invalid("scope_unit", "poll_unit_needs_building")
+    if poll.closes_at <= now:
+        raise _invalid("closes_at", "poll_closes_in_past")
+    if poll.opens_at is not None and poll.opens_at >= poll.closes_at:
+        raise _invalid("opens_at", "poll_opens_after_close")
+
+
+def _rule(kind: str, electorate: str, preset: str | None, matter: str | None,
+          custom: dict[str, Any] | None) -> dict[str, Any]:
+    if kind != "proposal":
+        if preset or matter or custom:
+            raise _invalid("rule", "poll_rule_only_proposals")
+        return {}
+    try:
+        return rules.resolve(preset, matter, custom, electorate)
+    except rules.RuleError as e:
+        raise _invalid("rule", e.code) from e
+
+
+async def _check_refs(session: AsyncSession, scope: CommunityScope, poll: Poll) -> None:
+    if poll.scope_building_id is not None and await communities.get_building(
+            session, scope.community_id, poll.scope_building_id) is None:
+        raise _invalid("scope_building_id", "poll_building_unknown")
+    if poll.issue_id is not None:
+        try:
+            await issues.visible_issue(session, scope, poll.issue_id)
+        except NotFound as e:
+            raise _invalid("issue_id", "poll_option_issue_unknown") from e
+
+
+async def create_poll(session: AsyncSession, scope: CommunityScope, data: PollCreate) -> Poll:
+    now = clock.now()
+    poll = Poll(community_id=scope.community_id, created_by=scope.person.id, status=Status.draft,
+                meeting_id=data.meeting_id, project_id=data.project_id, updated_at=now,
+                **{f: getattr(data, f) for f in CONFIG_FIELDS})
+    options = await _options(session, scope, data.kind, data.options)
+    _check_config(poll, len(options), now)
+    poll.rule = _rule(data.kind, data.electorate, data.preset, data.matter,
+                      data.rule.model_dump() if data.rule else None)
+    await _check_refs(session, scope, poll)
+    session.add(poll)
+    await session.flush()
+    await repo.replace_options(session, poll.id, options)
+    await audit.record(session, actor_id=scope.person.id, community_id=scope.community_id, action="poll.create",
+                       object_type="poll", object_id=poll.id, after=audit.snapshot(poll, CONFIG_FIELDS))
+    return poll
+
+
+async def update_poll(session: AsyncSession, scope: CommunityScope, poll: Poll, data: PollUpdate) -> Poll:
+    _check_action("edit", poll)
+    if data.version != poll.version:
+        raise Conflict("poll_changed_meanwhile")
+    now = clock.now()
+    before = audit.snapshot(poll, CONFIG_FIELDS)
+    given = data.model_dump(exclude_unset=True, exclude={"version", "options", "preset", "matter", "rule"})
+    for f, v in given.items():
+        setattr(poll, f, v)
+    if data.options is not None or "kind" in given:
+        if data.options is None and poll.kind != "proposal":
+            current = (await repo.options_of(session, [poll.id]))[poll.id]
+            data.options = [OptionIn(label=o.label, issue_id=o.issue_id) for o in current]
+        options = await _options(session, scope, poll.kind, data.options or [])
+        await repo.replace_options(session, poll.id, options)
+        n = len(options)
+    else:
+        n = len((await repo.options_of(session, [poll.id]))[poll.id])
+    _check_config(poll, n, now)
+    if {"preset", "matter", "rule"} & data.model_fields_set or {"kind", "electorate"} & given.keys():
+        poll.rule = _rule(poll.kind, poll.electorate, data.preset, data.matter,
+                          data.rule.model_dump() if data.rule else None)
+    await _check_refs(session, scope, poll)
+    poll.version += 1
+    poll.updated_at = now
+    await audit.record(session, actor_id=scope.person.id, community_id=scope.community_id, action="poll.update",
+                       object_type="poll", object_id=poll.id, before=before, after=audit.snapshot(poll, CONFIG_FIELDS))
+    await session.flush()
+    return poll
+
+
+def _check_action(action: str, poll: Poll) -> None:
+    try:
+        flows.check(action, poll.status)
+    except flows.NotAllowedNow as e:
+        raise Conflict(f"poll_{action}_not_now", status_name=Msg(f"ui.poll.status.{poll.status}")) from e
+
+
+# --- opening: the electorate is frozen --------------------------------------------------------
+
+def option_spec(poll: Poll, options: list[PollOption]) -> list[dict[str, str]]:
+    if poll.kind == "proposal":
+        return [{"id": "yes", "label": "同意"}, {"id": "no", "label": "反对"}, {"id": "abstain", "label": "弃权"}]
+    return [{"id": o.id, "label": o.label} for o in options]
+
+
+def spec(poll: Poll, options: list[PollOption]) -> dict[str, Any]:
+    """What the genesis hash commits to and what the chain download publishes: everything a
+    recount needs, and nothing about who voted."""
+    return {
+        "id": poll.id, "community_id": poll.community_id, "title": poll.title, "kind": poll.kind,
+        "options": option_spec(poll, options), "max_choices": poll.max_choices,
+        "allow_stacking": poll.allow_stacking, "ranked_method": poll.ranked_method, "rule": poll.rule or None,
+        "secret": poll.secret,
+        "electorate": {"kind": poll.electorate, "size": poll.electorate_size,
+                       "area": chain.weight_text(poll.electorate_area), "households": poll.electorate_households,
+                       "scope_building_id": poll.scope_building_id, "scope_unit": poll.scope_unit},
+        "opened_at": poll.opened_at.isoformat() if poll.opened_at else None,
+    }
+
+
+async def open_poll(session: AsyncSession, actor_id: str | None, poll: Poll, *, now: datetime | None = None,
+                    at_once: bool = False) -> Poll:
+    _check_action("open", poll)
+    now = now or clock.now()
+    if poll.closes_at <= now:
+        raise Conflict("poll_closes_in_past")
+    if poll.opens_at is not None and poll.opens_at > now and not at_once:
+        poll.status = Status.scheduled
+        poll.version += 1
+        await audit.record(session, actor_id=actor_id, community_id=poll.community_id, action="poll.schedule",
+                           object_type="poll", object_id=poll.id)
+        await session.flush()
+        return poll
+    rows = await communities.electorate(session, poll.community_id, poll.electorate, poll.scope_building_id,
+                                        poll.scope_unit)
+    if not rows:
+        raise Conflict("poll_electorate_empty")
+    await repo.add_electors(session, poll.id, [
+        {"id": new_id(), "person_id": r["person_id"], "household_id": r["household_id"], "label": r["label"][:100],
+         "weight_area": r["area"]} for r in rows])
+    poll.electorate_size = len(rows)
+    poll.electorate_area = sum((Decimal(r["area"]) for r in rows), Decimal(0))
+    poll.electorate_households = len({r["household_id"] for r in rows if r["household_id"]})
+    poll.status = Status.open
+    poll.opened_at = now
+    poll.opens_at = poll.opens_at or now
+    poll.version += 1
+    options = (await repo.options_of(session, [poll.id]))[poll.id]
+    poll.genesis_hash = chain.genesis(spec(poll, options))
+    poll.chain_head = poll.genesis_hash
+    poll.chain_seq = 0
+    await audit.record(session, actor_id=actor_id, community_id=poll.community_id, action="poll.open",
+                       object_type="poll", object_id=poll.id,
+                       after={"electorate_size": poll.electorate_size,
+                              "electorate_area": chain.weight_text(poll.electorate_area)})
+    await session.flush()
+    return poll
+
+
+# --- voting -------------------------------------------------------------------------------
+
+def check_ballot(poll: Poll, option_ids: list[str], body: BallotIn) -> list[Any]:
+    """The ballot's choices in the chain's form, or 422 saying what is wrong with it."""
+    kind = poll.kind
+    known = set(PROPOSAL_CHOICES) if kind == "proposal" else set(option_ids)
+    if kind == "score":
+        if body.choices:
+            raise _invalid("choices", "ballot_scores_only")
+        if not body.scores:
+            raise _invalid("scores", "ballot_empty")
+        for o, s in body.scores.items():
+            if o not in known:
+                raise _invalid("scores", "ballot_unknown_option")
+            if not SCORE_RANGE[0] <= s <= SCORE_RANGE[1]:
+                raise _invalid("scores", "ballot_score_range", low=SCORE_RANGE[0], high=SCORE_RANGE[1])
+        return [[o, body.scores[o]] for o in option_ids if o in body.scores]
+    if body.scores:
+        raise _invalid("scores", "ballot_no_scores")
+    choices = body.choices
+    if not choices:
+        raise _invalid("choices", "ballot_empty")
+    if any(c not in known for c in choices):
+        raise _invalid("choices", "ballot_unknown_option")
+    stacking = kind == "approval" and poll.allow_stacking
+    if len(set(choices)) != len(choices) and not stacking:
+        raise _invalid("choices", "ballot_duplicate")
+    limit = {"single": 1, "proposal": 1, "multiple": poll.max_choices, "approval": poll.max_choices}.get(kind)
+    if limit is not None and len(choices) > limit:
+        raise _invalid("choices", "ballot_too_many", n=limit)
+    return list(choices)
+
+
+async def _my_elector(session: AsyncSession, scope: CommunityScope, poll: Poll) -> PollElector:
+    household_id, roles, verified = await communities.voter_standing(session, poll.community_id, scope.person.id)
+    el: PollElector | None = None
+    if poll.electorate == "residents":
+        el = await repo.elector(session, poll.id, person_id=scope.person.id)
+    elif verified and household_id is not None and (poll.electorate == "households" or "owner" in roles):
+        el = await repo.elector(session, poll.id, household_id=household_id)
+    if el is None:
+        raise Forbidden("poll_not_eligible", who=Msg(f"ui.poll.electorate.{poll.electorate}"))
+    return el
+
+
+def _check_open(poll: Poll, now: datetime) -> None:
+    if poll.status == Status.open and poll.closes_at <= now:
+        raise Conflict("poll_vote_not_now", status_name=Msg("ui.poll.status.closed"))
+    _check_action("vote", poll)
+
+
+@dataclass
+class Cast:
+    receipt: str
+    seq: int
+    hash: str
+    changed: bool
+    channel: str
+
+
+async def cast_ballot(session: AsyncSession, scope: CommunityScope, poll: Poll, body: BallotIn) -> Cast:
+    _check_open(poll, clock.now())
+    options = (await repo.options_of(session, [poll.id]))[poll.id]
+    choices = check_ballot(poll, [o.id for o in options], body)
+    el = await _my_elector(session, scope, poll)
+    supersedes: int | None = None
+    if el.voted:
+        if el.channel != "app":
+            raise Conflict("ballot_cast_on_paper", channel=Msg(f"ui.poll.channel.{el.channel}"))
+        if not poll.allow_change:
+            raise Conflict("ballot_already_cast")
+        if not body.receipt:
+            raise Conflict("ballot_change_needs_receipt" if poll.secret else "ballot_already_cast")
+        if chain.elector_check(body.receipt) != el.receipt_check:
+            raise Forbidden("receipt_not_yours")
+        old = await repo.current_ballot(session, poll.id, receipt_hash=chain.receipt_hash(body.receipt))
+        if old is None or not await repo.mark_changed(session, el.id, el.changes) \
+                or not await repo.supersede(session, poll.id, old.seq):
+            raise Conflict("ballot_changed_meanwhile")
+        supersedes = old.seq
+    elif not await repo.mark_voted(session, el.id, "app"):
+        raise Conflict("ballot_already_cast")
+    return await _append(session, poll, el, choices, "app", supersedes)
+
+
+async def enter_paper_ballot(session: AsyncSession, scope: CommunityScope, poll: Poll, body: PaperBallotIn) -> Cast:
+    """A facilitator enters a paper or proxy ballot 纸质/代投 for a named elector, with a witness."""
+    now = clock.now()
+    _check_open(poll, now)
+    options = (await repo.options_of(session, [poll.id]))[poll.id]
+    choices = check_ballot(poll, [o.id for o in options], body)
+    el = await repo.elector(session, poll.id, elector_id=body.elector_id)
+    if el is None:
+        raise Invalid("invalid", errors=[{"loc": ["body", "elector_id"], "msg_key": "error.poll_elector_unknown",
+                                          "params": {}}])
+    if el.voted:
+        raise Conflict("ballot_cast_already_via", channel=Msg(f"ui.poll.channel.{el.channel}"))
+    if not await repo.mark_voted(session, el.id, body.channel, entered_by=scope.person.id, entered_at=now,
+                                 witness=body.witness, voter_name=body.voter_name):
+        raise Conflict("ballot_cast_already_via", channel=Msg("ui.poll.channel.app"))
+    cast = await _append(session, poll, el, choices, body.channel, None)
+    # The audit names the act, never the choice: a paper ballot of a secret poll stays secret.
+    await audit.record(session, actor_id=scope.person.id, community_id=poll.community_id,
+                       action=f"poll.{body.channel}_ballot", object_type="poll_elector", object_id=el.id,
+                       after={"poll_id": poll.id, "witness": body.witness, "voter_name": body.voter_name})
+    return cast
+
+
+async def _append(session: AsyncSession, poll: Poll, el: PollElector, choices: list[Any], channel: str,
+                  supersedes: int | None) -> Cast:
+    place = await repo.advance_chain(session, poll.id, new_voter=supersedes is None)
+    if place is None:
+        raise Conflict("poll_vote_not_now", status_name=Msg("ui.poll.status.closed"))
+    seq, prev = place
+    receipt = chain.new_receipt()
+    entry = chain.Entry(poll.id, seq, choices, chain.weight_text(el.weight_area), channel,
+                        chain.receipt_hash(receipt), supersedes, prev)
+    digest = entry.hash
+    await repo.add_ballot(session, {
+        "id": chain.new_ballot_id(), "poll_id": poll.id, "seq": seq, "choices": choices,
+        "weight_area": el.weight_area, "channel": channel, "receipt_hash": entry.receipt_hash,
+        "supersedes": supersedes, "superseded": False, "prev_hash": prev, "hash": digest,
+        "elector_id": None if poll.secret else el.id,
+    })
+    await repo.set_head(session, poll.id, digest)
+    await repo.set_receipt_check(session, el.id, chain.elector_check(receipt))
+    return Cast(receipt=receipt, seq=seq, hash=digest, changed=supersedes is not None, channel=channel)
+
+
+# --- counting, closing, notice ---------------------------------------------------------------
+
+async def tally(session: AsyncSession, poll: Poll) -> dict[str, Any]:
+    options = (await repo.options_of(session, [poll.id]))[poll.id]
+    entries = await repo.counted_entries(session, poll.id)
+    households = await repo.voted_households(session, poll.id)
+    return outcome.compute(spec(poll, options), entries, poll.chain_head, households)
+
+
+async def verify_stored_chain(session: AsyncSession, poll: Poll) -> chain.ChainCheck:
+    """Recompute the chain from the stored ballots: any edit of a stored ballot shows here."""
+    return chain.verify(poll.id, poll.genesis_hash, [ballot_entry(b) for b in await repo.chain(session, poll.id)])
+
+
+def ballot_entry(b: Any) -> dict[str, Any]:
+    return {"poll": b.poll_id, "seq": b.seq, "choices": b.choices, "weight": chain.weight_text(b.weight_area),
+            "channel": b.channel, "receipt": b.receipt_hash, "supersedes": b.supersedes, "prev": b.prev_hash,
+            "hash": b.hash}
+
+
+async def close_poll(session: AsyncSession, actor_id: str | None, poll: Poll, *, now: datetime | None = None) -> Poll:
+    _check_action("close", poll)
+    now = now or clock.now()
+    if not await repo.set_status(session, poll.id, Status.open, Status.closed):
+        raise Conflict("poll_close_not_now", status_name=Msg("ui.poll.status.closed"))
+    await repo.refresh(session, poll)
+    check = await verify_stored_chain(session, poll)
+    result = await tally(session, poll)
+    result["chain"] = {"ok": check.ok and check.head == poll.chain_head, "head": poll.chain_head,
+                       "entries": check.entries, "problems": check.problems[:20]}
+    result["voted_count"] = poll.voted_count
+    poll.result = result
+    poll.closed_at = now
+    poll.version += 1
+    await audit.record(session, actor_id=actor_id, community_id=poll.community_id, action="poll.close",
+                       object_type="poll", object_id=poll.id,
+                       after={"explanation": result.get("explanation_zh"), "chain_ok": result["chain"]["ok"]})
+    await session.flush()
+    return poll
+
+
+async def publish_notice(session: AsyncSession, actor_id: str, poll: Poll, note: str) -> Poll:
+    """Publish the outcome as a notice 公示 for the poll's notice period (none: final at once)."""
+    _check_action("publish", poll)
+    now = clock.now()
+    poll.notice_note = note
+    poll.notice_at = now
+    poll.notice_ends_at = now + timedelta(days=poll.notice_days)
+    poll.status = Status.notice if poll.notice_days > 0 else Status.final
+    if poll.status == Status.final:
+        poll.final_at = now
+    poll.version += 1
+    await audit.record(session, actor_id=actor_id, community_id=poll.community_id, action="poll.publish",
+                       object_type="poll", object_id=poll.id, after={"notice_ends_at": poll.notice_ends_at.isoformat()})
+    await session.flush()
+    return poll
+
+
+async def finalise_if_due(session: AsyncSession, poll: Poll, now: datetime) -> bool:
+    """Final when the notice period is over and every objection has its answer."""
+    if poll.status != Status.notice or poll.notice_ends_at is None or poll.notice_ends_at > now:
+        return False
+    if await repo.unanswered_objections(session, poll.id):
+        return False
+    poll.status = Status.final
+    poll.final_at = now
+    poll.version += 1
+    await session.flush()
+    return True
+
+
+# --- objections -----------------------------------------------------------------------------
+
+async def file_objection(session: AsyncSession, scope: CommunityScope, poll: Poll, body: str) -> PollObjection:
+    _check_action("object", poll)
+    await _my_elector(session, scope, poll)  # eligible voters object, whether or not they voted
+    if await repo.my_objections_count(session, poll.id, scope.person.id) >= MAX_OBJECTIONS_PER_PERSON:
+        raise Conflict("objection_limit", n=MAX_OBJECTIONS_PER_PERSON)
+    o = PollObjection(poll_id=poll.id, author_id=scope.person.id, body=body)
+    session.add(o)
+    await session.flush()
+    return o
+
+
+async def answer_objection(session: AsyncSession, scope: CommunityScope, poll: Poll, objection_id: str,
+                           answer: str) -> PollObjection:
+    _check_action("answer", poll)
+    o = await repo.objection(session, poll.id, objection_id)
+    if o is None:
+        raise NotFound("objection_not_found")
+    before = {"answer": o.answer}
+    o.answer, o.answered_by, o.answered_at = answer, scope.person.id, clock.now()
+    await audit.record(session, actor_id=scope.person.id, community_id=poll.community_id, action="poll.answer",
+                       object_type="poll_objection", object_id=o.id, before=before, after={"answer": answer})
+    await session.flush()
+    return o
+
+
+# --- reading --------------------------------------------------------------------------------
+
+async def visible_poll(session: AsyncSession, scope: CommunityScope, poll_id: str) -> Poll:
+    poll = await repo.poll_in(session, scope.community_id, poll_id)
+    if poll is None or (poll.status == Status.draft and not scope.can("polls.manage")):
+        raise NotFound("poll_not_found")
+    return poll
+
+
+async def list_polls(session: AsyncSession, scope: CommunityScope, paging: PageParams, statuses: list[str] | None,
+                     issue_id: str | None) -> tuple[list[Poll], str | None]:
+    if not scope.can("polls.manage"):
+        statuses = [s for s in (statuses or [s.value for s in Status]) if s != Status.draft] or ["none"]
+    return await repo.polls(session, scope.community_id, paging, statuses, issue_id)
+
+
+async def my_vote(session: AsyncSession, scope: CommunityScope, poll: Poll) -> dict[str, Any]:
+    """Whether the caller may vote here, and whether they (or their household) have."""
+    if poll.status not in flows.STARTED:
+        return {"eligible": False, "voted": False, "channel": None, "may_change": False, "reason": None}
+    try:
+        el = await _my_elector(session, scope, poll)
+    except AppError:
+        return {"eligible": False, "voted": False, "channel": None, "may_change": False,
+                "reason": f"ui.poll.not_eligible.{poll.electorate}"}
+    may_change = el.voted and el.channel == "app" and poll.allow_change and poll.status == Status.open
+    return {"eligible": True, "voted": el.voted, "channel": el.channel, "may_change": may_change,
+            "reason": "ui.poll.cast_on_paper" if el.voted and el.channel != "app" else None}
+
+
+def actions_for(scope: CommunityScope, poll: Poll, me: dict[str, Any] | None) -> list[str]:
+    status = Status(poll.status)
+    out: list[str] = []
+    if scope.can("polls.manage"):
+        out += [a for a in ("edit", "open", "close", "publish", "answer") if status in flows.TRANSITIONS[a]]
+    if scope.can("polls.enter_paper") and status == Status.open:
+        out.append("paper")
+    if me and me["eligible"]:
+        if status == Status.open and (not me["voted"] or me["may_change"]):
+            out.append("vote")
+        if status == Status.notice:
+            out.append("object")
+    return out
+
+
+async def results(session: AsyncSession, poll: Poll) -> tuple[bool, dict[str, Any] | None]:
+    """(visible, result): the published outcome once closed, a live provisional count while
+    open, nothing while results are hidden."""
+    if not flows.results_visible(poll.status, poll.hide_results):
+        return False, None
+    if poll.status in flows.RESULTS_FINAL and poll.result is not None:
+        return True, poll.result
+    return True, await tally(session, poll)
+
+
+async def chain_download(session: AsyncSession, poll: Poll) -> dict[str, Any]:
+    """The anonymised ballots and their hashes, with what a recount needs."""
+    options = (await repo.options_of(session, [poll.id]))[poll.id]
+    final = poll.status in flows.RESULTS_FINAL
+    shown = flows.results_visible(poll.status, poll.hide_results)
+    return {
+        "format": "wugong-poll-chain/1",
+        "poll": spec(poll, options),
+        "status": poll.status,
+        "genesis": poll.genesis_hash,
+        "head": poll.chain_head,
+        "turnout": {"voted": poll.voted_count, "households": await repo.voted_households(session, poll.id)},
+        "entries": [ballot_entry(b) for b in await repo.chain(session, poll.id)] if shown else [],
+        "result": poll.result if final else None,
+    }
+
+
+async def check_receipt(session: AsyncSession, receipt: str) -> dict[str, Any]:
+    norm = chain.normalise_receipt(receipt)
+    b = await repo.ballot_by_receipt(session, chain.receipt_hash(norm))
+    if b is None:
+        return {"receipt": norm, "found": False}
+    poll = await repo.poll_by_id(session, b.poll_id)
+    assert poll is not None
+    community = await communities.get_community(session, poll.community_id)
+    options = (await repo.options_of(session, [poll.id]))[poll.id]
+    labels = {o["id"]: o["label"] for o in option_spec(poll, options)}
+    shown = [labels.get(str(c[0] if isinstance(c, list) else c), "?") + (f" {c[1]}" if isinstance(c, list) else "")
+             for c in b.choices]
+    return {"receipt": norm, "found": True, "poll_id": poll.id, "poll_title": poll.title,
+            "community_name": community.name if community else None, "status": poll.status, "seq": b.seq,
+            "hash": b.hash, "counted": not b.superseded, "chain_head": poll.chain_head, "chain_seq": poll.chain_seq,
+            "choices": shown}
+
+
+async def people_names(session: AsyncSession, person_ids: list[str]) -> dict[str, str]:
+    return await communities.names_of(session, person_ids)
+
+
+async def named_ballots(session: AsyncSession, poll: Poll) -> list[dict[str, Any]]:
+    options = (await repo.options_of(session, [poll.id]))[poll.id]
+    labels = {o["id"]: o["label"] for o in option_spec(poll, options)}
+    out = []
+    for b, e in await repo.named_ballots(session, poll.id):
+        shown = [labels.get(str(c[0]), "?") + f" {c[1]}" if isinstance(c, list) else labels.get(str(c), "?")
+                 for c in b.choices]
+        out.append({"elector": e.label, "choices": shown, "channel": b.channel})
+    return out

@@ -1,0 +1,121 @@
+"""A poll's life over HTTP: build, open (electorate frozen), vote, change, close, notice, final."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from app.core import clock
+from app.polls import verify
+from app.polls.scheduled import sweep
+from tests import factories as f
+from tests.polls import support as s
+
+
+async def test_civil_code_owners_vote_passes_by_area_and_headcount(client: Any, session: Any) -> None:
+    e = await s.estate(session, areas=["90.00", "90.00", "90.00", "30.00"])
+    poll = await s.opened(client, e.c, e.committee, kind="proposal", electorate="owners", options=[],
+                          matter="raise_fund", title="筹集维修资金")
+    assert poll["electorate_size"] == 4 and poll["electorate_area"] == "300.00"
+    assert "四分之三以上" in poll["rule_plain"]
+    for owner in e.owners[:3]:
+        await s.vote(client, e.c, owner, poll["id"], choices=["yes"])
+    await s.vote(client, e.c, e.owners[3], poll["id"], choices=["no"])
+    closed = await s.close(client, e.c, e.committee, poll["id"])
+    assert closed["status"] == "closed" and closed["passed"] is True
+    res = (await s.results(client, e.c, e.owners[3], poll["id"]))["result"]
+    # area 270/300 = 90% ≥ 3/4 and headcount 3/4 ≥ 3/4 exactly
+    assert res["passed"] is True and res["yes_area"] == "270.00"
+    assert res["explanation_zh"].startswith("通过：")
+    assert res["chain"]["ok"] is True
+
+
+async def test_household_member_votes_for_the_household_once(client: Any, session: Any) -> None:
+    e = await s.estate(session)
+    poll = await s.opened(client, e.c, e.committee, electorate="households")
+    first, second = s.option_ids(poll)
+    await s.vote(client, e.c, e.owners[0], poll["id"], choices=[first])
+    again = await s.vote(client, e.c, e.family[0], poll["id"], choices=[second], expect=409)
+    assert "回执" in again["detail"]
+    mine = (await client.get(f"/api/v1/communities/{e.c.id}/polls/{poll['id']}", headers=f.auth(e.family[0]))).json()
+    assert mine["me"]["voted"] is True
+
+
+async def test_secret_vote_changes_with_its_receipt_and_counts_once(client: Any, session: Any) -> None:
+    e = await s.estate(session)
+    poll = await s.opened(client, e.c, e.committee)
+    a, b = s.option_ids(poll)
+    first = await s.vote(client, e.c, e.owners[0], poll["id"], choices=[a])
+    await s.vote(client, e.c, e.owners[1], poll["id"], choices=[a])
+    other = await s.vote(client, e.c, e.owners[2], poll["id"], choices=[b])
+    # someone else's receipt does not change my ballot
+    await s.vote(client, e.c, e.owners[0], poll["id"], choices=[b], receipt=other["receipt"], expect=403)
+    changed = await s.vote(client, e.c, e.owners[0], poll["id"], choices=[b], receipt=first["receipt"])
+    assert changed["changed"] is True
+    # the old receipt is spent
+    await s.vote(client, e.c, e.owners[0], poll["id"], choices=[a], receipt=first["receipt"], expect=403)
+    res = (await s.results(client, e.c, e.committee, poll["id"]))["result"]
+    counts = {o["id"]: o["count"] for o in res["options"]}
+    assert counts == {a: 1, b: 2}
+    check = (await client.get(f"/api/v1/receipts/{first['receipt']}")).json()
+    assert check["found"] is True and check["counted"] is False
+    check = (await client.get(f"/api/v1/receipts/{changed['receipt'].lower()}")).json()
+    assert check["counted"] is True and check["choices"] == ["不加装"]
+
+
+async def test_chain_download_verifies_and_tampering_is_detected(client: Any, session: Any) -> None:
+    e = await s.estate(session)
+    poll = await s.opened(client, e.c, e.committee, kind="approval", max_choices=2,
+                          options=[{"label": "路灯"}, {"label": "井盖"}, {"label": "停车"}])
+    ids = s.option_ids(poll)
+    for i, owner in enumerate(e.owners):
+        await s.vote(client, e.c, owner, poll["id"], choices=[ids[i % 3], ids[(i + 1) % 3]])
+    await s.close(client, e.c, e.committee, poll["id"])
+    download = (await client.get(f"/api/v1/communities/{e.c.id}/polls/{poll['id']}/chain",
+                                 headers=f.auth(e.owners[0]))).json()
+    assert len(download["entries"]) == 4
+    assert "elector" not in str(download["entries"])
+    report = verify.verify_download(download)
+    assert report.ok, report.lines
+    download["entries"][1]["choices"] = [ids[2], ids[0]]
+    tampered = verify.verify_download(download)
+    assert not tampered.ok and any("tampered" in line for line in tampered.lines)
+
+
+async def test_hidden_results_stay_hidden_until_close(client: Any, session: Any) -> None:
+    e = await s.estate(session)
+    poll = await s.opened(client, e.c, e.committee, hide_results=True)
+    a, _ = s.option_ids(poll)
+    await s.vote(client, e.c, e.owners[0], poll["id"], choices=[a])
+    res = await s.results(client, e.c, e.committee, poll["id"])
+    assert res["visible"] is False and res["result"] is None
+    chain = (await client.get(f"/api/v1/communities/{e.c.id}/polls/{poll['id']}/chain",
+                              headers=f.auth(e.committee))).json()
+    assert chain["entries"] == [] and chain["result"] is None
+    await s.close(client, e.c, e.committee, poll["id"])
+    res = await s.results(client, e.c, e.owners[1], poll["id"])
+    assert res["visible"] is True and res["result"]["options"][0]["count"] == 1
+
+
+async def test_sweep_closes_at_time_and_notice_becomes_final(client: Any, session: Any) -> None:
+    e = await s.estate(session)
+    poll = await s.opened(client, e.c, e.committee, notice_days=3)
+    later = clock.now() + timedelta(days=4)
+    result = await sweep(session, later, holder="test")
+    assert result.closed == [poll["id"]]
+    r = await client.post(f"/api/v1/communities/{e.c.id}/polls/{poll['id']}/publish", headers=f.auth(e.committee),
+                          json={"note": "公示三天"})
+    assert r.json()["status"] == "notice"
+    o = await client.post(f"/api/v1/communities/{e.c.id}/polls/{poll['id']}/objections", headers=f.auth(e.owners[1]),
+                          json={"body": "我家没收到通知"})
+    assert o.status_code == 201
+    result = await sweep(session, later + timedelta(days=4), holder="test")
+    assert result.finalised == []  # an unanswered objection holds it
+    a = await client.post(f"/api/v1/communities/{e.c.id}/polls/{poll['id']}/objections/{o.json()['id']}/answer",
+                          headers=f.auth(e.committee), json={"answer": "已入户补发"})
+    assert a.status_code == 200
+    result = await sweep(session, later + timedelta(days=4), holder="test")
+    assert result.finalised == [poll["id"]]
+    listed = (await client.get(f"/api/v1/communities/{e.c.id}/polls/{poll['id']}/objections",
+                               headers=f.auth(e.owners[2]))).json()
+    assert listed[0]["answer"] == "已入户补发" and "author" not in str(listed)
