@@ -37,11 +37,14 @@ from app.communities.schemas import (
     RegionCreate,
 )
 from app.core import clock, uploads
+from app.core.errors import AppError
 from app.core.policy import Role
 from app.core.storage import Storage, get_storage
 from app.issues import service as issues_service
 from app.issues.models import Issue
 from app.issues.schemas import CommentCreate, HandlerCreate, IssueCreate, TransitionIn
+from app.polls import service as polls_service
+from app.polls.schemas import BallotIn, OptionIn, PaperBallotIn, PollCreate
 
 SEED = 2024
 DEMO_PASSWORD = "wugong-demo"
@@ -94,6 +97,7 @@ class DemoResult:
     roster_entries: int = 0
     pending_joins: int = 0
     issues: dict[str, int] = field(default_factory=dict)  # community name -> issues reported
+    polls: dict[str, int] = field(default_factory=dict)  # community name -> polls
 
 
 # --- names and numbers -------------------------------------------------------------------------
@@ -273,6 +277,7 @@ async def load(session: AsyncSession) -> DemoResult:
                    resident=resident, leader=leader)
     result.issues[COMPOUND] = await _compound_issues(session, issue_rng, compound, staff, neighbours)
     result.issues[VILLAGE] = await _village_issues(session, village, village_committee, villagers)
+    result.polls[COMPOUND] = await _compound_polls(session, compound, staff, neighbours)
 
     result.buildings = (await session.execute(select(func.count()).select_from(Building))).scalar_one()
     result.households = (await session.execute(select(func.count()).select_from(Household))).scalar_one()
@@ -633,4 +638,110 @@ def accounts_table(result: DemoResult | None = None) -> str:
         lines.append("Issue list: " + " · ".join(
             f"{name} {n} issues at /c/{result.communities[name]}/issues" for name, n in result.issues.items())
             + f" (sign in as {OWNER.phone} {OWNER.name} to verify a resolved one)")
+    if result is not None and result.polls:
+        lines.append("Decisions: " + " · ".join(
+            f"{name} {n} polls at /c/{result.communities[name]}/polls" for name, n in result.polls.items()))
     return "\n".join(lines)
+
+
+# --- decisions 居民决策 ----------------------------------------------------------------------------
+
+async def _facilitate(session: AsyncSession, facilitator: CommunityScope, poll_id: str, rng: random.Random,
+                      how_many: int, pick: list[list[str]], witness: str) -> int:
+    """Paper ballots 纸质选票 collected door to door, entered by the grid worker with a witness."""
+    poll = await polls_service.poll_for_demo(session, poll_id)
+    entered = 0
+    for elector in await polls_service.unvoted_electors(session, poll.id, how_many):
+        await polls_service.enter_paper_ballot(session, facilitator, poll, PaperBallotIn(
+            elector_id=elector.id, choices=rng.choice(pick), witness=witness, voter_name=elector.label[:50]))
+        entered += 1
+    return entered
+
+
+async def _vote(session: AsyncSession, scope: CommunityScope, poll_id: str, choices: list[str]) -> bool:
+    poll = await polls_service.poll_for_demo(session, poll_id)
+    try:
+        await polls_service.cast_ballot(session, scope, poll, BallotIn(choices=choices))
+    except AppError:  # not in this poll's electorate (a tenant in an owners' vote …)
+        return False
+    return True
+
+
+async def _compound_polls(session: AsyncSession, compound: Community, staff: _Staff,
+                          neighbours: list[Person]) -> int:
+    """Five decisions in every stage: an owners' vote under the Civil Code being collected, a
+    household dot-vote over the issue list, a hidden renovation survey, a ranked choice on public
+    notice with an answered objection, and a final one."""
+    rng = random.Random(SEED + 3)
+    committee = await _scope(session, compound, staff.committee)
+    grid = await _scope(session, compound, staff.grid_worker)
+    voters = [await _scope(session, compound, p) for p in (staff.owner, staff.leader, staff.resident, *neighbours)]
+    soon = clock.now() + timedelta(days=6)
+    owner_home = (await communities_service.voter_standing(session, compound.id, staff.owner.id))[0]
+    building_id = (await session.execute(select(Household.building_id).where(Household.id == owner_home))).scalar()
+
+    # 1. 民法典第二百七十八条: raising the maintenance fund for a lift, owners of one building, by area.
+    lift = await polls_service.create_poll(session, committee, PollCreate(
+        title="1栋加装电梯：是否筹集维修资金", kind="proposal", electorate="owners", matter="raise_fund",
+        scope_building_id=building_id, closes_at=soon, notice_days=7, description=(
+            "1栋拟加装电梯，费用由业主按面积分摊，需筹集维修资金。按《民法典》第二百七十八条，须专有部分面积和"
+            "人数均三分之二以上的业主参与表决，并经参与表决的面积和人数均四分之三以上同意。")))
+    await polls_service.open_poll(session, staff.committee.id, lift, at_once=True)
+    for v in voters[:2]:
+        await _vote(session, v, lift.id, ["yes"])
+    await _facilitate(session, grid, lift.id, rng, 14, [["yes"]] * 5 + [["no"], ["abstain"]], "王秀英（楼栋长）")
+
+    # 2. A household dot-vote 圈点投票 over the open issues: which three to fix first.
+    open_issues = (await session.execute(select(Issue).where(
+        Issue.community_id == compound.id, Issue.status.in_(("reported", "accepted", "dispatched")),
+        Issue.staff_only.is_(False)).order_by(Issue.supports_count.desc(), Issue.id).limit(6))).scalars().all()
+    dots = await polls_service.create_poll(session, committee, PollCreate(
+        title="下个月先解决哪三件事？", kind="approval", max_choices=3, electorate="households", closes_at=soon,
+        options=[OptionIn(issue_id=i.id) for i in open_issues], notice_days=3,
+        description="每户3个点，投给您最希望先解决的问题。结果将作为下次屋场会的议题顺序。"))
+    await polls_service.open_poll(session, staff.committee.id, dots, at_once=True)
+    option_ids = [o.id for o in await polls_service.options(session, dots.id)]
+    for v in voters:
+        await _vote(session, v, dots.id, rng.sample(option_ids, 3))
+    await _facilitate(session, grid, dots.id, rng, 20, [rng.sample(option_ids, 3) for _ in range(8)],
+                      "刘建国（网格员）")
+
+    # 3. 老旧小区改造意愿: the willingness survey, results hidden until it closes.
+    survey = await polls_service.create_poll(session, committee, PollCreate(
+        title="老旧小区改造意愿征询", kind="proposal", electorate="owners",
+        preset="old_compound_renovation_willingness", hide_results=True, closes_at=soon + timedelta(days=8),
+        description="改造内容：外墙保温、雨污分流、增设停车位、加装路灯。三分之二以上业主同意方可申报。"))
+    await polls_service.open_poll(session, staff.committee.id, survey, at_once=True)
+    for v in voters[:3]:
+        await _vote(session, v, survey.id, ["yes"])
+
+    # 4. Ranked choice 排序 on the parking plan: closed, counted, on public notice with an objection.
+    parking = await polls_service.create_poll(session, committee, PollCreate(
+        title="小区停车管理方案", kind="ranked", electorate="households", closes_at=soon, notice_days=5,
+        options=[OptionIn(label="划线停车，按月收费"), OptionIn(label="划线停车，免费但限一户一车"),
+                 OptionIn(label="引入智能道闸，临时停车收费"), OptionIn(label="维持现状")],
+        description="请按您的偏好排序：第一位最想要。采用即时决选（逐轮淘汰得票最少者）。"))
+    await polls_service.open_poll(session, staff.committee.id, parking, at_once=True)
+    plan = [o.id for o in await polls_service.options(session, parking.id)]
+    for v in voters:
+        await _vote(session, v, parking.id, rng.sample(plan, rng.randint(2, 4)))
+    await _facilitate(session, grid, parking.id, rng, 25, [rng.sample(plan, 3) for _ in range(10)], "刘建国（网格员）")
+    parking = await polls_service.close_poll(session, staff.committee.id, parking)
+    parking = await polls_service.publish_notice(session, staff.committee.id, parking,
+                                                 "公示期5天，对结果有异议请在本页提出，社区将逐条答复。")
+    objection = await polls_service.file_objection(session, voters[0], parking,
+                                                   "我家老人不会用手机，是否都已入户收集纸质选票？")
+    await polls_service.answer_objection(session, committee, parking, objection.id,
+                                         "网格员已对未在手机上投票的住户逐户上门，收集纸质选票25张，均有楼栋长见证。")
+
+    # 5. A named vote 记名 that is final: the date of the next 屋场会.
+    meeting = await polls_service.create_poll(session, committee, PollCreate(
+        title="下次屋场会定在哪天？", kind="single", electorate="residents", secret=False, closes_at=soon,
+        notice_days=0, options=[OptionIn(label="周六上午"), OptionIn(label="周六晚上"), OptionIn(label="周日下午")]))
+    await polls_service.open_poll(session, staff.committee.id, meeting, at_once=True)
+    days = [o.id for o in await polls_service.options(session, meeting.id)]
+    for v in voters:
+        await _vote(session, v, meeting.id, [rng.choice(days)])
+    meeting = await polls_service.close_poll(session, staff.committee.id, meeting)
+    await polls_service.publish_notice(session, staff.committee.id, meeting, "")
+    return 5

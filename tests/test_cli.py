@@ -125,6 +125,24 @@ def test_demo_has_a_living_issue_list(cli: Cli) -> None:
                    "JOIN people p ON p.id = m.person_id WHERE h.name = '幸福里物业'") == 1
 
 
+def test_demo_has_decisions_in_every_stage(cli: Cli) -> None:
+    states = dict(cli.query("SELECT status, count(*) FROM polls GROUP BY status"))
+    assert states == {"open": 3, "notice": 1, "final": 1}
+    # Paper ballots were entered with a witness; every poll's counted ballots match its turnout.
+    assert cli.one("SELECT count(*) FROM poll_electors WHERE channel = 'paper' AND witness != ''") >= 40
+    for poll_id, voted in cli.query("SELECT id, voted_count FROM polls"):
+        assert cli.one("SELECT count(*) FROM poll_ballots WHERE poll_id = ? AND NOT superseded", poll_id) == voted
+    # The secret polls hold no link from a ballot to its voter; the named one does.
+    assert cli.one("SELECT count(*) FROM poll_ballots b JOIN polls p ON p.id = b.poll_id "
+                   "WHERE p.secret AND b.elector_id IS NOT NULL") == 0
+    assert cli.one("SELECT count(*) FROM poll_ballots b JOIN polls p ON p.id = b.poll_id "
+                   "WHERE NOT p.secret AND b.elector_id IS NOT NULL") >= 5
+    assert cli.one("SELECT count(*) FROM poll_objections WHERE answer != ''") == 1
+    lift = cli.one("SELECT id FROM polls WHERE title LIKE '1栋加装电梯%'")
+    checked = cli.invoke("verify-poll", lift)
+    assert checked.exit_code == 0, checked.stdout
+
+
 def test_demo_twice_changes_nothing(cli: Cli) -> None:
     people = cli.one("SELECT count(*) FROM people")
     again = cli.invoke("demo")

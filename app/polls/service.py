@@ -298,11 +298,14 @@ async def cast_ballot(session: AsyncSession, scope: CommunityScope, poll: Poll, 
             raise Conflict("ballot_cast_on_paper", channel=Msg(f"ui.poll.channel.{el.channel}"))
         if not poll.allow_change:
             raise Conflict("ballot_already_cast")
-        if not body.receipt:
-            raise Conflict("ballot_change_needs_receipt" if poll.secret else "ballot_already_cast")
-        if chain.elector_check(body.receipt) != el.receipt_check:
-            raise Forbidden("receipt_not_yours")
-        old = await repo.current_ballot(session, poll.id, receipt_hash=chain.receipt_hash(body.receipt))
+        if body.receipt:
+            if chain.elector_check(body.receipt) != el.receipt_check:
+                raise Forbidden("receipt_not_yours")
+            old = await repo.current_ballot(session, poll.id, receipt_hash=chain.receipt_hash(body.receipt))
+        elif not poll.secret:  # a named 记名 ballot names its elector: no receipt needed to find it
+            old = await repo.current_ballot(session, poll.id, elector_id=el.id)
+        else:
+            raise Conflict("ballot_change_needs_receipt")
         if old is None or not await repo.mark_changed(session, el.id, el.changes) \
                 or not await repo.supersede(session, poll.id, old.seq):
             raise Conflict("ballot_changed_meanwhile")
@@ -557,3 +560,19 @@ async def named_ballots(session: AsyncSession, poll: Poll) -> list[dict[str, Any
                  for c in b.choices]
         out.append({"elector": e.label, "choices": shown, "channel": b.channel})
     return out
+
+
+async def options(session: AsyncSession, poll_id: str) -> list[PollOption]:
+    return (await repo.options_of(session, [poll_id]))[poll_id]
+
+
+async def poll_for_demo(session: AsyncSession, poll_id: str) -> Poll:
+    """The poll as it is now in the database (the demo casts many ballots in one session)."""
+    poll = await repo.poll_fresh(session, poll_id)
+    assert poll is not None
+    return poll
+
+
+async def unvoted_electors(session: AsyncSession, poll_id: str, limit: int) -> list[PollElector]:
+    rows, _ = await repo.electors(session, poll_id, PageParams(limit=limit, cursor=None), None, False)
+    return rows

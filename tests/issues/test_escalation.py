@@ -219,9 +219,10 @@ def test_wugong_sweep_runs_once_and_says_what_it_did(tmp_path: Path) -> None:
 
     done = wugong("sweep")
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == f"Escalated 1 overdue issue(s): {issue_id}"
+    assert done.stdout.splitlines() == [f"Escalated 1 overdue issue(s): {issue_id}",
+                                        "Polls: 0 opened, 0 closed, 0 made final."]
     again = wugong("sweep")
-    assert again.returncode == 0 and again.stdout.strip() == "No overdue issues to escalate."
+    assert again.returncode == 0 and again.stdout.splitlines()[0] == "No overdue issues to escalate."
     with sqlite3.connect(data / "wugong.db") as conn:
         assert conn.execute("SELECT count(*) FROM issue_events WHERE action = 'escalate'").fetchone()[0] == 1
         assert conn.execute("SELECT escalated_at FROM issues").fetchone()[0] is not None
