@@ -4,15 +4,25 @@ the first is still running gets 409.
 
 Done as ASGI middleware so every write endpoint gets it without remembering to; the record is
 keyed by the caller (token subject, or the client address when anonymous).
+
+A stored answer may be a secret ballot's receipt, so the database keeps nothing it could read
+back on its own: the key is stored hashed, the fingerprint is keyed by the key, the answer is
+encrypted (AES-GCM) under a key derived from it, and the record's id is random and its time
+rounded to the hour, so records do not even sort in the order ballots were cast. Only the phone,
+which knows its Idempotency-Key, can have the answer replayed.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import os
+import secrets
 from datetime import timedelta
 from typing import Any
 
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from starlette.requests import Request
@@ -64,9 +74,9 @@ class IdempotencyMiddleware:
             # A signed-out token gets no stored answers: let the app refuse it (401).
             await self.app(scope, _replay(body, receive), send)
             return
-        fingerprint = _fingerprint(scope, request.headers.get("content-type", ""), body)
+        fingerprint = _fingerprint(key, scope, request.headers.get("content-type", ""), body)
 
-        record_id = await _claim(principal, key, fingerprint)
+        record_id = await _claim(principal, _stored_key(key), fingerprint)
         if isinstance(record_id, IdempotencyRecord):
             rec = record_id
             if rec.fingerprint != fingerprint:
@@ -77,7 +87,7 @@ class IdempotencyMiddleware:
                 headers = [(k.encode(), v.encode()) for k, v in json.loads(rec.headers or "[]")]
                 headers.append((b"idempotent-replayed", b"true"))
                 await send({"type": "http.response.start", "status": rec.status_code, "headers": headers})
-                await send({"type": "http.response.body", "body": rec.body or b""})
+                await send({"type": "http.response.body", "body": _open(key, rec.body)})
             return
 
         # Hold the answer, record it, then send it: a retry that arrives right after the first
@@ -97,7 +107,7 @@ class IdempotencyMiddleware:
         try:
             await self.app(scope, _replay(body, receive), capture)
         finally:
-            await _finish(record_id, status, resp_headers, b"".join(chunks))
+            await _finish(record_id, status, resp_headers, _seal(key, b"".join(chunks)))
         await send({"type": "http.response.start", "status": status, "headers": resp_headers})
         await send({"type": "http.response.body", "body": b"".join(chunks)})
 
@@ -116,14 +126,34 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     return replay_receive
 
 
-def _fingerprint(scope: Scope, content_type: str, body: bytes) -> str:
+def _stored_key(key: str) -> str:
+    return hashlib.sha256(b"wugong-idempotency-key:" + key.encode()).hexdigest()
+
+
+def _cipher(key: str) -> AESGCM:
+    return AESGCM(hashlib.sha256(b"wugong-idempotency-body:" + key.encode()).digest())
+
+
+def _seal(key: str, body: bytes) -> bytes:
+    nonce = os.urandom(12)
+    return nonce + _cipher(key).encrypt(nonce, body, None)
+
+
+def _open(key: str, sealed: bytes | None) -> bytes:
+    if not sealed:
+        return b""
+    return _cipher(key).decrypt(sealed[:12], sealed[12:], None)
+
+
+def _fingerprint(key: str, scope: Scope, content_type: str, body: bytes) -> str:
     """Method, path, query and body; a multipart body without its random boundary, so a phone
-    that rebuilds the same form for a retry still matches."""
+    that rebuilds the same form for a retry still matches. Keyed by the Idempotency-Key: a small
+    body (a ballot's one choice) cannot be guessed back from its fingerprint."""
     _, _, boundary = content_type.partition("boundary=")
     boundary = boundary.split(";")[0].strip().strip('"')
     if content_type.startswith("multipart/") and boundary:
         body = body.replace(boundary.encode(), b"")
-    digest = hashlib.sha256()
+    digest = hmac.new(key.encode(), digestmod=hashlib.sha256)
     for part in (scope["method"].encode(), scope["path"].encode(), scope.get("query_string", b""), body):
         digest.update(part + b"\n")
     return digest.hexdigest()
@@ -160,7 +190,9 @@ async def _claim(principal: str, key: str, fingerprint: str) -> str | Idempotenc
             existing = None
         if existing is not None:
             return existing
-        rec = IdempotencyRecord(principal=principal, key=key, fingerprint=fingerprint)
+        now = clock.now()
+        rec = IdempotencyRecord(id=secrets.token_hex(13), principal=principal, key=key, fingerprint=fingerprint,
+                                created_at=now.replace(minute=0, second=0, microsecond=0))
         session.add(rec)
         try:
             await session.commit()

@@ -119,3 +119,25 @@ async def test_sweep_closes_at_time_and_notice_becomes_final(client: Any, sessio
     listed = (await client.get(f"/api/v1/communities/{e.c.id}/polls/{poll['id']}/objections",
                                headers=f.auth(e.owners[2]))).json()
     assert listed[0]["answer"] == "已入户补发" and "author" not in str(listed)
+
+
+async def test_a_retried_secret_ballot_leaves_nothing_readable_behind(client: Any, session: Any) -> None:
+    """The Idempotency-Key record must not become the link the ballot table refuses to hold."""
+    from sqlalchemy import text
+
+    e = await s.estate(session)
+    poll = await s.opened(client, e.c, e.committee)
+    a, _ = s.option_ids(poll)
+    headers = {**f.auth(e.owners[0]), "Idempotency-Key": "k-4f1c9b2e-vote"}
+    path = f"/api/v1/communities/{e.c.id}/polls/{poll['id']}/ballots"
+    first = await client.post(path, headers=headers, json={"choices": [a]})
+    replay = await client.post(path, headers=headers, json={"choices": [a]})
+    assert first.status_code == replay.status_code == 201
+    assert replay.json()["receipt"] == first.json()["receipt"] and replay.headers["idempotent-replayed"] == "true"
+    rows = (await session.execute(text("SELECT id, key, body, created_at FROM idempotency_records"))).all()
+    assert len(rows) == 1
+    rid, key, body, created_at = rows[0]
+    assert key != "k-4f1c9b2e-vote" and first.json()["receipt"].encode() not in bytes(body)
+    assert b'"choices"' not in bytes(body) and str(created_at)[14:19] == "00:00"  # rounded to the hour
+    ballot_ids = (await session.execute(text("SELECT id FROM poll_ballots"))).scalars().all()
+    assert rid not in ballot_ids and len(rid) == 26
