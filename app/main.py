@@ -28,6 +28,8 @@ from app.polls import live
 from app.polls import scheduled as polls_scheduled
 from app.polls.router import router as polls_router
 from app.sharing.router import router as sharing_router
+from app.web.poll_admin_pages import router as poll_admin_pages_router
+from app.web.polls_pages import router as polls_pages_router
 from app.web.router import not_found_page as web_not_found
 from app.web.router import router as web_router
 
@@ -116,6 +118,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(sharing_router)
     app.include_router(web_router)
+    app.include_router(polls_pages_router)
+    app.include_router(poll_admin_pages_router)
     settings.media_dir.mkdir(parents=True, exist_ok=True)
     app.mount("/media", StaticFiles(directory=settings.media_dir), name="media")
     app.mount("/static", RevalidatedStaticFiles(directory=WEB_DIR / "static"), name="static")

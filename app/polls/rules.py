@@ -151,6 +151,7 @@ def describe(rule: dict[str, Any], electorate: str) -> tuple[str, str]:
     en_parts.append(f"it passes when {m_en} agree")
     zh = "；".join(zh_parts) + "。弃权计入参与，但不计为同意。"
     en = "; ".join(en_parts) + ". An abstention takes part but does not agree."
+    en = en[:1].upper() + en[1:]
     if rule.get("citation"):
         zh += f"依据：{rule['citation']}。"
         en += f" Source: {rule['citation']}."

@@ -159,6 +159,8 @@ async function send(item) {
     });
     Object.assign(item, { status: "sent", sentAt: new Date().toISOString(), error: "" });
     if (response && typeof response === "object" && response.id) item.resultId = String(response.id);
+    // A ballot's answer is its receipt: the phone must keep it even when it went out later.
+    if (item.keepResponse) item.response = response;
     if (item.attachments) {
       // The server has the photos now: free the phone's storage, keep the count for the list.
       for (const file of item.attachments.files) file.blob = null;
@@ -180,13 +182,15 @@ async function send(item) {
  * A refusal by the server (4xx) is thrown as ApiError and nothing is kept; a SignedOut is
  * thrown after the write is kept, so it goes out once the person signs in again.
  * Options: `label` (a catalogue key for the list in settings), `id` (the item's id, to follow
- * it with findWrite/onQueueChange), `attachments` ({url, field, files: [File|Blob]}).
+ * it with findWrite/onQueueChange), `attachments` ({url, field, files: [File|Blob]}),
+ * `keepResponse` (keep the server's answer on the item as `response`, e.g. a ballot's receipt).
  */
 export async function submitWrite(method, url, body, options = {}) {
   const item = {
     id: options.id || newId(), method, url, body: body === undefined ? null : body, idempotencyKey: newId(),
     status: "queued", createdAt: new Date().toISOString(), sentAt: null, attempts: 0, error: "",
     label: options.label || "", personId: currentPersonId(), attachments: null,
+    keepResponse: Boolean(options.keepResponse),
   };
   const files = options.attachments ? Array.from(options.attachments.files || []) : [];
   if (files.length) {
