@@ -48,6 +48,23 @@ async def options_of(session: AsyncSession, poll_ids: list[str]) -> dict[str, li
     return out
 
 
+_OPENED_OPTIONS: dict[tuple[str, str], list[str]] = {}
+
+
+async def option_ids(session: AsyncSession, poll_id: str, genesis_hash: str) -> list[str]:
+    """The option ids of a poll in order. Once opened, the genesis hash commits to the options, so
+    ids remembered under (poll, genesis) never go stale; a poll not yet opened always reads."""
+    key = (poll_id, genesis_hash)
+    if genesis_hash and (known := _OPENED_OPTIONS.get(key)) is not None:
+        return known
+    ids = [o.id for o in (await options_of(session, [poll_id]))[poll_id]]
+    if genesis_hash:
+        if len(_OPENED_OPTIONS) >= 4096:
+            _OPENED_OPTIONS.clear()
+        _OPENED_OPTIONS[key] = ids
+    return ids
+
+
 async def replace_options(session: AsyncSession, poll_id: str, options: list[dict[str, Any]]) -> None:
     for old in (await options_of(session, [poll_id]))[poll_id]:
         await session.delete(old)
@@ -87,20 +104,21 @@ async def electors(session: AsyncSession, poll_id: str, paging: PageParams, q: s
 
 
 async def mark_voted(session: AsyncSession, elector_id: str, channel: str, *, entered_by: str | None = None,
-                     entered_at: datetime | None = None, witness: str = "", voter_name: str = "") -> bool:
+                     entered_at: datetime | None = None, witness: str = "", voter_name: str = "",
+                     receipt_check: str = "") -> bool:
     """Record that an elector voted, unless someone (a twin request, another channel) did first."""
     res = await session.execute(
         update(PollElector).where(PollElector.id == elector_id, PollElector.voted.is_(False))
         .values(voted=True, channel=channel, entered_by=entered_by, entered_at=entered_at, witness=witness,
-                voter_name=voter_name).execution_options(synchronize_session=False))
+                voter_name=voter_name, receipt_check=receipt_check).execution_options(synchronize_session=False))
     return bool(getattr(res, "rowcount", 0) == 1)
 
 
-async def mark_changed(session: AsyncSession, elector_id: str, seen_changes: int) -> bool:
+async def mark_changed(session: AsyncSession, elector_id: str, seen_changes: int, receipt_check: str) -> bool:
     res = await session.execute(
         update(PollElector).where(PollElector.id == elector_id, PollElector.voted.is_(True),
                                   PollElector.changes == seen_changes)
-        .values(changes=seen_changes + 1).execution_options(synchronize_session=False))
+        .values(changes=seen_changes + 1, receipt_check=receipt_check).execution_options(synchronize_session=False))
     return bool(getattr(res, "rowcount", 0) == 1)
 
 

@@ -261,12 +261,14 @@ def check_ballot(poll: Poll, option_ids: list[str], body: BallotIn) -> list[Any]
 
 
 async def _my_elector(session: AsyncSession, scope: CommunityScope, poll: Poll) -> PollElector:
-    household_id, roles, verified = await communities.voter_standing(session, poll.community_id, scope.person.id)
     el: PollElector | None = None
-    if poll.electorate == "residents":
+    if poll.electorate == "residents":  # the frozen electorate alone decides: no standing to read
         el = await repo.elector(session, poll.id, person_id=scope.person.id)
-    elif verified and household_id is not None and (poll.electorate == "households" or "owner" in roles):
-        el = await repo.elector(session, poll.id, household_id=household_id)
+    else:
+        household_id, roles, verified = await communities.voter_standing(session, poll.community_id,
+                                                                          scope.person.id)
+        if verified and household_id is not None and (poll.electorate == "households" or "owner" in roles):
+            el = await repo.elector(session, poll.id, household_id=household_id)
     if el is None:
         raise Forbidden("poll_not_eligible", who=Msg(f"ui.poll.electorate.{poll.electorate}"))
     return el
@@ -289,10 +291,10 @@ class Cast:
 
 async def cast_ballot(session: AsyncSession, scope: CommunityScope, poll: Poll, body: BallotIn) -> Cast:
     _check_open(poll, clock.now())
-    options = (await repo.options_of(session, [poll.id]))[poll.id]
-    choices = check_ballot(poll, [o.id for o in options], body)
+    choices = check_ballot(poll, await repo.option_ids(session, poll.id, poll.genesis_hash), body)
     el = await _my_elector(session, scope, poll)
     supersedes: int | None = None
+    receipt = chain.new_receipt()
     if el.voted:
         if el.channel != "app":
             raise Conflict("ballot_cast_on_paper", channel=Msg(f"ui.poll.channel.{el.channel}"))
@@ -306,31 +308,32 @@ async def cast_ballot(session: AsyncSession, scope: CommunityScope, poll: Poll, 
             old = await repo.current_ballot(session, poll.id, elector_id=el.id)
         else:
             raise Conflict("ballot_change_needs_receipt")
-        if old is None or not await repo.mark_changed(session, el.id, el.changes) \
+        if old is None or not await repo.mark_changed(session, el.id, el.changes, chain.elector_check(receipt)) \
                 or not await repo.supersede(session, poll.id, old.seq):
             raise Conflict("ballot_changed_meanwhile")
         supersedes = old.seq
-    elif not await repo.mark_voted(session, el.id, "app"):
+    elif not await repo.mark_voted(session, el.id, "app", receipt_check=chain.elector_check(receipt)):
         raise Conflict("ballot_already_cast")
-    return await _append(session, poll, el, choices, "app", supersedes)
+    return await _append(session, poll, el, choices, "app", supersedes, receipt)
 
 
 async def enter_paper_ballot(session: AsyncSession, scope: CommunityScope, poll: Poll, body: PaperBallotIn) -> Cast:
     """A facilitator enters a paper or proxy ballot 纸质/代投 for a named elector, with a witness."""
     now = clock.now()
     _check_open(poll, now)
-    options = (await repo.options_of(session, [poll.id]))[poll.id]
-    choices = check_ballot(poll, [o.id for o in options], body)
+    choices = check_ballot(poll, await repo.option_ids(session, poll.id, poll.genesis_hash), body)
     el = await repo.elector(session, poll.id, elector_id=body.elector_id)
     if el is None:
         raise Invalid("invalid", errors=[{"loc": ["body", "elector_id"], "msg_key": "error.poll_elector_unknown",
                                           "params": {}}])
     if el.voted:
         raise Conflict("ballot_cast_already_via", channel=Msg(f"ui.poll.channel.{el.channel}"))
+    receipt = chain.new_receipt()
     if not await repo.mark_voted(session, el.id, body.channel, entered_by=scope.person.id, entered_at=now,
-                                 witness=body.witness, voter_name=body.voter_name):
+                                 witness=body.witness, voter_name=body.voter_name,
+                                 receipt_check=chain.elector_check(receipt)):
         raise Conflict("ballot_cast_already_via", channel=Msg("ui.poll.channel.app"))
-    cast = await _append(session, poll, el, choices, body.channel, None)
+    cast = await _append(session, poll, el, choices, body.channel, None, receipt)
     # The audit names the act, never the choice: a paper ballot of a secret poll stays secret.
     await audit.record(session, actor_id=scope.person.id, community_id=poll.community_id,
                        action=f"poll.{body.channel}_ballot", object_type="poll_elector", object_id=el.id,
@@ -339,12 +342,12 @@ async def enter_paper_ballot(session: AsyncSession, scope: CommunityScope, poll:
 
 
 async def _append(session: AsyncSession, poll: Poll, el: PollElector, choices: list[Any], channel: str,
-                  supersedes: int | None) -> Cast:
+                  supersedes: int | None, receipt: str) -> Cast:
+    # The elector's receipt check was set by mark_voted / mark_changed, in the same conditional update.
     place = await repo.advance_chain(session, poll.id, new_voter=supersedes is None)
     if place is None:
         raise Conflict("poll_vote_not_now", status_name=Msg("ui.poll.status.closed"))
     seq, prev = place
-    receipt = chain.new_receipt()
     entry = chain.Entry(poll.id, seq, choices, chain.weight_text(el.weight_area), channel,
                         chain.receipt_hash(receipt), supersedes, prev)
     digest = entry.hash
@@ -355,7 +358,6 @@ async def _append(session: AsyncSession, poll: Poll, el: PollElector, choices: l
         "elector_id": None if poll.secret else el.id,
     })
     await repo.set_head(session, poll.id, digest)
-    await repo.set_receipt_check(session, el.id, chain.elector_check(receipt))
     return Cast(receipt=receipt, seq=seq, hash=digest, changed=supersedes is not None, channel=channel)
 
 

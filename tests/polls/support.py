@@ -93,3 +93,28 @@ def option_ids(poll: dict[str, Any]) -> list[str]:
 
 
 D = Decimal
+
+
+def url(c: Community, poll_id: str | None = None, tail: str = "") -> str:
+    base = f"/api/v1/communities/{c.id}/polls"
+    return f"{base}/{poll_id}{tail}" if poll_id else base + tail
+
+
+async def get_poll(client: Any, c: Community, who: Person, poll_id: str) -> dict[str, Any]:
+    r = await client.get(url(c, poll_id), headers=f.auth(who))
+    assert r.status_code == 200, r.text
+    return dict(r.json())
+
+
+async def paper(client: Any, c: Community, who: Person, poll_id: str, *, expect: int = 201,
+                **body: Any) -> dict[str, Any]:
+    body.setdefault("witness", "王阿姨")
+    r = await client.post(url(c, poll_id, "/paper-ballots"), headers=f.auth(who), json=body)
+    assert r.status_code == expect, r.text
+    return dict(r.json())
+
+
+async def electors(client: Any, c: Community, who: Person, poll_id: str, **params: Any) -> list[dict[str, Any]]:
+    r = await client.get(url(c, poll_id, "/electors"), headers=f.auth(who), params={"limit": 100, **params})
+    assert r.status_code == 200, r.text
+    return list(r.json()["items"])

@@ -112,6 +112,7 @@ def test_the_plain_words_of_a_custom_rule_follow_the_server_pieces_in_both_langu
         passes = piece("and").join(piece("clause", base=piece("base.participants"), measure=measure(m),
                                          fraction=piece("fraction.three_quarters")) for m in rule["measures"])
         sentence = piece("quorum", groups=quorum) + piece("join") + piece("passes", measures=passes) + piece("tail")
+        sentence = sentence[:1].upper() + sentence[1:]  # a sentence starts with a capital (English)
         assert plain.startswith(sentence), (locale, sentence, plain)
 
 
