@@ -187,6 +187,13 @@ async def named_ballots(session: AsyncSession, poll_id: str) -> list[tuple[PollB
     return [(b, e) for b, e in rows.all()]
 
 
+async def electors_with_unique_area(session: AsyncSession, poll_id: str) -> int:
+    """Electors whose floor area no other elector of the poll shares."""
+    singles = (select(PollElector.weight_area).where(PollElector.poll_id == poll_id)
+               .group_by(PollElector.weight_area).having(func.count() == 1).subquery())
+    return int((await session.execute(select(func.count()).select_from(singles))).scalar_one())
+
+
 async def voted_households(session: AsyncSession, poll_id: str) -> int:
     return int((await session.execute(
         select(func.count(func.distinct(PollElector.household_id)))

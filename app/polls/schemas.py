@@ -179,6 +179,7 @@ class PollRead(BaseModel):
     results_visible: bool
     summary: str | None  # the outcome in one line, when results may be shown
     passed: bool | None
+    identifiable_by_area: int  # secret owners' polls: units whose unique area shows in the published chain
     version: int
     me: MyVote | None
     actions: list[str]

@@ -489,6 +489,15 @@ async def my_vote(session: AsyncSession, scope: CommunityScope, poll: Poll) -> d
             "reason": "ui.poll.cast_on_paper" if el.voted and el.channel != "app" else None}
 
 
+async def identifiable_by_area(session: AsyncSession, poll: Poll) -> int:
+    """A secret ballot weighted by area carries its unit's area into the published chain (a recount
+    needs it). Units of a shared floor plan hide among each other; a unit whose area is unique
+    does not, and the poll page says how many there are."""
+    if not poll.secret or poll.electorate != "owners" or poll.status not in flows.STARTED:
+        return 0
+    return await repo.electors_with_unique_area(session, poll.id)
+
+
 def actions_for(scope: CommunityScope, poll: Poll, me: dict[str, Any] | None) -> list[str]:
     status = Status(poll.status)
     out: list[str] = []

@@ -67,6 +67,7 @@ async def poll_views(session: AsyncSession, scope: CommunityScope, polls: list[P
             "voted_count": p.voted_count, "chain_seq": p.chain_seq, "chain_head": p.chain_head,
             "results_visible": shown, "summary": summary(p, result, locale),
             "passed": result.get("passed") if result and p.kind == "proposal" else None,
+            "identifiable_by_area": await service.identifiable_by_area(session, p) if detail else 0,
             "version": p.version, "me": me_view, "actions": service.actions_for(scope, p, me),
         })
     return out

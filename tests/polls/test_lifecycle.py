@@ -141,3 +141,13 @@ async def test_a_retried_secret_ballot_leaves_nothing_readable_behind(client: An
     assert b'"choices"' not in bytes(body) and str(created_at)[14:19] == "00:00"  # rounded to the hour
     ballot_ids = (await session.execute(text("SELECT id FROM poll_ballots"))).scalars().all()
     assert rid not in ballot_ids and len(rid) == 26
+
+
+async def test_a_secret_owners_poll_says_how_many_homes_its_areas_single_out(client: Any, session: Any) -> None:
+    e = await s.estate(session, areas=["89.50", "89.50", "120.00", "65.25"])
+    poll = await s.opened(client, e.c, e.committee, kind="proposal", electorate="owners", options=[],
+                          matter="use_fund")
+    assert poll["identifiable_by_area"] == 2  # 120.00 and 65.25; the two 89.50 flats hide each other
+    named = await s.opened(client, e.c, e.committee, kind="proposal", electorate="owners", options=[],
+                           matter="use_fund", secret=False)
+    assert named["identifiable_by_area"] == 0

@@ -81,6 +81,11 @@ function render() {
   });
   $('[data-slot="description"]', root).hidden = !poll.description;
   $("[data-rule]", root).hidden = !poll.rule_plain;
+  const disclosure = $("[data-area-disclosure]", root);
+  disclosure.hidden = !poll.identifiable_by_area;
+  if (poll.identifiable_by_area) {
+    disclosure.textContent = t("ui.poll_page.area_disclosure", { n: poll.identifiable_by_area });
+  }
   const issueRow = $("[data-issue-link-row]", root);
   issueRow.hidden = !poll.issue_id;
   if (poll.issue_id) $("[data-issue-link]", issueRow).href = issuePath(poll.issue_id);
