@@ -35,7 +35,7 @@ def _ballots(kind: str, entries: list[dict[str, Any]]) -> list[Ballot]:
         weight = Decimal(str(e.get("weight") or "0"))
         if kind == "score":
             scores = tuple((str(o), int(s)) for o, s in e["choices"])
-            out.append(Ballot(f"b{e['seq']}", weight, tuple(o for o, _ in scores), scores))
+            out.append(Ballot(f"b{e['seq']}", weight, (), scores))
         else:
             out.append(Ballot(f"b{e['seq']}", weight, tuple(str(c) for c in e["choices"])))
     return out

@@ -151,3 +151,19 @@ async def test_a_secret_owners_poll_says_how_many_homes_its_areas_single_out(cli
     named = await s.opened(client, e.c, e.committee, kind="proposal", electorate="owners", options=[],
                            matter="use_fund", secret=False)
     assert named["identifiable_by_area"] == 0
+
+
+async def test_a_score_poll_closes_with_mean_scores_and_recounts(client: Any, session: Any) -> None:
+    e = await s.estate(session)
+    poll = await s.opened(client, e.c, e.committee, kind="score",
+                          options=[{"label": "新路灯"}, {"label": "新座椅"}])
+    lamp, bench = s.option_ids(poll)
+    await s.vote(client, e.c, e.owners[0], poll["id"], scores={lamp: 5, bench: 2})
+    await s.vote(client, e.c, e.owners[1], poll["id"], scores={lamp: 4})
+    closed = await s.close(client, e.c, e.committee, poll["id"])
+    assert closed["summary"] == "平均分最高：新路灯（4.50分）"
+    lines = {o["id"]: o for o in (await s.results(client, e.c, e.committee, poll["id"]))["result"]["options"]}
+    assert lines[lamp]["mean_exact"] == "9/2" and lines[bench]["raters"] == 1
+    download = (await client.get(f"/api/v1/communities/{e.c.id}/polls/{poll['id']}/chain",
+                                 headers=f.auth(e.owners[0]))).json()
+    assert verify.verify_download(download).ok
