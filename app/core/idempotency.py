@@ -70,13 +70,12 @@ class IdempotencyMiddleware:
                 await _problem(send, 413, "too_large", locale)
                 return
         principal, claims = _principal(request)
-        if claims is not None and await _revoked(claims):
+        fingerprint = _fingerprint(key, scope, request.headers.get("content-type", ""), body)
+        record_id = await _claim(principal, _stored_key(key), fingerprint, claims)
+        if record_id is None:
             # A signed-out token gets no stored answers: let the app refuse it (401).
             await self.app(scope, _replay(body, receive), send)
             return
-        fingerprint = _fingerprint(key, scope, request.headers.get("content-type", ""), body)
-
-        record_id = await _claim(principal, _stored_key(key), fingerprint)
         if isinstance(record_id, IdempotencyRecord):
             rec = record_id
             if rec.fingerprint != fingerprint:
@@ -171,16 +170,16 @@ def _principal(request: Request) -> tuple[str, dict[str, Any] | None]:
     return "anon:" + (request.client.host if request.client else "?"), None
 
 
-async def _revoked(claims: dict[str, Any]) -> bool:
+async def _claim(principal: str, key: str, fingerprint: str,
+                 claims: dict[str, Any] | None) -> str | IdempotencyRecord | None:
+    """Insert a running record and return its id, or the existing record for this key; None
+    when the token was revoked (signed out everywhere), which gets no stored answers."""
     async with db.sessionmaker()() as session:
-        valid_after = (await session.execute(
-            select(Person.tokens_valid_after).where(Person.id == claims["sub"]))).scalar_one_or_none()
-    return issued_before(claims, valid_after)
-
-
-async def _claim(principal: str, key: str, fingerprint: str) -> str | IdempotencyRecord:
-    """Insert a running record and return its id, or the existing record for this key."""
-    async with db.sessionmaker()() as session:
+        if claims is not None:
+            valid_after = (await session.execute(
+                select(Person.tokens_valid_after).where(Person.id == claims["sub"]))).scalar_one_or_none()
+            if issued_before(claims, valid_after):
+                return None
         horizon = clock.now() - timedelta(hours=get_settings().idempotency_hours)
         existing = (await session.execute(select(IdempotencyRecord).where(
             IdempotencyRecord.principal == principal, IdempotencyRecord.key == key))).scalar_one_or_none()

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -23,6 +24,9 @@ log = logging.getLogger("wugong.live")
 
 CHANNEL_PREFIX = "wugong:poll:"
 GATHER_SECONDS = 0.15  # votes arriving within this window share one count
+# A big poll takes a while to count; the pump then waits that long again (twice) before the next
+# count, so a stream of votes into a 40,000-ballot poll cannot keep a worker counting all the time.
+COUNT_BACKOFF = 2.0
 HEARTBEAT_SECONDS = 15.0
 
 Snapshot = Callable[[str], Awaitable[dict[str, Any] | None]]
@@ -89,15 +93,18 @@ class Hub:
 
     async def _pump(self, poll_id: str) -> None:
         event = self._dirty[poll_id]
+        last_count_seconds = 0.0
         while self._watchers.get(poll_id):
             try:
                 await asyncio.wait_for(event.wait(), HEARTBEAT_SECONDS)
             except TimeoutError:
                 continue
-            await asyncio.sleep(GATHER_SECONDS)
+            await asyncio.sleep(max(GATHER_SECONDS, COUNT_BACKOFF * last_count_seconds))
             event.clear()
             try:
+                started = time.monotonic()
                 data = await self.snapshot(poll_id) if self.snapshot else None
+                last_count_seconds = time.monotonic() - started
             except Exception:
                 log.exception("live: counting poll %s failed", poll_id)
                 continue
