@@ -248,9 +248,8 @@ async def cast_all(cfg: dict[str, Any]) -> dict[str, Any]:
             try:
                 person = await session.get(Person, person_id)
                 assert person is not None
-                community = await communities.get_community(session, cid)
+                community, membership, roles = await communities.community_scope_for(session, person, cid)
                 assert community is not None
-                membership, roles = await communities.roles_in(session, person, community)
                 scope = CommunityScope(community=community, person=person, membership=membership, roles=roles)
                 poll = await service.visible_poll(session, scope, poll_id)
                 await service.cast_ballot(session, scope, poll, BallotIn(**body))

@@ -40,11 +40,8 @@ class CommunityScope:
 async def community_scope(
     session: Session, person: CurrentPerson, cid: Annotated[str, Path(max_length=26)]
 ) -> CommunityScope:
-    community = await service.get_community(session, cid)
-    if community is None:
-        raise NotFound("community_not_found")
-    membership, roles = await service.roles_in(session, person, community)
-    if not roles:
+    community, membership, roles = await service.community_scope_for(session, person, cid)
+    if community is None or not roles:
         raise NotFound("community_not_found")
     return CommunityScope(community=community, person=person, membership=membership, roles=roles)
 

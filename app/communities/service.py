@@ -53,19 +53,35 @@ async def get_community(session: AsyncSession, cid: str) -> Community | None:
     return await repo.community(session, cid)
 
 
+async def community_scope_for(session: AsyncSession, person: Person,
+                              cid: str) -> tuple[Community | None, Membership | None, frozenset[str]]:
+    """The community, the caller's membership and effective roles there, in as few queries as
+    possible (one, unless the caller administers a region); empty roles: the community is invisible."""
+    community, membership, administers = await repo.community_with_membership(session, cid, person.id)
+    if community is None:
+        return None, None, frozenset()
+    return community, membership, await _roles(session, person, community, membership, administers)
+
+
 async def roles_in(session: AsyncSession, person: Person,
                    community: Community) -> tuple[Membership | None, frozenset[str]]:
     """The caller's membership and effective roles; empty roles mean the community is invisible."""
     membership = await repo.membership(session, community.id, person.id)
+    return membership, await _roles(session, person, community, membership, None)
+
+
+async def _roles(session: AsyncSession, person: Person, community: Community, membership: Membership | None,
+                 administers: bool | None) -> frozenset[str]:
     roles: set[str] = set(membership.roles) if membership else set()
     if person.is_platform_admin:
         roles |= policy.REGION_ADMIN_ROLES
-    elif community.region_id and (admin_of := await repo.admin_region_ids(session, person.id)):
+    elif community.region_id and administers is not False and (
+            admin_of := await repo.admin_region_ids(session, person.id)):
         # Most people administer no region: one indexed lookup, and the tree walk only for those who do.
         ancestors = {r.id for r in await repo.region_ancestors(session, community.region_id)}
         if ancestors.intersection(admin_of):
             roles |= policy.REGION_ADMIN_ROLES
-    return membership, frozenset(roles)
+    return frozenset(roles)
 
 
 async def visible_communities(session: AsyncSession, person: Person,

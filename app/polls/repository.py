@@ -114,6 +114,19 @@ async def mark_voted(session: AsyncSession, elector_id: str, channel: str, *, en
     return bool(getattr(res, "rowcount", 0) == 1)
 
 
+async def claim_vote(session: AsyncSession, poll_id: str, *, person_id: str | None, household_id: str | None,
+                     receipt_check: str) -> tuple[str, Decimal] | None:
+    """Mark the caller's elector (by person, or by household) as having voted through the app, if
+    it had not: (elector id, weight) when this request did it, None otherwise."""
+    who = PollElector.person_id == person_id if person_id is not None else PollElector.household_id == household_id
+    res = await session.execute(
+        update(PollElector).where(PollElector.poll_id == poll_id, who, PollElector.voted.is_(False))
+        .values(voted=True, channel="app", receipt_check=receipt_check)
+        .returning(PollElector.id, PollElector.weight_area).execution_options(synchronize_session=False))
+    row = res.first()
+    return None if row is None else (str(row[0]), Decimal(str(row[1])))
+
+
 async def mark_changed(session: AsyncSession, elector_id: str, seen_changes: int, receipt_check: str) -> bool:
     res = await session.execute(
         update(PollElector).where(PollElector.id == elector_id, PollElector.voted.is_(True),

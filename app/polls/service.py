@@ -260,15 +260,21 @@ def check_ballot(poll: Poll, option_ids: list[str], body: BallotIn) -> list[Any]
     return list(choices)
 
 
+def _voter_household(scope: CommunityScope, poll: Poll) -> str | None:
+    """The household the caller votes for in a household or owners' poll, from the membership the
+    request already loaded (None: they vote for none)."""
+    m = scope.membership
+    if m is None or m.community_id != poll.community_id or not m.verified or m.household_id is None:
+        return None
+    return m.household_id if poll.electorate == "households" or "owner" in m.roles else None
+
+
 async def _my_elector(session: AsyncSession, scope: CommunityScope, poll: Poll) -> PollElector:
     el: PollElector | None = None
     if poll.electorate == "residents":  # the frozen electorate alone decides: no standing to read
         el = await repo.elector(session, poll.id, person_id=scope.person.id)
-    else:
-        household_id, roles, verified = await communities.voter_standing(session, poll.community_id,
-                                                                          scope.person.id)
-        if verified and household_id is not None and (poll.electorate == "households" or "owner" in roles):
-            el = await repo.elector(session, poll.id, household_id=household_id)
+    elif (household_id := _voter_household(scope, poll)) is not None:
+        el = await repo.elector(session, poll.id, household_id=household_id)
     if el is None:
         raise Forbidden("poll_not_eligible", who=Msg(f"ui.poll.electorate.{poll.electorate}"))
     return el
@@ -292,29 +298,35 @@ class Cast:
 async def cast_ballot(session: AsyncSession, scope: CommunityScope, poll: Poll, body: BallotIn) -> Cast:
     _check_open(poll, clock.now())
     choices = check_ballot(poll, await repo.option_ids(session, poll.id, poll.genesis_hash), body)
-    el = await _my_elector(session, scope, poll)
-    supersedes: int | None = None
     receipt = chain.new_receipt()
-    if el.voted:
-        if el.channel != "app":
-            raise Conflict("ballot_cast_on_paper", channel=Msg(f"ui.poll.channel.{el.channel}"))
-        if not poll.allow_change:
-            raise Conflict("ballot_already_cast")
-        if body.receipt:
-            if chain.elector_check(body.receipt) != el.receipt_check:
-                raise Forbidden("receipt_not_yours")
-            old = await repo.current_ballot(session, poll.id, receipt_hash=chain.receipt_hash(body.receipt))
-        elif not poll.secret:  # a named 记名 ballot names its elector: no receipt needed to find it
-            old = await repo.current_ballot(session, poll.id, elector_id=el.id)
-        else:
-            raise Conflict("ballot_change_needs_receipt")
-        if old is None or not await repo.mark_changed(session, el.id, el.changes, chain.elector_check(receipt)) \
-                or not await repo.supersede(session, poll.id, old.seq):
-            raise Conflict("ballot_changed_meanwhile")
-        supersedes = old.seq
-    elif not await repo.mark_voted(session, el.id, "app", receipt_check=chain.elector_check(receipt)):
+    # The common case in one statement: mark the caller's elector as having voted, if it had not.
+    household_id = None if poll.electorate == "residents" else _voter_household(scope, poll)
+    if poll.electorate == "residents" or household_id is not None:
+        claimed = await repo.claim_vote(session, poll.id, person_id=None if household_id else scope.person.id,
+                                        household_id=household_id, receipt_check=chain.elector_check(receipt))
+        if claimed is not None:
+            return await _append(session, poll, claimed[0], claimed[1], choices, "app", None, receipt)
+    # Not a first vote: not eligible, a change, or another channel or request came first.
+    el = await _my_elector(session, scope, poll)
+    if not el.voted:
+        raise Conflict("ballot_changed_meanwhile")
+    if el.channel != "app":
+        raise Conflict("ballot_cast_on_paper", channel=Msg(f"ui.poll.channel.{el.channel}"))
+    if not poll.allow_change:
         raise Conflict("ballot_already_cast")
-    return await _append(session, poll, el, choices, "app", supersedes, receipt)
+    if body.receipt:
+        if chain.elector_check(body.receipt) != el.receipt_check:
+            raise Forbidden("receipt_not_yours")
+        old = await repo.current_ballot(session, poll.id, receipt_hash=chain.receipt_hash(body.receipt))
+    elif not poll.secret:  # a named 记名 ballot names its elector: no receipt needed to find it
+        old = await repo.current_ballot(session, poll.id, elector_id=el.id)
+    else:
+        raise Conflict("ballot_change_needs_receipt")
+    if old is None or not await repo.mark_changed(session, el.id, el.changes, chain.elector_check(receipt)) \
+            or not await repo.supersede(session, poll.id, old.seq):
+        raise Conflict("ballot_changed_meanwhile")
+    supersedes = old.seq
+    return await _append(session, poll, el.id, el.weight_area, choices, "app", supersedes, receipt)
 
 
 async def enter_paper_ballot(session: AsyncSession, scope: CommunityScope, poll: Poll, body: PaperBallotIn) -> Cast:
@@ -333,7 +345,7 @@ async def enter_paper_ballot(session: AsyncSession, scope: CommunityScope, poll:
                                  witness=body.witness, voter_name=body.voter_name,
                                  receipt_check=chain.elector_check(receipt)):
         raise Conflict("ballot_cast_already_via", channel=Msg("ui.poll.channel.app"))
-    cast = await _append(session, poll, el, choices, body.channel, None, receipt)
+    cast = await _append(session, poll, el.id, el.weight_area, choices, body.channel, None, receipt)
     # The audit names the act, never the choice: a paper ballot of a secret poll stays secret.
     await audit.record(session, actor_id=scope.person.id, community_id=poll.community_id,
                        action=f"poll.{body.channel}_ballot", object_type="poll_elector", object_id=el.id,
@@ -341,21 +353,21 @@ async def enter_paper_ballot(session: AsyncSession, scope: CommunityScope, poll:
     return cast
 
 
-async def _append(session: AsyncSession, poll: Poll, el: PollElector, choices: list[Any], channel: str,
-                  supersedes: int | None, receipt: str) -> Cast:
+async def _append(session: AsyncSession, poll: Poll, elector_id: str, weight: Decimal, choices: list[Any],
+                  channel: str, supersedes: int | None, receipt: str) -> Cast:
     # The elector's receipt check was set by mark_voted / mark_changed, in the same conditional update.
     place = await repo.advance_chain(session, poll.id, new_voter=supersedes is None)
     if place is None:
         raise Conflict("poll_vote_not_now", status_name=Msg("ui.poll.status.closed"))
     seq, prev = place
-    entry = chain.Entry(poll.id, seq, choices, chain.weight_text(el.weight_area), channel,
+    entry = chain.Entry(poll.id, seq, choices, chain.weight_text(weight), channel,
                         chain.receipt_hash(receipt), supersedes, prev)
     digest = entry.hash
     await repo.add_ballot(session, {
         "id": chain.new_ballot_id(), "poll_id": poll.id, "seq": seq, "choices": choices,
-        "weight_area": el.weight_area, "channel": channel, "receipt_hash": entry.receipt_hash,
+        "weight_area": weight, "channel": channel, "receipt_hash": entry.receipt_hash,
         "supersedes": supersedes, "superseded": False, "prev_hash": prev, "hash": digest,
-        "elector_id": None if poll.secret else el.id,
+        "elector_id": None if poll.secret else elector_id,
     })
     await repo.set_head(session, poll.id, digest)
     return Cast(receipt=receipt, seq=seq, hash=digest, changed=supersedes is not None, channel=channel)
