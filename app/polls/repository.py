@@ -256,8 +256,3 @@ async def set_status(session: AsyncSession, poll_id: str, old: str, new: str) ->
     res = await session.execute(update(Poll).where(Poll.id == poll_id, Poll.status == old).values(status=new)
                                 .execution_options(synchronize_session=False))
     return bool(getattr(res, "rowcount", 0) == 1)
-
-
-async def set_receipt_check(session: AsyncSession, elector_id: str, check: str) -> None:
-    await session.execute(update(PollElector).where(PollElector.id == elector_id).values(receipt_check=check)
-                          .execution_options(synchronize_session=False))
