@@ -66,7 +66,9 @@ async def poll_views(session: AsyncSession, scope: CommunityScope, polls: list[P
             "electorate_area": chain.weight_text(p.electorate_area), "electorate_households": p.electorate_households,
             "voted_count": p.voted_count, "chain_seq": p.chain_seq, "chain_head": p.chain_head,
             "results_visible": shown, "summary": summary(p, result, locale),
-            "passed": result.get("passed") if result and p.kind == "proposal" else None,
+            # Pass or fail is an outcome: while the poll is open the count is provisional and says neither.
+            "passed": result.get("passed") if result and p.kind == "proposal" and p.status in flows.RESULTS_FINAL
+            else None,
             "identifiable_by_area": await service.identifiable_by_area(session, p) if detail else 0,
             "version": p.version, "me": me_view, "actions": service.actions_for(scope, p, me),
         })

@@ -21,6 +21,8 @@ async def test_civil_code_owners_vote_passes_by_area_and_headcount(client: Any, 
     for owner in e.owners[:3]:
         await s.vote(client, e.c, owner, poll["id"], choices=["yes"])
     await s.vote(client, e.c, e.owners[3], poll["id"], choices=["no"])
+    live = (await client.get(f"/api/v1/communities/{e.c.id}/polls/{poll['id']}", headers=f.auth(e.owners[0]))).json()
+    assert live["passed"] is None and live["summary"].startswith("通过")  # provisional: no verdict while open
     closed = await s.close(client, e.c, e.committee, poll["id"])
     assert closed["status"] == "closed" and closed["passed"] is True
     res = (await s.results(client, e.c, e.owners[3], poll["id"]))["result"]
