@@ -371,7 +371,3 @@ async def verified_members_in_scope(session: AsyncSession, cid: str, building_id
     stmt = stmt.order_by(Membership.id)
     return [(m, p) for m, p in (await session.execute(stmt)).all()]
 
-
-async def membership_of(session: AsyncSession, cid: str, person_id: str) -> Membership | None:
-    return (await session.execute(select(Membership).where(
-        Membership.community_id == cid, Membership.person_id == person_id))).scalar_one_or_none()

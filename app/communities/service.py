@@ -702,7 +702,7 @@ async def electorate(session: AsyncSession, cid: str, kind: str, building_id: st
 
 async def voter_standing(session: AsyncSession, cid: str, person_id: str) -> tuple[str | None, frozenset[str], bool]:
     """The caller's household, roles and whether the committee verified them, in one community."""
-    m = await repo.membership_of(session, cid, person_id)
+    m = await repo.membership(session, cid, person_id)
     if m is None:
         return None, frozenset(), False
     return m.household_id, frozenset(m.roles), m.verified

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import uuid
 from datetime import datetime, timedelta
 
 from sqlalchemy import String, insert, or_, update
@@ -49,3 +52,8 @@ async def release(session: AsyncSession, name: str, holder: str) -> None:
     """Give the lease back early (in the caller's transaction, so it frees with the job's commit)."""
     await session.execute(update(Lease).where(Lease.name == name, Lease.holder == holder)
                           .values(expires_at=clock.now()).execution_options(synchronize_session=False))
+
+
+def holder_id() -> str:
+    """Who asks for a lease: this host, process and run."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"

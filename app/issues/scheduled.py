@@ -9,17 +9,14 @@ escalate an issue once. ``wugong sweep`` runs it by hand.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import os
-import socket
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core import lease
+from app.core import lease, periodic
+from app.core.lease import holder_id
 from app.issues import repository as repo
 from app.issues import service
 
@@ -34,11 +31,6 @@ BATCH = 500  # issues per run; the rest wait for the next run
 class SweepResult:
     ran: bool  # False: another process holds the lease
     escalated: list[str] = field(default_factory=list)  # issue ids
-
-
-def holder_id() -> str:
-    """Who asks for the lease: this host, process and run."""
-    return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
 
 
 async def sweep(session: AsyncSession, now: datetime, *, holder: str | None = None) -> SweepResult:
@@ -68,31 +60,15 @@ async def run_once(now: datetime | None = None) -> SweepResult:
     return result
 
 
-async def run_forever(every_seconds: float) -> None:
-    """The loop the app's lifespan starts: sweep, sleep, repeat; a failed run is logged, not fatal."""
-    while True:
-        await asyncio.sleep(every_seconds)
-        try:
-            result = await run_once()
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("issue sweep failed")
-            continue
-        if result.escalated:
-            log.info("escalated %d overdue issue(s)", len(result.escalated))
+async def run_and_log() -> None:
+    result = await run_once()
+    if result.escalated:
+        log.info("escalated %d overdue issue(s)", len(result.escalated))
 
 
 def start(every_seconds: float) -> asyncio.Task[None] | None:
-    """Start the loop (None when ``every_seconds`` is 0: disabled, as in the tests)."""
-    if every_seconds <= 0:
-        return None
-    return asyncio.create_task(run_forever(every_seconds), name="issues.sweep")
+    """The loop the app's lifespan starts (app/core/periodic.py)."""
+    return periodic.start("issues.sweep", every_seconds, run_and_log)
 
 
-async def stop(task: asyncio.Task[None] | None) -> None:
-    if task is None:
-        return
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+stop = periodic.stop

@@ -36,6 +36,12 @@ Viewer = Annotated[CommunityScope, Require("polls.view")]
 Manager = Annotated[CommunityScope, Require("polls.manage")]
 Facilitator = Annotated[CommunityScope, Require("polls.enter_paper")]
 Voter = Annotated[CommunityScope, Require("polls.vote")]
+live.hub.snapshot = views.live_snapshot  # what a stream sends: the results view, counted afresh
+
+
+def _receipt(poll_id: str, cast: service.Cast) -> BallotReceipt:
+    return BallotReceipt(poll_id=poll_id, receipt=cast.receipt, seq=cast.seq, hash=cast.hash, changed=cast.changed,
+                         channel=cast.channel)
 
 
 async def _read(session: Session, scope: CommunityScope, poll: Any, locale: str) -> PollRead:
@@ -113,8 +119,7 @@ async def cast_ballot(poll_id: Id, body: BallotIn, session: Session, scope: Vote
     poll = await service.visible_poll(session, scope, poll_id)
     cast = await service.cast_ballot(session, scope, poll, body)
     background.add_task(live.hub.changed, poll.id)  # runs after the commit
-    return BallotReceipt(poll_id=poll.id, receipt=cast.receipt, seq=cast.seq, hash=cast.hash, changed=cast.changed,
-                         channel=cast.channel)
+    return _receipt(poll.id, cast)
 
 
 @router.post("/communities/{cid}/polls/{poll_id}/paper-ballots", status_code=201)
@@ -123,8 +128,7 @@ async def enter_paper_ballot(poll_id: Id, body: PaperBallotIn, session: Session,
     poll = await service.visible_poll(session, scope, poll_id)
     cast = await service.enter_paper_ballot(session, scope, poll, body)
     background.add_task(live.hub.changed, poll.id)
-    return BallotReceipt(poll_id=poll.id, receipt=cast.receipt, seq=cast.seq, hash=cast.hash, changed=cast.changed,
-                         channel=cast.channel)
+    return _receipt(poll.id, cast)
 
 
 @router.get("/communities/{cid}/polls/{poll_id}/electors")
@@ -173,7 +177,6 @@ async def poll_results_stream(
 ) -> StreamingResponse:
     """Server-Sent Events: ``event: results`` with the results view, at once and on every change."""
     poll = await service.visible_poll(session, scope, poll_id)
-    live.hub.snapshot = views.live_snapshot
     return StreamingResponse(live.hub.watch(poll.id, max_events), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 

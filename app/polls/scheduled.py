@@ -9,7 +9,6 @@ conditional update, so a poll is opened, closed or finalised once. ``wugong swee
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -17,7 +16,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core import lease
+from app.core import lease, periodic
 from app.core.errors import AppError
 from app.polls import live, service
 from app.polls import repository as repo
@@ -77,32 +76,13 @@ async def _step(session: AsyncSession, poll_id: str, act: Callable[[Poll], Await
 
 async def run_once(now: datetime | None = None) -> PollSweep:
     from app.core import clock, db
-    from app.issues.scheduled import holder_id
-
     async with db.sessionmaker()() as session:
-        return await sweep(session, now or clock.now(), holder=holder_id())
-
-
-async def run_forever(every_seconds: float) -> None:
-    while True:
-        await asyncio.sleep(every_seconds)
-        try:
-            await run_once()
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("poll sweep failed")
+        return await sweep(session, now or clock.now(), holder=lease.holder_id())
 
 
 def start(every_seconds: float) -> asyncio.Task[None] | None:
-    if every_seconds <= 0:
-        return None
-    return asyncio.create_task(run_forever(every_seconds), name="polls.sweep")
+    """The loop the app's lifespan starts (app/core/periodic.py)."""
+    return periodic.start("polls.sweep", every_seconds, run_once)
 
 
-async def stop(task: asyncio.Task[None] | None) -> None:
-    if task is None:
-        return
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+stop = periodic.stop

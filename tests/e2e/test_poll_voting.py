@@ -276,6 +276,11 @@ async def test_hidden_results_show_no_count_while_open(new_page, client, session
     await expect(page.locator("[data-criteria] li")).not_to_have_count(0)
     await expect(page.locator("[data-results-summary]")).to_contain_text("通过")
 
+    # The share link and its QR code, made on first asking; the card says nothing but the outcome.
+    await page.click("[data-share]")
+    await expect(page.locator("[data-share-url]")).to_have_text(re.compile(r"^http://127\.0\.0\.1:\d+/s/\w+$"))
+    await expect(page.locator("[data-share-qr]")).to_have_js_property("complete", True)
+
 
 async def test_elder_mode_voting_targets_are_at_least_48px_tall(new_page, client, session, shot, live_server):
     p = await place(client, session)

@@ -171,6 +171,30 @@ export function localPath(url) {
   return parsed.pathname + parsed.search;
 }
 
+// The share button of an object's page: its short link and QR code, made on first asking,
+// shown in the page's [data-share-box], and a button that copies the link.
+export function wireShare(sharePath, copyButton) {
+  let link = null;
+  const button = $("[data-share]");
+  button.addEventListener("click", async () => {
+    busy(button, true);
+    try {
+      link = link || await api("POST", sharePath);
+      const box = $("[data-share-box]");
+      $("[data-share-url]", box).textContent = link.url;
+      $("[data-share-qr]", box).src = localPath(link.qr_url);
+      box.hidden = false;
+    } catch (error) {
+      toast(errorMessage(error), "error");
+    } finally {
+      busy(button, false);
+    }
+  });
+  copyButton.addEventListener("click", async () => {
+    if (link) toast(await copyText(link.url) ? t("ui.invites.copied") : t("ui.invites.copy_failed"));
+  });
+}
+
 export async function copyText(text) {
   try {
     await navigator.clipboard.writeText(text);

@@ -8,8 +8,8 @@ import { actionLabel, actionPanel, choices, issuePath, photoPicker, showPhotos, 
   from "../issues.js";
 import { rememberCommunity, start } from "../shell.js";
 import {
-  $, busy, cidOfPage, clearErrors, communityPath, copyText, errorMessage, fieldError, fill, formatDateTime,
-  localPath, pageData, setSlots, showErrors, toast,
+  $, busy, cidOfPage, clearErrors, communityPath, errorMessage, fieldError, fill, formatDateTime,
+  pageData, setSlots, showErrors, toast, wireShare,
 } from "../ui.js";
 
 const cid = cidOfPage();
@@ -19,7 +19,6 @@ const ctx = { cid, choices: choices(cid) };
 let handlers = new Map();
 let buildings = new Map();
 let commentCursor = null;
-let shareLink = null;
 
 start(async () => {
   rememberCommunity(cid);
@@ -40,10 +39,7 @@ start(async () => {
 function wire() {
   $("[data-support]").addEventListener("click", toggleSupport);
   $("[data-follow]").addEventListener("click", toggleFollow);
-  $("[data-share]").addEventListener("click", share);
-  $("[data-copy]").addEventListener("click", async () => {
-    if (shareLink) toast(await copyText(shareLink.url) ? t("ui.invites.copied") : t("ui.invites.copy_failed"));
-  });
+  wireShare(`${base}/share`, $("[data-copy]"));
   $("[data-comments-more]").addEventListener("click", () => loadComments(false).catch((e) => toast(errorMessage(e), "error")));
   const form = $("[data-comment-form]");
   const picker = photoPicker($("[data-photo-slot]", form), cid, { max: 3 });
@@ -132,22 +128,6 @@ async function toggleFollow() {
     const state = await api(on ? "POST" : "DELETE", `${base}/follow`);
     renderFollow(state.following);
     toast(t(state.following ? "inbox.follow_on" : "inbox.follow_off"));
-  } catch (error) {
-    toast(errorMessage(error), "error");
-  } finally {
-    busy(button, false);
-  }
-}
-
-async function share() {
-  const button = $("[data-share]");
-  busy(button, true);
-  try {
-    shareLink = shareLink || await api("POST", `${base}/share`);
-    const box = $("[data-share-box]");
-    $("[data-share-url]", box).textContent = shareLink.url;
-    $("[data-share-qr]", box).src = localPath(shareLink.qr_url);
-    box.hidden = false;
   } catch (error) {
     toast(errorMessage(error), "error");
   } finally {

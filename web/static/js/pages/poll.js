@@ -13,7 +13,7 @@ import { listWrites, onQueueChange, submitWrite } from "../queue.js";
 import { rememberCommunity, start } from "../shell.js";
 import {
   $, $$, busy, cidOfPage, clearErrors, communityPath, confirmTap, copyText, errorMessage, fieldError, fill,
-  formatDateTime, goSignIn, localPath, pageData, setSlots, showErrors, toast,
+  formatDateTime, goSignIn, pageData, setSlots, showErrors, toast, wireShare,
 } from "../ui.js";
 import { pollBadges, timeLine, turnoutText } from "./poll-parts.js";
 
@@ -29,7 +29,6 @@ let poll = null;
 let ballot = null; // the form's state for this kind: {choices(), reset(), ...}
 let changing = false;
 let live = null; // {stop()} while results stream or are polled
-let shareLink = null;
 let clock = null;
 
 start(async () => {
@@ -848,10 +847,7 @@ function wire() {
   });
 
   $("[data-download]").addEventListener("click", download);
-  $("[data-share]").addEventListener("click", share);
-  $("[data-share-copy]").addEventListener("click", async () => {
-    if (shareLink) toast(await copyText(shareLink.url) ? t("ui.invites.copied") : t("ui.invites.copy_failed"));
-  });
+  wireShare(`${base}/share`, $("[data-share-copy]"));
   window.addEventListener("pagehide", () => live && live.stop());
 }
 
@@ -869,22 +865,6 @@ async function download() {
     link.click();
     link.remove();
     setTimeout(() => URL.revokeObjectURL(url), 10_000);
-  } catch (error) {
-    toast(errorMessage(error), "error");
-  } finally {
-    busy(button, false);
-  }
-}
-
-async function share() {
-  const button = $("[data-share]");
-  busy(button, true);
-  try {
-    shareLink = shareLink || await api("POST", `${base}/share`);
-    const box = $("[data-share-box]");
-    $("[data-share-url]", box).textContent = shareLink.url;
-    $("[data-share-qr]", box).src = localPath(shareLink.qr_url);
-    box.hidden = false;
   } catch (error) {
     toast(errorMessage(error), "error");
   } finally {
