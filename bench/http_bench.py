@@ -240,6 +240,21 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
+def postgres_cpu_seconds() -> float:
+    """CPU used so far by every PostgreSQL process on this machine, including backends that have
+    exited (the postmaster's reaped children): the database's share of a run, as a difference."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            head, rest = stat.read_text().rsplit(")", 1)
+        except OSError:
+            continue
+        if head.endswith("(postgres"):
+            f = rest.split()
+            total += sum(int(x) for x in f[11:15])  # utime, stime, cutime, cstime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 class Server:
     """A uvicorn server in its own process group, stopped (the whole group) on exit."""
 

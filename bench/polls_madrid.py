@@ -210,14 +210,15 @@ async def cast_all(cfg: dict[str, Any]) -> dict[str, Any]:
     """Cast this process's share of (participant, poll) ballots, ``concurrency`` sessions at once."""
     from sqlalchemy import select
 
-    from app.accounts.models import Person
+    from app.accounts import service as accounts
     from app.communities import service as communities
     from app.communities.deps import CommunityScope
     from app.communities.models import Membership
-    from app.core import db
+    from app.core import db, policy, security
     from app.core.errors import AppError
     from app.polls import repository as repo
     from app.polls import service
+    from app.polls.appender import appender
     from app.polls.models import Poll
     from app.polls.schemas import BallotIn
 
@@ -228,6 +229,7 @@ async def cast_all(cfg: dict[str, Any]) -> dict[str, Any]:
             .order_by(Membership.person_id))).scalars())
         polls = {p.id: p for p in (await session.execute(select(Poll).where(Poll.id.in_(cfg["poll_ids"])))).scalars()}
         opts = await repo.options_of(session, list(polls))
+    tokens = [security.create_access_token(p, minutes=600)[0] for p in people]  # what signing in hands out
     jobs = [(i, k) for i in range(len(people)) for k in range(len(cfg["poll_ids"]))]
     random.Random(cfg["seed"]).shuffle(jobs)
     if cfg["max_ballots"]:
@@ -242,16 +244,17 @@ async def cast_all(cfg: dict[str, Any]) -> dict[str, Any]:
     errors: dict[str, int] = {}
     next_job = iter(mine)
 
-    async def one(person_id: str, poll_id: str, body: dict[str, Any]) -> None:
-        # What the handler does for POST .../ballots: authenticate, scope, visible_poll, cast, commit.
+    async def one(token: str, poll_id: str, body: dict[str, Any]) -> None:
+        # What the handler does for POST .../ballots: check the bearer token, load the caller and
+        # their standing (app/communities/deps.py), the poll, cast, commit.
         async with db.sessionmaker()() as session:
             try:
-                person = await session.get(Person, person_id)
-                assert person is not None
-                community, membership, roles = await communities.community_scope_for(session, person, cid)
-                assert community is not None
+                await db.begin_reading(session, autocommit=True)  # as the route does (@db.reads_first)
+                claims = accounts.token_claims(token)
+                person, community, membership, roles = await communities.caller_scope(session, claims, cid)
+                assert community is not None and policy.allowed("polls.vote", roles)
                 scope = CommunityScope(community=community, person=person, membership=membership, roles=roles)
-                poll = await service.visible_poll(session, scope, poll_id)
+                poll = await service.poll_to_vote(session, scope, poll_id)
                 await service.cast_ballot(session, scope, poll, BallotIn(**body))
                 await session.commit()
             except BaseException:
@@ -264,7 +267,7 @@ async def cast_all(cfg: dict[str, Any]) -> dict[str, Any]:
             body = ballot_for(kind, options, max_choices, stacking, rng)
             t0 = time.perf_counter()
             try:
-                await one(people[i], pid, body)
+                await one(tokens[i], pid, body)
             except AppError as e:
                 errors[e.code] = errors.get(e.code, 0) + 1
             except Exception as e:  # a database error: count it, keep going
@@ -277,6 +280,7 @@ async def cast_all(cfg: dict[str, Any]) -> dict[str, Any]:
     elapsed = time.monotonic() - t0
     cpu1 = os.times()
     return {"index": cfg["index"], "latencies": latencies, "ballots": len(latencies), "errors": errors,
+            "group_commits": appender.batches, "votes_per_commit": round(appender.votes / max(appender.batches, 1), 1),
             "elapsed_s": elapsed,
             "cpu_s": round((cpu1.user - cpu0.user) + (cpu1.system - cpu0.system), 1), "peak_rss_mb": rss_mb()}
 
@@ -408,6 +412,7 @@ def main() -> None:
         base = {"url": url, "community_id": setup["community_id"], "poll_ids": opened["poll_ids"], "seed": args.seed,
                 "concurrency": args.concurrency, "max_ballots": args.max_ballots}
         load0 = hb.loadavg()
+        db_cpu0 = hb.postgres_cpu_seconds()
         t0 = time.monotonic()
         if args.procs == 0:
             cfg = {**base, "index": 0, "procs": 1, "latency_file": str(tmp / "lat0.bin")}
@@ -448,6 +453,7 @@ def main() -> None:
         else:
             outs, lat = cast_in_processes(base, args.procs, tmp)
         cast_s = time.monotonic() - t0
+        db_cpu = hb.postgres_cpu_seconds() - db_cpu0
         client_cpu = sum(o["cpu_s"] for o in outs)
         errors: dict[str, int] = {}
         for o in outs:
@@ -460,7 +466,11 @@ def main() -> None:
                           "latency_ms": percentiles_ms(lat),
                           "worker_cpu_s": [o["cpu_s"] for o in outs],
                           "python_cpu_ms_per_ballot": round(1000 * client_cpu / max(n, 1), 2),
+                          "postgres_cpu_ms_per_ballot":
+                              round(1000 * db_cpu / max(n, 1), 2) if args.db == "postgres" else None,
                           "worker_peak_rss_mb": [o["peak_rss_mb"] for o in outs],
+                          "group_commits": sum(o["group_commits"] for o in outs),
+                          "votes_per_commit": [o["votes_per_commit"] for o in outs],
                           "loadavg_before": load0, "loadavg_after": hb.loadavg()}), flush=True)
 
         async def closing() -> dict[str, Any]:

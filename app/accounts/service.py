@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hmac
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -160,13 +161,22 @@ async def logout(session: AsyncSession, person: Person, raw: str | None, everywh
 
 
 async def authenticate(session: AsyncSession, bearer: str | None) -> Person:
+    claims = token_claims(bearer)
+    return still_valid(await repo.person_by_id(session, claims["sub"]), claims)
+
+
+def token_claims(bearer: str | None) -> dict[str, Any]:
+    """The bearer token's claims (401 when missing, expired or forged); who it names is not checked yet."""
     if not bearer:
         raise Unauthorized("token_missing")
     try:
-        claims = security.decode_access_token(bearer)
+        return security.decode_access_token(bearer)
     except security.BadToken as exc:
         raise Unauthorized("token_expired" if "expired" in str(exc).lower() else "token_invalid") from exc
-    person = await repo.person_by_id(session, claims["sub"])
+
+
+def still_valid(person: Person | None, claims: dict[str, Any]) -> Person:
+    """The person the claims name, unless they are gone or signed out everywhere since (401)."""
     if person is None or security.issued_before(claims, person.tokens_valid_after):
         raise Unauthorized("token_revoked")
     return person

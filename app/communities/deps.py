@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, Path
+from fastapi import Depends, Path, Request
 
-from app.accounts.deps import CurrentPerson
+from app.accounts import service as accounts
+from app.accounts.deps import bearer_token
 from app.accounts.models import Person
 from app.communities import service
 from app.communities.models import Community, Membership
@@ -38,9 +39,13 @@ class CommunityScope:
 
 
 async def community_scope(
-    session: Session, person: CurrentPerson, cid: Annotated[str, Path(max_length=26)]
+    request: Request, session: Session, cid: Annotated[str, Path(max_length=26)]
 ) -> CommunityScope:
-    community, membership, roles = await service.community_scope_for(session, person, cid)
+    # The caller and their standing in the community in one statement (accounts.deps.current_person
+    # would read the caller first, on its own).
+    claims = accounts.token_claims(bearer_token(request))
+    person, community, membership, roles = await service.caller_scope(session, claims, cid)
+    request.state.person_id = person.id
     if community is None or not roles:
         raise NotFound("community_not_found")
     return CommunityScope(community=community, person=person, membership=membership, roles=roles)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, String, cast, delete, func, literal, or_, select, update
+from sqlalchemy import ColumnElement, String, bindparam, cast, delete, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import Person
@@ -71,14 +71,31 @@ async def child_regions(session: AsyncSession, region_id: str | None) -> list[Re
 
 async def community_with_membership(session: AsyncSession, cid: str,
                                     person_id: str) -> tuple[Community | None, Membership | None, bool]:
-    """The community, the person's membership in it, and whether they administer any region: the
-    three things every community-scoped request needs, in one statement."""
+    """The community, the person's membership in it, and whether they administer any region."""
     administers = select(RegionAdmin.id).where(RegionAdmin.person_id == person_id).exists()
     q = (select(Community, Membership, administers)
          .outerjoin(Membership, (Membership.community_id == Community.id) & (Membership.person_id == person_id))
          .where(Community.id == cid))
     row = (await session.execute(q)).first()
     return (None, None, False) if row is None else (row[0], row[1], bool(row[2]))
+
+
+# The caller, the community, their membership and whether they administer any region: what every
+# community-scoped request needs, in one statement built once.
+_CALLER_IN_COMMUNITY = (
+    select(Person, Community, Membership,
+           select(RegionAdmin.id).where(RegionAdmin.person_id == Person.id).exists())
+    .select_from(Person)
+    .outerjoin(Community, Community.id == bindparam("cid"))
+    .outerjoin(Membership, (Membership.community_id == Community.id) & (Membership.person_id == Person.id))
+    .where(Person.id == bindparam("person_id"))
+)
+
+
+async def caller_in_community(session: AsyncSession, person_id: str,
+                              cid: str) -> tuple[Person | None, Community | None, Membership | None, bool]:
+    row = (await session.execute(_CALLER_IN_COMMUNITY, {"person_id": person_id, "cid": cid})).first()
+    return (None, None, None, False) if row is None else (row[0], row[1], row[2], bool(row[3]))
 
 
 async def admin_region_ids(session: AsyncSession, person_id: str) -> list[str]:

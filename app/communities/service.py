@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.accounts import service as accounts
 from app.accounts.models import Person
 from app.communities import repository as repo
 from app.communities import roster as roster_file
@@ -61,6 +62,17 @@ async def community_scope_for(session: AsyncSession, person: Person,
     if community is None:
         return None, None, frozenset()
     return community, membership, await _roles(session, person, community, membership, administers)
+
+
+async def caller_scope(session: AsyncSession, claims: dict[str, Any],
+                       cid: str) -> tuple[Person, Community | None, Membership | None, frozenset[str]]:
+    """For a bearer token's claims: the caller (401 if no longer valid), the community, their
+    membership and effective roles there, in one statement unless the caller administers a region."""
+    person, community, membership, administers = await repo.caller_in_community(session, claims["sub"], cid)
+    person = accounts.still_valid(person, claims)
+    if community is None:
+        return person, None, None, frozenset()
+    return person, community, membership, await _roles(session, person, community, membership, administers)
 
 
 async def roles_in(session: AsyncSession, person: Person,

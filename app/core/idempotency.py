@@ -23,7 +23,7 @@ from datetime import timedelta
 from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -172,35 +172,35 @@ def _principal(request: Request) -> tuple[str, dict[str, Any] | None]:
 
 async def _claim(principal: str, key: str, fingerprint: str,
                  claims: dict[str, Any] | None) -> str | IdempotencyRecord | None:
-    """Insert a running record and return its id, or the existing record for this key; None
-    when the token was revoked (signed out everywhere), which gets no stored answers."""
+    """Insert a running record and return its id (one statement: the common case is a new key),
+    or the record already kept for this key; None when the token was revoked since (signed out
+    everywhere), which gets no stored answers."""
     async with db.sessionmaker()() as session:
-        if claims is not None:
-            valid_after = (await session.execute(
-                select(Person.tokens_valid_after).where(Person.id == claims["sub"]))).scalar_one_or_none()
-            if issued_before(claims, valid_after):
-                return None
-        horizon = clock.now() - timedelta(hours=get_settings().idempotency_hours)
-        existing = (await session.execute(select(IdempotencyRecord).where(
-            IdempotencyRecord.principal == principal, IdempotencyRecord.key == key))).scalar_one_or_none()
-        if existing is not None and existing.created_at < horizon:
-            await session.delete(existing)
-            await session.flush()
-            existing = None
-        if existing is not None:
+        for _ in range(3):  # a record that expired, or was dropped meanwhile, makes way for a new one
+            now = clock.now()
+            rec_id = secrets.token_hex(13)
+            session.add(IdempotencyRecord(id=rec_id, principal=principal, key=key, fingerprint=fingerprint,
+                                          created_at=now.replace(minute=0, second=0, microsecond=0)))
+            try:
+                await session.commit()
+                return rec_id
+            except IntegrityError:
+                await session.rollback()
+            existing = (await session.execute(select(IdempotencyRecord).where(
+                IdempotencyRecord.principal == principal, IdempotencyRecord.key == key))).scalar_one_or_none()
+            if existing is None:
+                continue
+            if existing.created_at < now - timedelta(hours=get_settings().idempotency_hours):
+                await session.delete(existing)
+                await session.commit()
+                continue
+            if claims is not None:
+                valid_after = (await session.execute(
+                    select(Person.tokens_valid_after).where(Person.id == claims["sub"]))).scalar_one_or_none()
+                if issued_before(claims, valid_after):
+                    return None
             return existing
-        now = clock.now()
-        rec = IdempotencyRecord(id=secrets.token_hex(13), principal=principal, key=key, fingerprint=fingerprint,
-                                created_at=now.replace(minute=0, second=0, microsecond=0))
-        session.add(rec)
-        try:
-            await session.commit()
-        except IntegrityError:
-            await session.rollback()
-            found = (await session.execute(select(IdempotencyRecord).where(
-                IdempotencyRecord.principal == principal, IdempotencyRecord.key == key))).scalar_one()
-            return found
-        return rec.id
+    raise RuntimeError("idempotency record keeps changing")
 
 
 async def _finish(record_id: str, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
@@ -209,11 +209,10 @@ async def _finish(record_id: str, status: int, headers: list[tuple[bytes, bytes]
             # Not a settled answer: let the phone retry with the same key.
             await session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == record_id))
         else:
-            rec = await session.get(IdempotencyRecord, record_id)
-            if rec is not None:
-                keep = [(k.decode(), v.decode()) for k, v in headers if k.lower() in (b"content-type", b"location")]
-                rec.status_code, rec.body, rec.headers = status, body, json.dumps(keep)
-                rec.content_type = dict(keep).get("content-type", "")
+            keep = [(k.decode(), v.decode()) for k, v in headers if k.lower() in (b"content-type", b"location")]
+            await session.execute(update(IdempotencyRecord).where(IdempotencyRecord.id == record_id).values(
+                status_code=status, body=body, headers=json.dumps(keep),
+                content_type=dict(keep).get("content-type", "")))
         await session.commit()
 
 

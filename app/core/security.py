@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
+from collections import OrderedDict
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -40,13 +42,30 @@ def create_access_token(person_id: str, *, minutes: int | None = None) -> tuple[
     return jwt.encode(claims, settings.secret_key, algorithm=ALGORITHM), ttl
 
 
+# Tokens whose signature and claims were checked, until they expire: a phone sends the same token
+# with every request, and checking it again is ~0.3 ms of CPU each time. Keyed by the secret too.
+_VERIFIED: OrderedDict[tuple[str, str], dict[str, Any]] = OrderedDict()
+VERIFIED_MAX = 10_000  # ~5 MB
+
+
 def decode_access_token(token: str) -> dict[str, Any]:
+    key = (get_settings().secret_key, token)
+    known = _VERIFIED.get(key)
+    if known is not None:
+        if known["exp"] > time.time():  # the clock python-jose checks "exp" against
+            _VERIFIED.move_to_end(key)
+            return dict(known)
+        del _VERIFIED[key]  # expired: python-jose says so below
     try:
-        claims: dict[str, Any] = jwt.decode(token, get_settings().secret_key, algorithms=[ALGORITHM])
+        claims: dict[str, Any] = jwt.decode(token, key[0], algorithms=[ALGORITHM])
     except JWTError as exc:
         raise BadToken(str(exc)) from exc
-    if claims.get("typ") != "access" or not isinstance(claims.get("sub"), str):
+    if claims.get("typ") != "access" or not isinstance(claims.get("sub"), str) \
+            or not isinstance(claims.get("exp"), int):
         raise BadToken("not an access token")
+    _VERIFIED[key] = dict(claims)
+    if len(_VERIFIED) > VERIFIED_MAX:
+        _VERIFIED.popitem(last=False)
     return claims
 
 

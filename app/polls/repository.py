@@ -3,6 +3,7 @@ remembered by hand; ballots, electors and objections are reached only through th
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -48,21 +49,55 @@ async def options_of(session: AsyncSession, poll_ids: list[str]) -> dict[str, li
     return out
 
 
-_OPENED_OPTIONS: dict[tuple[str, str], list[str]] = {}
+@dataclass(frozen=True)
+class BallotForm:
+    """What a ballot needs of an open poll. Opening froze all of it (an open poll is never edited,
+    and its genesis hash commits to it), so a process may remember it instead of reading the poll
+    for every vote. What still moves, the status and the chain, is checked where a ballot is
+    written, under the poll's lock."""
+
+    id: str
+    community_id: str
+    kind: str
+    max_choices: int | None
+    allow_stacking: bool
+    electorate: str
+    secret: bool
+    allow_change: bool
+    closes_at: datetime
+    genesis_hash: str
+    option_ids: tuple[str, ...]
+    status: str = "open"
 
 
-async def option_ids(session: AsyncSession, poll_id: str, genesis_hash: str) -> list[str]:
-    """The option ids of a poll in order. Once opened, the genesis hash commits to the options, so
-    ids remembered under (poll, genesis) never go stale; a poll not yet opened always reads."""
-    key = (poll_id, genesis_hash)
-    if genesis_hash and (known := _OPENED_OPTIONS.get(key)) is not None:
-        return known
-    ids = [o.id for o in (await options_of(session, [poll_id]))[poll_id]]
-    if genesis_hash:
-        if len(_OPENED_OPTIONS) >= 4096:
-            _OPENED_OPTIONS.clear()
-        _OPENED_OPTIONS[key] = ids
-    return ids
+_FORMS: dict[str, BallotForm] = {}
+_FORMS_MAX = 4096
+
+
+def remembered_form(poll_id: str) -> BallotForm | None:
+    return _FORMS.get(poll_id)
+
+
+async def remember_form(session: AsyncSession, poll: Poll) -> BallotForm:
+    """Remember an open poll's ballot form (its options read once)."""
+    form = BallotForm(poll.id, poll.community_id, poll.kind, poll.max_choices, poll.allow_stacking, poll.electorate,
+                      poll.secret, poll.allow_change, poll.closes_at, poll.genesis_hash,
+                      tuple(o.id for o in (await options_of(session, [poll.id]))[poll.id]))
+    if len(_FORMS) >= _FORMS_MAX:
+        _FORMS.clear()
+    _FORMS[poll.id] = form
+    return form
+
+
+def forget_form(poll_id: str) -> None:
+    _FORMS.pop(poll_id, None)
+
+
+async def option_ids(session: AsyncSession, poll: Poll | BallotForm) -> list[str]:
+    """The option ids of a poll in order."""
+    if isinstance(poll, BallotForm):
+        return list(poll.option_ids)
+    return [o.id for o in (await options_of(session, [poll.id]))[poll.id]]
 
 
 async def replace_options(session: AsyncSession, poll_id: str, options: list[dict[str, Any]]) -> None:

@@ -7,6 +7,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
 from app.communities.deps import CommunityScope, Require
+from app.core import db
 from app.core.deps import Locale, Session
 from app.core.errors import Forbidden, Invalid, NotFound
 from app.core.pagination import Page, Paging
@@ -113,10 +114,11 @@ async def publish_poll(poll_id: Id, session: Session, scope: Manager, locale: Lo
 
 
 @router.post("/communities/{cid}/polls/{poll_id}/ballots", status_code=201)
+@db.reads_first  # a first vote is written by the group committer (app/polls/appender.py)
 async def cast_ballot(poll_id: Id, body: BallotIn, session: Session, scope: Voter,
                       background: BackgroundTasks) -> BallotReceipt:
     """Vote. Keep the receipt: it proves the ballot is in the chain, and changes a secret vote."""
-    poll = await service.visible_poll(session, scope, poll_id)
+    poll = await service.poll_to_vote(session, scope, poll_id)
     cast = await service.cast_ballot(session, scope, poll, body)
     background.add_task(live.hub.changed, poll.id)  # runs after the commit
     return _receipt(poll.id, cast)

@@ -19,15 +19,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.communities import service as communities
 from app.communities.deps import CommunityScope
-from app.core import audit, clock
+from app.core import audit, clock, db
 from app.core.errors import AppError, Conflict, Forbidden, Invalid, Msg, NotFound
 from app.core.ids import new_id
 from app.core.pagination import PageParams
 from app.issues import service as issues
 from app.polls import chain, flows, outcome, rules
 from app.polls import repository as repo
+from app.polls.appender import FirstVote, appender
 from app.polls.flows import Status
 from app.polls.models import Poll, PollElector, PollObjection, PollOption
+from app.polls.repository import BallotForm
 from app.polls.schemas import BallotIn, OptionIn, PaperBallotIn, PollCreate, PollUpdate
 
 PROPOSAL_CHOICES = ("yes", "no", "abstain")
@@ -158,7 +160,7 @@ async def update_poll(session: AsyncSession, scope: CommunityScope, poll: Poll, 
     return poll
 
 
-def _check_action(action: str, poll: Poll) -> None:
+def _check_action(action: str, poll: Poll | BallotForm) -> None:
     try:
         flows.check(action, poll.status)
     except flows.NotAllowedNow as e:
@@ -229,7 +231,7 @@ async def open_poll(session: AsyncSession, actor_id: str | None, poll: Poll, *, 
 
 # --- voting -------------------------------------------------------------------------------
 
-def check_ballot(poll: Poll, option_ids: list[str], body: BallotIn) -> list[Any]:
+def check_ballot(poll: Poll | BallotForm, option_ids: list[str], body: BallotIn) -> list[Any]:
     """The ballot's choices in the chain's form, or 422 saying what is wrong with it."""
     kind = poll.kind
     known = set(PROPOSAL_CHOICES) if kind == "proposal" else set(option_ids)
@@ -260,7 +262,7 @@ def check_ballot(poll: Poll, option_ids: list[str], body: BallotIn) -> list[Any]
     return list(choices)
 
 
-def _voter_household(scope: CommunityScope, poll: Poll) -> str | None:
+def _voter_household(scope: CommunityScope, poll: Poll | BallotForm) -> str | None:
     """The household the caller votes for in a household or owners' poll, from the membership the
     request already loaded (None: they vote for none)."""
     m = scope.membership
@@ -269,7 +271,7 @@ def _voter_household(scope: CommunityScope, poll: Poll) -> str | None:
     return m.household_id if poll.electorate == "households" or "owner" in m.roles else None
 
 
-async def _my_elector(session: AsyncSession, scope: CommunityScope, poll: Poll) -> PollElector:
+async def _my_elector(session: AsyncSession, scope: CommunityScope, poll: Poll | BallotForm) -> PollElector:
     el: PollElector | None = None
     if poll.electorate == "residents":  # the frozen electorate alone decides: no standing to read
         el = await repo.elector(session, poll.id, person_id=scope.person.id)
@@ -280,7 +282,7 @@ async def _my_elector(session: AsyncSession, scope: CommunityScope, poll: Poll) 
     return el
 
 
-def _check_open(poll: Poll, now: datetime) -> None:
+def _check_open(poll: Poll | BallotForm, now: datetime) -> None:
     if poll.status == Status.open and poll.closes_at <= now:
         raise Conflict("poll_vote_not_now", status_name=Msg("ui.poll.status.closed"))
     _check_action("vote", poll)
@@ -295,18 +297,24 @@ class Cast:
     channel: str
 
 
-async def cast_ballot(session: AsyncSession, scope: CommunityScope, poll: Poll, body: BallotIn) -> Cast:
+async def cast_ballot(session: AsyncSession, scope: CommunityScope, poll: Poll | BallotForm, body: BallotIn) -> Cast:
     _check_open(poll, clock.now())
-    choices = check_ballot(poll, await repo.option_ids(session, poll.id, poll.genesis_hash), body)
+    choices = check_ballot(poll, await repo.option_ids(session, poll), body)
     receipt = chain.new_receipt()
-    # The common case in one statement: mark the caller's elector as having voted, if it had not.
+    # The common case: mark the caller's elector as having voted, if it had not, and append.
     household_id = None if poll.electorate == "residents" else _voter_household(scope, poll)
+    person_id = None if household_id else scope.person.id
     if poll.electorate == "residents" or household_id is not None:
-        claimed = await repo.claim_vote(session, poll.id, person_id=None if household_id else scope.person.id,
-                                        household_id=household_id, receipt_check=chain.elector_check(receipt))
-        if claimed is not None:
+        if db.is_reading(session):  # nothing written yet: many voters' first votes share one commit
+            await db.hand_back(session)
+            placed = await appender.submit(FirstVote(poll.id, person_id, household_id, choices, poll.secret, receipt))
+            if placed is not None:
+                return Cast(receipt=receipt, seq=placed.seq, hash=placed.hash, changed=False, channel="app")
+        elif (claimed := await repo.claim_vote(session, poll.id, person_id=person_id, household_id=household_id,
+                                               receipt_check=chain.elector_check(receipt))) is not None:
             return await _append(session, poll, claimed[0], claimed[1], choices, "app", None, receipt)
     # Not a first vote: not eligible, a change, or another channel or request came first.
+    await db.begin_writing(session)
     el = await _my_elector(session, scope, poll)
     if not el.voted:
         raise Conflict("ballot_changed_meanwhile")
@@ -333,7 +341,7 @@ async def enter_paper_ballot(session: AsyncSession, scope: CommunityScope, poll:
     """A facilitator enters a paper or proxy ballot 纸质/代投 for a named elector, with a witness."""
     now = clock.now()
     _check_open(poll, now)
-    choices = check_ballot(poll, await repo.option_ids(session, poll.id, poll.genesis_hash), body)
+    choices = check_ballot(poll, await repo.option_ids(session, poll), body)
     el = await repo.elector(session, poll.id, elector_id=body.elector_id)
     if el is None:
         raise Invalid("invalid", errors=[{"loc": ["body", "elector_id"], "msg_key": "error.poll_elector_unknown",
@@ -353,7 +361,7 @@ async def enter_paper_ballot(session: AsyncSession, scope: CommunityScope, poll:
     return cast
 
 
-async def _append(session: AsyncSession, poll: Poll, elector_id: str, weight: Decimal, choices: list[Any],
+async def _append(session: AsyncSession, poll: Poll | BallotForm, elector_id: str, weight: Decimal, choices: list[Any],
                   channel: str, supersedes: int | None, receipt: str) -> Cast:
     # The elector's receipt check was set by mark_voted / mark_changed, in the same conditional update.
     place = await repo.advance_chain(session, poll.id, new_voter=supersedes is None)
@@ -398,6 +406,7 @@ async def close_poll(session: AsyncSession, actor_id: str | None, poll: Poll, *,
     now = now or clock.now()
     if not await repo.set_status(session, poll.id, Status.open, Status.closed):
         raise Conflict("poll_close_not_now", status_name=Msg("ui.poll.status.closed"))
+    repo.forget_form(poll.id)
     await repo.refresh(session, poll)
     check = await verify_stored_chain(session, poll)
     result = await tally(session, poll)
@@ -472,6 +481,18 @@ async def answer_objection(session: AsyncSession, scope: CommunityScope, poll: P
 
 
 # --- reading --------------------------------------------------------------------------------
+
+async def poll_to_vote(session: AsyncSession, scope: CommunityScope, poll_id: str) -> Poll | BallotForm:
+    """The poll a ballot is for: an open poll's ballot form as this process remembers it, or read
+    (and remembered when open). Voting reads no poll row while a poll is open."""
+    form = repo.remembered_form(poll_id)
+    if form is not None and form.community_id == scope.community_id:
+        return form
+    poll = await visible_poll(session, scope, poll_id)
+    if poll.status == Status.open and poll.genesis_hash:
+        return await repo.remember_form(session, poll)
+    return poll
+
 
 async def visible_poll(session: AsyncSession, scope: CommunityScope, poll_id: str) -> Poll:
     poll = await repo.poll_in(session, scope.community_id, poll_id)

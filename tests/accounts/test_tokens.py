@@ -54,6 +54,18 @@ async def test_expired_token_is_401(client, session):
     assert "expired" in body["detail"]
 
 
+async def test_a_remembered_token_still_expires(client, session):
+    """A token once checked is remembered (app/core/security.py), but only until its "exp"."""
+    p = await f.person(session)
+    now = int(time.time())
+    token = jwt.encode({"sub": p.id, "iat": now, "iat_ms": now * 1000, "exp": now + 2, "typ": "access"},
+                       get_settings().secret_key, algorithm="HS256")
+    assert (await client.get(f"{API}/me", headers=bearer(token))).status_code == 200
+    assert (await client.get(f"{API}/me", headers=bearer(token))).status_code == 200  # remembered
+    await asyncio.sleep(max(0.0, now + 3.05 - time.time()))  # python-jose counts whole seconds
+    assert_problem(await client.get(f"{API}/me", headers=bearer(token, "en")), 401, "token_expired")
+
+
 async def test_token_signed_with_another_key_is_401(client, session):
     p = await f.person(session)
     now = int(time.time())
@@ -218,6 +230,23 @@ async def test_signing_out_everywhere_kills_every_token(client):
         assert body["detail"]
         assert_problem(await refresh(client, tokens["refresh_token"]), 401, "refresh_invalid")
     assert await count(RefreshToken, RefreshToken.revoked_at.is_(None)) == 0
+
+
+async def test_signing_out_everywhere_also_closes_community_pages(client, session):
+    """Community-scoped routes load the caller with their standing in one statement
+    (app/communities/deps.py): a revoked token is refused there too, before anything else."""
+    tokens = await sign_in(client, PHONE)
+    me = (await client.get(f"{API}/me", headers=bearer(tokens))).json()
+    c = await f.community(session)
+    from app.communities.models import Membership
+
+    session.add(Membership(community_id=c.id, person_id=me["id"], roles=["resident"], verified=True, grid_ids=[]))
+    await session.commit()
+    assert (await client.get(f"{API}/communities/{c.id}/issues", headers=bearer(tokens))).status_code == 200
+    await client.post(f"{API}/auth/logout", json={"everywhere": True}, headers=bearer(tokens))
+    assert_problem(await client.get(f"{API}/communities/{c.id}/issues", headers=bearer(tokens)), 401,
+                   "token_revoked")
+    assert_problem(await client.get(f"{API}/communities/{c.id}/issues"), 401, "token_missing")
 
 
 async def test_signing_in_after_signing_out_everywhere_works(client):

@@ -10,11 +10,13 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app.core.redis import get_redis
 from app.polls import live, verify, views
-from app.polls.models import PollBallot
+from app.polls import repository as repo
+from app.polls.appender import appender
+from app.polls.models import Poll, PollBallot, PollElector
 from tests import factories as f
 from tests.polls import support as s
 
@@ -254,3 +256,47 @@ async def test_a_vote_reaches_a_watcher_in_another_process_through_redis(client:
         await other.shutdown()
     first, second = frames_of("\n\n".join(frames[1:]) + "\n\n")
     assert first["voted_count"] == 0 and second["voted_count"] == 1
+
+
+async def test_first_votes_arriving_together_share_commits_across_polls(client: Any, session: Any) -> None:
+    """The group committer (app/polls/appender.py) writes the first votes that arrive together in one
+    transaction, whatever their poll: 20 owners voting in two polls at once are each counted once
+    in each, every chain is contiguous and verifies, and there were fewer commits than ballots."""
+    e = await s.estate(session, areas=[f"{70 + i}.00" for i in range(20)])
+    polls = [await s.opened(client, e.c, e.committee, electorate=kind) for kind in ("owners", "residents")]
+    batches, votes = appender.batches, appender.votes
+    posts = [client.post(s.url(e.c, p["id"], "/ballots"), headers=f.auth(o),
+                         json={"choices": [s.option_ids(p)[i % 2]]})
+             for i, o in enumerate(e.owners) for p in polls]
+    answers = await asyncio.gather(*posts)
+    assert Counter(r.status_code for r in answers) == {201: 40}
+    for k, p in enumerate(polls):
+        assert sorted(r.json()["seq"] for r in answers[k::2]) == list(range(1, 21))
+        download = await closed_and_verified(client, e, p["id"])
+        assert [o["count"] for o in download["result"]["options"]] == [10, 10]
+        assert download["result"]["voted_count"] == 20
+    assert appender.votes - votes == 40
+    assert appender.batches - batches < 40, "the votes were not written together"
+
+
+async def test_a_poll_closed_by_another_worker_refuses_votes_this_one_remembers_open(client: Any,
+                                                                                      session: Any) -> None:
+    """A worker remembers an open poll's ballot form; when another worker closes the poll, the
+    ballot is refused where it is written, under the poll's lock, and nothing changes."""
+    e = await s.estate(session)
+    poll = await s.opened(client, e.c, e.committee)
+    a, b = s.option_ids(poll)
+    receipt = (await s.vote(client, e.c, e.owners[0], poll["id"], choices=[a]))["receipt"]
+    assert repo.remembered_form(poll["id"]) is not None
+    await session.execute(update(Poll).where(Poll.id == poll["id"]).values(status="closed"))
+    await session.commit()
+    # a first vote (through the group committer) and a change (one at a time)
+    for who, body in ((e.owners[1], {"choices": [a]}), (e.owners[0], {"choices": [b], "receipt": receipt})):
+        r = await client.post(s.url(e.c, poll["id"], "/ballots"), headers=f.auth(who), json=body)
+        f.assert_problem(r, 409, "poll_vote_not_now")
+    row = (await session.execute(select(Poll.voted_count, Poll.chain_seq).where(Poll.id == poll["id"]))).one()
+    voted = (await session.execute(select(func.count()).select_from(PollElector).where(
+        PollElector.poll_id == poll["id"], PollElector.voted.is_(True)))).scalar_one()
+    await session.commit()
+    assert (row.voted_count, row.chain_seq, voted) == (1, 1, 1)
+    assert await stored_ballots(session, poll["id"]) == (1, 1)

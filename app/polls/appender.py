@@ -1,0 +1,215 @@
+"""Group commit of first votes: the ballots of many voters, one transaction.
+
+A call to vote at a meeting, or a city-wide round, brings many first votes at once. Each needs the
+same writes (claim the voter's elector, take the next places in its poll's chain, store the
+ballot, move the chain's head) and the poll's row lock serialises them anyway. So each process
+gathers the first votes that arrive while a write is under way and writes them together: one
+claim, one lock of the polls concerned, one insert, one head update and one commit for the whole
+batch, whatever the number of polls in it. Nobody waits on purpose: a batch is whatever arrived
+during the previous write.
+
+Each voter still gets an answer of their own: their place in the chain, or ``None`` when their
+elector was not claimed (not eligible, voted already, or another ballot in the batch came first),
+which sends the request down the ordinary one-at-a-time path for the reason; or the refusal of a
+poll that closed meanwhile. A batch that fails is written again one vote at a time, so that one
+voter's trouble is never another's.
+
+Locks are taken in the order the one-at-a-time path takes them (electors, then polls, the polls
+sorted by id), so a batch and a paper ballot for the same elector queue instead of deadlocking.
+Only callers whose session has written nothing use this (``db.is_reading``): on SQLite a session
+holding the write lock would wait on the committer that waits on it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Integer, bindparam, case, func, insert, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.core import clock, db
+from app.core.errors import Conflict, Msg
+from app.polls import chain
+from app.polls.models import Poll, PollBallot, PollElector
+
+MAX_BATCH = 256  # bounds a statement's parameters (SQLite allows 32,766)
+
+
+@dataclass
+class FirstVote:
+    """One voter's first ballot: who (the person, or for a household or owners' poll the
+    household), what, and the receipt their phone keeps."""
+
+    poll_id: str
+    person_id: str | None
+    household_id: str | None
+    choices: list[Any]
+    secret: bool
+    receipt: str
+    future: asyncio.Future[Placed | None] = field(init=False, repr=False)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.poll_id, self.person_id or self.household_id or "")
+
+
+@dataclass(frozen=True)
+class Placed:
+    seq: int
+    hash: str
+
+
+class PollClosed(Exception):
+    """A poll in the batch is no longer open: the batch is written again without its votes."""
+
+    def __init__(self, poll_ids: set[str]) -> None:
+        super().__init__(poll_ids)
+        self.poll_ids = poll_ids
+
+
+# Pre-built statements: a vote runs through these thousands of times a minute.
+_WHO = {"person": PollElector.person_id, "household": PollElector.household_id}
+_LOCK_POLLS = (select(Poll.id, Poll.status, Poll.closes_at, Poll.chain_seq, Poll.chain_head)
+               .where(Poll.id.in_(bindparam("ids", expanding=True))).order_by(Poll.id).with_for_update())
+_ADD_BALLOTS = insert(PollBallot)
+_MOVE_HEAD = (update(Poll).where(Poll.id == bindparam("b_id"))
+              .values(chain_seq=bindparam("b_seq"), chain_head=bindparam("b_head"),
+                      voted_count=Poll.voted_count + bindparam("b_new", type_=Integer)))
+
+
+class Appender:
+    """One per process; its state belongs to the event loop it runs in."""
+
+    def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._pending: list[FirstVote] = []
+        self._writing = False
+        self._task: asyncio.Task[None] | None = None
+        self.batches = 0  # how many transactions wrote how many votes: for the benchmarks
+        self.votes = 0
+
+    async def submit(self, vote: FirstVote) -> Placed | None:
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:  # a new loop (tests, a CLI run): nothing of the old one carries over
+            self._loop, self._pending, self._writing = loop, [], False
+        vote.future = loop.create_future()
+        self._pending.append(vote)
+        if not self._writing:
+            self._writing = True
+            self._task = loop.create_task(self._drain())
+        # Shielded: a caller that goes away does not cancel a vote that may already be written.
+        return await asyncio.shield(vote.future)
+
+    async def _drain(self) -> None:
+        try:
+            while self._pending:
+                batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+                await self._write_batch(batch)
+        finally:
+            self._writing = False
+
+    async def _write_batch(self, batch: list[FirstVote]) -> None:
+        while batch:
+            try:
+                placed = await _write(batch)
+            except PollClosed as closed:
+                for v in batch:
+                    if v.poll_id in closed.poll_ids:
+                        _settle(v, exc=Conflict("poll_vote_not_now", status_name=Msg("ui.poll.status.closed")))
+                batch = [v for v in batch if v.poll_id not in closed.poll_ids]
+                continue
+            except Exception as exc:
+                if len(batch) == 1:
+                    _settle(batch[0], exc=exc)
+                else:  # one at a time, so that whatever it was fails only the vote it belongs to
+                    for v in batch:
+                        await self._write_batch([v])
+                return
+            self.batches += 1
+            self.votes += len(placed)
+            for v in batch:
+                _settle(v, result=placed.get(id(v)))
+            return
+
+
+def _settle(vote: FirstVote, *, result: Placed | None = None, exc: BaseException | None = None) -> None:
+    if vote.future.done():
+        return
+    if exc is not None:
+        vote.future.set_exception(exc)
+    else:
+        vote.future.set_result(result)
+
+
+async def _write(batch: list[FirstVote]) -> dict[int, Placed]:
+    """Write the batch in one transaction: {id(vote): its place} for the votes whose elector it claimed."""
+    async with db.get_engine().begin() as conn:  # on SQLite: BEGIN IMMEDIATE, the write lock
+        claimed = await _claim(conn, batch)
+        if not claimed:
+            return {}
+        ids = sorted({v.poll_id for v, _, _ in claimed})
+        polls = {row.id: row for row in await conn.execute(_LOCK_POLLS, {"ids": ids})}
+        now = clock.now()
+        closed = {v.poll_id for v, _, _ in claimed if (row := polls.get(v.poll_id)) is None or row.status != "open"
+                  or (row.closes_at is not None and row.closes_at <= now)}
+        if closed:
+            raise PollClosed(closed)  # rolls back the claims of every vote in the batch
+        heads = {pid: (int(row.chain_seq), str(row.chain_head)) for pid, row in polls.items()}
+        new_voters: dict[str, int] = defaultdict(int)
+        ballots: list[dict[str, Any]] = []
+        placed: dict[int, Placed] = {}
+        for vote, elector_id, weight in claimed:
+            seq, prev = heads[vote.poll_id]
+            seq += 1
+            entry = chain.Entry(vote.poll_id, seq, vote.choices, chain.weight_text(weight), "app",
+                                chain.receipt_hash(vote.receipt), None, prev)
+            digest = entry.hash
+            heads[vote.poll_id] = (seq, digest)
+            new_voters[vote.poll_id] += 1
+            ballots.append({"id": chain.new_ballot_id(), "poll_id": vote.poll_id, "seq": seq, "choices": vote.choices,
+                            "weight_area": weight, "channel": "app", "receipt_hash": entry.receipt_hash,
+                            "supersedes": None, "superseded": False, "prev_hash": prev, "hash": digest,
+                            "elector_id": None if vote.secret else elector_id})
+            placed[id(vote)] = Placed(seq=seq, hash=digest)
+        await conn.execute(_ADD_BALLOTS, ballots)
+        await conn.execute(_MOVE_HEAD, [{"b_id": pid, "b_seq": seq, "b_head": head, "b_new": new_voters[pid]}
+                                        for pid, (seq, head) in heads.items()])
+        return placed
+
+
+async def _claim(conn: AsyncConnection, batch: list[FirstVote]) -> list[tuple[FirstVote, str, Decimal]]:
+    """Mark each vote's elector as having voted, if it had not, with the check that binds the
+    vote's receipt to it: (vote, elector id, weight) for those claimed, in batch order. Of two
+    votes for one elector in the batch, the first claims."""
+    first: dict[tuple[str, str, str], FirstVote] = {}
+    for v in batch:
+        first.setdefault(("person" if v.person_id else "household", *v.key), v)
+    out: list[tuple[FirstVote, str, Decimal]] = []
+    for by, column in _WHO.items():
+        mine = [(k[1], k[2], v) for k, v in first.items() if k[0] == by]
+        if not mine:
+            continue
+        # One statement, and one new version of each row: the receipt check is chosen per row.
+        check = case(*[((PollElector.poll_id == poll_id) & (column == who), chain.elector_check(v.receipt))
+                       for poll_id, who, v in mine])
+        stmt = (update(PollElector)
+                # The IN lists on each column let SQLite find the pairs through the (poll, person or
+                # household) index; "voted" is wrapped so that no index on it is preferred.
+                .where(func.coalesce(PollElector.voted, False).is_(False),
+                       PollElector.poll_id.in_(sorted({m[0] for m in mine})),
+                       column.in_(sorted({m[1] for m in mine})),
+                       tuple_(PollElector.poll_id, column).in_([(m[0], m[1]) for m in mine]))
+                .values(voted=True, channel="app", receipt_check=check)
+                .returning(PollElector.poll_id, column, PollElector.id, PollElector.weight_area))
+        for poll_id, who, elector_id, weight in await conn.execute(stmt):
+            out.append((first[(by, str(poll_id), str(who))], str(elector_id), Decimal(str(weight))))
+    order = {id(v): i for i, v in enumerate(batch)}
+    out.sort(key=lambda t: order[id(t[0])])
+    return out
+
+
+appender = Appender()
