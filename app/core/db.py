@@ -70,7 +70,7 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         # Connections beyond pool_size are closed when handed back, and a new connection costs a
         # PostgreSQL backend process, or on SQLite a thread and the pragmas: keep enough for the
         # requests a busy worker has in flight.
-        kwargs.setdefault("pool_size", 20)
+        kwargs.setdefault("pool_size", 30)
         kwargs.setdefault("max_overflow", 10)
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)

@@ -23,12 +23,13 @@ holding the write lock would wait on the committer that waits on it.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, case, func, insert, select, tuple_, update
+from sqlalchemy import BindParameter, Integer, Update, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.core import clock, db
@@ -181,6 +182,23 @@ async def _write(batch: list[FirstVote]) -> dict[int, Placed]:
         return placed
 
 
+@functools.cache
+def _claim_statement(by: str, n: int) -> Update:
+    """The claim of ``n`` electors (by person or by household), built once per size: one statement,
+    and one new version of each row, the receipt check chosen per row."""
+    column = _WHO[by]
+    pairs: list[tuple[BindParameter[str], BindParameter[str]]] = [
+        (bindparam(f"p{i}"), bindparam(f"w{i}")) for i in range(n)]
+    check = case(*[((PollElector.poll_id == p) & (column == w), bindparam(f"c{i}")) for i, (p, w) in enumerate(pairs)])
+    return (update(PollElector)
+            # Each pair is found through the (poll, person or household) index, on SQLite too;
+            # "voted" is wrapped so that no index on it is preferred.
+            .where(func.coalesce(PollElector.voted, False).is_(False),
+                   or_(*[(PollElector.poll_id == p) & (column == w) for p, w in pairs]))
+            .values(voted=True, channel="app", receipt_check=check)
+            .returning(PollElector.poll_id, column, PollElector.id, PollElector.weight_area))
+
+
 async def _claim(conn: AsyncConnection, batch: list[FirstVote]) -> list[tuple[FirstVote, str, Decimal]]:
     """Mark each vote's elector as having voted, if it had not, with the check that binds the
     vote's receipt to it: (vote, elector id, weight) for those claimed, in batch order. Of two
@@ -189,23 +207,14 @@ async def _claim(conn: AsyncConnection, batch: list[FirstVote]) -> list[tuple[Fi
     for v in batch:
         first.setdefault(("person" if v.person_id else "household", *v.key), v)
     out: list[tuple[FirstVote, str, Decimal]] = []
-    for by, column in _WHO.items():
+    for by in _WHO:
         mine = [(k[1], k[2], v) for k, v in first.items() if k[0] == by]
         if not mine:
             continue
-        # One statement, and one new version of each row: the receipt check is chosen per row.
-        check = case(*[((PollElector.poll_id == poll_id) & (column == who), chain.elector_check(v.receipt))
-                       for poll_id, who, v in mine])
-        stmt = (update(PollElector)
-                # The IN lists on each column let SQLite find the pairs through the (poll, person or
-                # household) index; "voted" is wrapped so that no index on it is preferred.
-                .where(func.coalesce(PollElector.voted, False).is_(False),
-                       PollElector.poll_id.in_(sorted({m[0] for m in mine})),
-                       column.in_(sorted({m[1] for m in mine})),
-                       tuple_(PollElector.poll_id, column).in_([(m[0], m[1]) for m in mine]))
-                .values(voted=True, channel="app", receipt_check=check)
-                .returning(PollElector.poll_id, column, PollElector.id, PollElector.weight_area))
-        for poll_id, who, elector_id, weight in await conn.execute(stmt):
+        params: dict[str, Any] = {}
+        for i, (poll_id, who, v) in enumerate(mine):
+            params |= {f"p{i}": poll_id, f"w{i}": who, f"c{i}": chain.elector_check(v.receipt)}
+        for poll_id, who, elector_id, weight in await conn.execute(_claim_statement(by, len(mine)), params):
             out.append((first[(by, str(poll_id), str(who))], str(elector_id), Decimal(str(weight))))
     order = {id(v): i for i, v in enumerate(batch)}
     out.sort(key=lambda t: order[id(t[0])])

@@ -28,8 +28,9 @@ def sha256(data: bytes | str) -> str:
 
 
 def new_receipt() -> str:
-    """16 characters (80 bits) in four groups: ``WG7K-3M9Q-...``."""
-    raw = "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(16))
+    """16 characters (80 bits, 5 to a character) in four groups: ``WG7K-3M9Q-...``."""
+    bits = int.from_bytes(secrets.token_bytes(10))
+    raw = "".join(RECEIPT_ALPHABET[(bits >> (5 * i)) & 31] for i in range(16))
     return "-".join(raw[i:i + 4] for i in range(0, 16, 4))
 
 
