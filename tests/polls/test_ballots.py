@@ -261,7 +261,8 @@ async def test_forged_spent_and_foreign_receipts_are_refused(client: Any, sessio
     r = await client.post(s.url(e.c, pid, "/ballots"), headers=f.auth(e.owners[0]), json={"choices": [b]})
     body = assert_problem(r, 409, "ballot_change_needs_receipt")
     assert "回执" in body["detail"]
-    for receipt in ("FAKE-RECE-IPT1", theirs["receipt"], mine["receipt"][:-1] + "X"):
+    altered = mine["receipt"][:-1] + ("X" if mine["receipt"][-1] != "X" else "Y")  # one character off
+    for receipt in ("FAKE-RECE-IPT1", theirs["receipt"], altered):
         r = await client.post(s.url(e.c, pid, "/ballots"), headers=f.auth(e.owners[0]),
                               json={"choices": [b], "receipt": receipt})
         assert assert_problem(r, 403, "receipt_not_yours")["detail"] == "这张回执不是您的选票的回执。"
