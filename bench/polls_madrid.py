@@ -12,10 +12,11 @@ One run: a new database (a temporary SQLite file, or the PostgreSQL database in
 loaded with Core bulk inserts. ``--polls`` polls of mixed kinds (approval with dots, single
 choice, proposals, multiple choice, score, ranked) are built with ``service.create_poll`` and
 opened one by one with ``service.open_poll`` (the electorate of every participant is frozen:
-timed). Then ``--procs`` processes with ``--concurrency`` sessions each cast every participant's
-ballot in every poll, in a shuffled order, one transaction per ballot exactly as the HTTP handler
-does it (load the caller, the community and their roles, ``visible_poll``, ``cast_ballot``,
-commit). Each poll is then closed with ``service.close_poll`` (verifies the stored chain and
+timed). Then ``--procs`` processes with ``--concurrency`` requests in flight each cast every
+participant's ballot in every poll, in a shuffled order, exactly as the HTTP handler does it
+(check the token; the caller, the community and their roles in one statement; ``poll_to_vote``;
+``cast_ballot``, whose first votes the process's group committer writes together). Each poll is
+then closed with ``service.close_poll`` (verifies the stored chain and
 counts every ballot: timed) and its chain download is checked by ``app.polls.verify``. See
 bench/README.md. ``--procs 0 --profile`` casts in this process under cProfile and prints where
 the time goes.
@@ -371,7 +372,7 @@ def main() -> None:
     p.add_argument("--participants", type=int, default=40_000)
     p.add_argument("--polls", type=int, default=10)
     p.add_argument("--procs", type=int, default=2, help="casting processes (0: in this process)")
-    p.add_argument("--concurrency", type=int, default=4, help="sessions in flight per casting process")
+    p.add_argument("--concurrency", type=int, default=32, help="requests in flight per casting process")
     p.add_argument("--seed", type=int, default=2016)
     p.add_argument("--max-ballots", type=int, default=0,
                    help="cast only the first N ballots of the shuffled order (all polls still open and close)")

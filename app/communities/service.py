@@ -682,7 +682,8 @@ async def administered_region(session: AsyncSession, person: Person, region_id: 
 
 # --- electorates (for polls) ---------------------------------------------------------------
 
-def household_label(building_name: str, h: Household) -> str:
+def household_label(building_name: str, h: Any) -> str:
+    """"3栋2单元501" for a household, or a row with its unit, room, address and id."""
     unit = f"{h.unit}单元" if h.unit and not h.unit.endswith("单元") else h.unit
     return f"{building_name}{unit}{h.room}" or h.address or h.id
 
@@ -696,20 +697,20 @@ async def electorate(session: AsyncSession, cid: str, kind: str, building_id: st
     ``owners``: every household with an exclusive area 专有面积, weighted by it (one unit, one
     owner). ``building_id``/``unit`` narrow it to a building or a unit entrance."""
     if kind == "residents":
-        homes = {h.id: (h, name) for h, name in await repo.households_in_scope(session, cid, None, "")}
+        homes = {h.id: household_label(h.building_name, h)
+                 for h in await repo.households_in_scope(session, cid, None, "")}
         out = []
-        for m, p in await repo.verified_members_in_scope(session, cid, building_id, unit):
-            home = homes.get(m.household_id or "")
-            where = household_label(home[1], home[0]) if home else ""
-            out.append({"person_id": p.id, "household_id": m.household_id,
-                        "label": " ".join(x for x in (m.display_name or p.name, where) if x), "area": Decimal(0)})
+        for m in await repo.verified_members_in_scope(session, cid, building_id, unit):
+            where = homes.get(m.household_id or "", "")
+            out.append({"person_id": m.person_id, "household_id": m.household_id,
+                        "label": " ".join(x for x in (m.name, where) if x), "area": Decimal(0)})
         return out
     rows = await repo.households_in_scope(session, cid, building_id, unit)
     if kind == "owners":
-        rows = [(h, name) for h, name in rows if h.owner_area_m2 is not None and h.owner_area_m2 > 0]
-    return [{"person_id": None, "household_id": h.id, "label": household_label(name, h),
+        rows = [h for h in rows if h.owner_area_m2 is not None and h.owner_area_m2 > 0]
+    return [{"person_id": None, "household_id": h.id, "label": household_label(h.building_name, h),
              "area": h.owner_area_m2 if kind == "owners" and h.owner_area_m2 is not None else Decimal(0)}
-            for h, name in rows]
+            for h in rows]
 
 
 async def voter_standing(session: AsyncSession, cid: str, person_id: str) -> tuple[str | None, frozenset[str], bool]:
