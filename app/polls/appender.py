@@ -148,7 +148,7 @@ def _settle(vote: FirstVote, *, result: Placed | None = None, exc: BaseException
 
 async def _write(batch: list[FirstVote]) -> dict[int, Placed]:
     """Write the batch in one transaction: {id(vote): its place} for the votes whose elector it claimed."""
-    async with db.get_engine().begin() as conn:  # on SQLite: BEGIN IMMEDIATE, the write lock
+    async with db.writers_turn(), db.get_engine().begin() as conn:  # SQLite: BEGIN IMMEDIATE, the write lock
         claimed = await _claim(conn, batch)
         if not claimed:
             return {}
