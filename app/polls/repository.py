@@ -114,6 +114,13 @@ async def add_electors(session: AsyncSession, poll_id: str, rows: list[dict[str,
     blank = {"poll_id": poll_id, "voted": False, "channel": None, "changes": 0, "entered_by": None,
              "entered_at": None, "witness": "", "voter_name": "", "receipt_check": ""}
     conn = await session.connection()
+    if conn.dialect.name == "postgresql":  # COPY: 40,000 rows in a fraction of a second
+        columns = [c.name for c in PollElector.__table__.columns]
+        raw = (await conn.get_raw_connection()).driver_connection
+        assert raw is not None
+        await raw.copy_records_to_table(PollElector.__tablename__, columns=columns,
+                                        records=[tuple((blank | r)[c] for c in columns) for r in rows])
+        return
     for i in range(0, len(rows), 5000):
         await conn.execute(insert(PollElector), [blank | r for r in rows[i:i + 5000]])
 
