@@ -135,7 +135,8 @@ class PollBallot(Base):
     superseded: Mapped[bool] = mapped_column(Boolean, default=False)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
-    elector_id: Mapped[str | None] = mapped_column(ForeignKey("poll_electors.id", ondelete="SET NULL"))
+    # Indexed: deleting an elector (or the person behind it) checks the ballots that name it.
+    elector_id: Mapped[str | None] = mapped_column(ForeignKey("poll_electors.id", ondelete="SET NULL"), index=True)
 
 
 class PollObjection(IdMixin, TimestampMixin, Base):
