@@ -69,17 +69,6 @@ async def child_regions(session: AsyncSession, region_id: str | None) -> list[Re
     return list((await session.execute(q.order_by(Region.name))).scalars().all())
 
 
-async def community_with_membership(session: AsyncSession, cid: str,
-                                    person_id: str) -> tuple[Community | None, Membership | None, bool]:
-    """The community, the person's membership in it, and whether they administer any region."""
-    administers = select(RegionAdmin.id).where(RegionAdmin.person_id == person_id).exists()
-    q = (select(Community, Membership, administers)
-         .outerjoin(Membership, (Membership.community_id == Community.id) & (Membership.person_id == person_id))
-         .where(Community.id == cid))
-    row = (await session.execute(q)).first()
-    return (None, None, False) if row is None else (row[0], row[1], bool(row[2]))
-
-
 # The caller, the community, their membership and whether they administer any region: what every
 # community-scoped request needs, in one statement built once.
 _CALLER_IN_COMMUNITY = (

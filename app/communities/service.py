@@ -54,16 +54,6 @@ async def get_community(session: AsyncSession, cid: str) -> Community | None:
     return await repo.community(session, cid)
 
 
-async def community_scope_for(session: AsyncSession, person: Person,
-                              cid: str) -> tuple[Community | None, Membership | None, frozenset[str]]:
-    """The community, the caller's membership and effective roles there, in as few queries as
-    possible (one, unless the caller administers a region); empty roles: the community is invisible."""
-    community, membership, administers = await repo.community_with_membership(session, cid, person.id)
-    if community is None:
-        return None, None, frozenset()
-    return community, membership, await _roles(session, person, community, membership, administers)
-
-
 async def caller_scope(session: AsyncSession, claims: dict[str, Any],
                        cid: str) -> tuple[Person, Community | None, Membership | None, frozenset[str]]:
     """For a bearer token's claims: the caller (401 if no longer valid), the community, their

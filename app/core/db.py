@@ -22,12 +22,12 @@ from sqlalchemy.types import TypeDecorator
 
 from app.core import clock
 from app.core.errors import AppError
+from app.core.ids import new_id
 
 try:
     import fcntl
 except ImportError:  # not on Windows
     fcntl = None  # type: ignore[assignment]
-from app.core.ids import new_id
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",

@@ -35,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from app.core import clock, db
 from app.core.errors import Conflict, Msg
 from app.polls import chain
+from app.polls import repository as repo
 from app.polls.models import Poll, PollBallot, PollElector
 
 MAX_BATCH = 256  # bounds a statement's parameters (SQLite allows 32,766)
@@ -171,10 +172,7 @@ async def _write(batch: list[FirstVote]) -> dict[int, Placed]:
             digest = entry.hash
             heads[vote.poll_id] = (seq, digest)
             new_voters[vote.poll_id] += 1
-            ballots.append({"id": chain.new_ballot_id(), "poll_id": vote.poll_id, "seq": seq, "choices": vote.choices,
-                            "weight_area": weight, "channel": "app", "receipt_hash": entry.receipt_hash,
-                            "supersedes": None, "superseded": False, "prev_hash": prev, "hash": digest,
-                            "elector_id": None if vote.secret else elector_id})
+            ballots.append(repo.ballot_row(entry, digest, weight, None if vote.secret else elector_id))
             placed[id(vote)] = Placed(seq=seq, hash=digest)
         await conn.execute(_ADD_BALLOTS, ballots)
         await conn.execute(_MOVE_HEAD, [{"b_id": pid, "b_seq": seq, "b_head": head, "b_new": new_voters[pid]}

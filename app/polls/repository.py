@@ -12,6 +12,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.pagination import PageParams, paginate
+from app.polls.chain import Entry, new_ballot_id
 from app.polls.models import Poll, PollBallot, PollElector, PollObjection, PollOption
 
 
@@ -215,6 +216,14 @@ async def advance_chain(session: AsyncSession, poll_id: str, new_voter: bool) ->
 async def set_head(session: AsyncSession, poll_id: str, head: str) -> None:
     await session.execute(update(Poll).where(Poll.id == poll_id).values(chain_head=head)
                           .execution_options(synchronize_session=False))
+
+
+def ballot_row(entry: Entry, digest: str, weight: Decimal, elector_id: str | None) -> dict[str, Any]:
+    """A chain entry as stored; ``elector_id`` only for a named 记名 poll, ``None`` for a secret one."""
+    return {"id": new_ballot_id(), "poll_id": entry.poll_id, "seq": entry.seq, "choices": entry.choices,
+            "weight_area": weight, "channel": entry.channel, "receipt_hash": entry.receipt_hash,
+            "supersedes": entry.supersedes, "superseded": False, "prev_hash": entry.prev, "hash": digest,
+            "elector_id": elector_id}
 
 
 async def add_ballot(session: AsyncSession, values: dict[str, Any]) -> None:

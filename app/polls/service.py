@@ -371,12 +371,7 @@ async def _append(session: AsyncSession, poll: Poll | BallotForm, elector_id: st
     entry = chain.Entry(poll.id, seq, choices, chain.weight_text(weight), channel,
                         chain.receipt_hash(receipt), supersedes, prev)
     digest = entry.hash
-    await repo.add_ballot(session, {
-        "id": chain.new_ballot_id(), "poll_id": poll.id, "seq": seq, "choices": choices,
-        "weight_area": weight, "channel": channel, "receipt_hash": entry.receipt_hash,
-        "supersedes": supersedes, "superseded": False, "prev_hash": prev, "hash": digest,
-        "elector_id": None if poll.secret else elector_id,
-    })
+    await repo.add_ballot(session, repo.ballot_row(entry, digest, weight, None if poll.secret else elector_id))
     await repo.set_head(session, poll.id, digest)
     return Cast(receipt=receipt, seq=seq, hash=digest, changed=supersedes is not None, channel=channel)
 
