@@ -281,7 +281,7 @@ async def cast_all(cfg: dict[str, Any]) -> dict[str, Any]:
     elapsed = time.monotonic() - t0
     cpu1 = os.times()
     return {"index": cfg["index"], "latencies": latencies, "ballots": len(latencies), "errors": errors,
-            "group_commits": appender.batches, "votes_per_commit": round(appender.votes / max(appender.batches, 1), 1),
+            "group_commits": appender.batches, "votes_per_commit": round(appender.items / max(appender.batches, 1), 1),
             "elapsed_s": elapsed,
             "cpu_s": round((cpu1.user - cpu0.user) + (cpu1.system - cpu0.system), 1), "peak_rss_mb": rss_mb()}
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import OtpCode, Person, RefreshToken, SignInLock
+from app.core import db
 
 
 async def person_by_id(session: AsyncSession, person_id: str) -> Person | None:
@@ -31,7 +30,7 @@ async def count_attempt(session: AsyncSession, subject: str, by: int = 1) -> tup
     The row stays locked until the transaction ends (PostgreSQL), so sign-in attempts for one
     phone or username run one at a time and parallel guesses cannot slip past the limit.
     """
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    insert = db.insert_for(session.get_bind().dialect)
     await session.execute(
         insert(SignInLock).values(subject=subject, failures=0).on_conflict_do_nothing(index_elements=["subject"])
     )

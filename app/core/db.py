@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import Request
 from sqlalchemy import DateTime, MetaData, String, event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -143,29 +145,51 @@ async def dispose_engine() -> None:
     _sessionmaker = None
 
 
+def insert_for(dialect: Dialect) -> Callable[..., Any]:
+    """The dialect's INSERT, which knows ``ON CONFLICT DO NOTHING``: PostgreSQL's or SQLite's."""
+    return pg_insert if dialect.name == "postgresql" else sqlite_insert
+
+
 _turns: dict[str, int] = {}  # lock file descriptors, by database file
+_turn_in_process: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
 
 
 @asynccontextmanager
 async def writers_turn() -> AsyncIterator[None]:
-    """Around a busy writer's transaction (the group committer): on a SQLite file, the writers of
-    every process take turns on a file lock beside the database. SQLite's own wait for its lock
-    sleeps in steps (1, 2, 5, 10 … ms) and retries, which leaves the machine idle between two
-    processes' writes; a file lock wakes the next writer the moment the last one is done.
-    Elsewhere (PostgreSQL, an in-memory database, no ``fcntl``) nothing."""
-    database = get_engine().url.database if get_engine().dialect.name == "sqlite" else None
+    """Around a group committer's transaction (app/core/group_commit.py): on SQLite, where one
+    writer at a time holds the database, the committers take turns, first within the process (an
+    asyncio lock), then, on a file, between processes (a file lock beside the database). SQLite's
+    own wait for its lock sleeps in steps (1, 2, 5, 10 … ms) and retries, holding a connection and
+    leaving the machine idle between writes; a lock wakes the next writer the moment the last one
+    is done. On PostgreSQL nothing: row locks order the writers there."""
+    global _turn_in_process
+    if get_engine().dialect.name != "sqlite":
+        yield
+        return
+    loop = asyncio.get_running_loop()
+    if _turn_in_process is None or _turn_in_process[0] is not loop:
+        _turn_in_process = (loop, asyncio.Lock())
+    async with _turn_in_process[1], _file_turn(get_engine().url.database):
+        yield
+
+
+@asynccontextmanager
+async def _file_turn(database: str | None) -> AsyncIterator[None]:
     if not database or database == ":memory:" or fcntl is None:
         yield
         return
     fd = _turns.get(database)
     if fd is None:
         fd = _turns[database] = os.open(f"{database}.writers", os.O_RDWR | os.O_CREAT, 0o600)
-    taking = asyncio.ensure_future(asyncio.to_thread(fcntl.flock, fd, fcntl.LOCK_EX))
     try:
-        await asyncio.shield(taking)
-    except asyncio.CancelledError:  # the thread still gets the lock: hand it straight back
-        taking.add_done_callback(lambda _: fcntl.flock(fd, fcntl.LOCK_UN))
-        raise
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # free: no thread needed
+    except BlockingIOError:  # another process is writing: wait for it in a thread
+        taking = asyncio.ensure_future(asyncio.to_thread(fcntl.flock, fd, fcntl.LOCK_EX))
+        try:
+            await asyncio.shield(taking)
+        except asyncio.CancelledError:  # the thread still gets the lock: hand it straight back
+            taking.add_done_callback(lambda _: fcntl.flock(fd, fcntl.LOCK_UN))
+            raise
     try:
         yield
     finally:

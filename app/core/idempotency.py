@@ -19,12 +19,12 @@ import hmac
 import json
 import os
 import secrets
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import delete, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, delete, select, update
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -32,6 +32,7 @@ from app.accounts.models import Person
 from app.core import clock, db
 from app.core.config import get_settings
 from app.core.errors import PROBLEM_JSON
+from app.core.group_commit import GroupCommit
 from app.core.i18n import negotiate, t
 from app.core.models import IdempotencyRecord
 from app.core.security import BadToken, decode_access_token, issued_before
@@ -170,22 +171,72 @@ def _principal(request: Request) -> tuple[str, dict[str, Any] | None]:
     return "anon:" + (request.client.host if request.client else "?"), None
 
 
+@dataclass(frozen=True)
+class _Claim:
+    """A new key's running record, inserted unless one is kept for it already."""
+
+    id: str
+    principal: str
+    key: str
+    fingerprint: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class _Answer:
+    """The first answer, recorded for replays; ``status`` None drops the record instead."""
+
+    id: str
+    status: int | None
+    headers: str = "[]"
+    content_type: str = ""
+    body: bytes = b""
+
+
+_RECORD_ANSWER = (update(IdempotencyRecord).where(IdempotencyRecord.id == bindparam("r_id"))
+                  .values(status_code=bindparam("r_status"), body=bindparam("r_body"),
+                          headers=bindparam("r_headers"), content_type=bindparam("r_type")))
+_DROP = delete(IdempotencyRecord).where(IdempotencyRecord.id.in_(bindparam("ids", expanding=True)))
+
+
+async def _write(ops: list[_Claim | _Answer]) -> list[bool | None]:
+    """One transaction for the records of every request that arrived meanwhile: the new keys in
+    one insert (True where inserted), the answers in one update, the dropped in one delete."""
+    claims = [op for op in ops if isinstance(op, _Claim)]
+    answers = [op for op in ops if isinstance(op, _Answer) and op.status is not None]
+    dropped = [op.id for op in ops if isinstance(op, _Answer) and op.status is None]
+    inserted: set[str] = set()
+    async with db.writers_turn(), db.get_engine().begin() as conn:
+        if claims:
+            new_keys = db.insert_for(conn.dialect)(IdempotencyRecord).values([
+                {"id": c.id, "principal": c.principal, "key": c.key, "fingerprint": c.fingerprint,
+                 "created_at": c.created_at, "status_code": None, "content_type": "", "body": None, "headers": ""}
+                for c in claims]).on_conflict_do_nothing().returning(IdempotencyRecord.id)
+            inserted = set((await conn.execute(new_keys)).scalars())
+        if answers:
+            await conn.execute(_RECORD_ANSWER, [
+                {"r_id": a.id, "r_status": a.status, "r_body": a.body, "r_headers": a.headers, "r_type": a.content_type}
+                for a in answers])
+        if dropped:
+            await conn.execute(_DROP, {"ids": dropped})
+    return [op.id in inserted if isinstance(op, _Claim) else None for op in ops]
+
+
+journal: GroupCommit[_Claim | _Answer, bool | None] = GroupCommit(_write)
+
+
 async def _claim(principal: str, key: str, fingerprint: str,
                  claims: dict[str, Any] | None) -> str | IdempotencyRecord | None:
-    """Insert a running record and return its id (one statement: the common case is a new key),
-    or the record already kept for this key; None when the token was revoked since (signed out
-    everywhere), which gets no stored answers."""
-    async with db.sessionmaker()() as session:
-        for _ in range(3):  # a record that expired, or was dropped meanwhile, makes way for a new one
-            now = clock.now()
-            rec_id = secrets.token_hex(13)
-            session.add(IdempotencyRecord(id=rec_id, principal=principal, key=key, fingerprint=fingerprint,
-                                          created_at=now.replace(minute=0, second=0, microsecond=0)))
-            try:
-                await session.commit()
-                return rec_id
-            except IntegrityError:
-                await session.rollback()
+    """Insert a running record and return its id (the common case is a new key, written with the
+    others arriving meanwhile), or the record already kept for this key; None when the token was
+    revoked since (signed out everywhere), which gets no stored answers."""
+    for _ in range(3):  # a record that expired, or was dropped meanwhile, makes way for a new one
+        now = clock.now()
+        rec_id = secrets.token_hex(13)
+        if await journal.submit(_Claim(rec_id, principal, key, fingerprint,
+                                        now.replace(minute=0, second=0, microsecond=0))):
+            return rec_id
+        async with db.sessionmaker()() as session:
             existing = (await session.execute(select(IdempotencyRecord).where(
                 IdempotencyRecord.principal == principal, IdempotencyRecord.key == key))).scalar_one_or_none()
             if existing is None:
@@ -204,16 +255,12 @@ async def _claim(principal: str, key: str, fingerprint: str,
 
 
 async def _finish(record_id: str, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
-    async with db.sessionmaker()() as session:
-        if status >= 500 or status in (401, 429):
-            # Not a settled answer: let the phone retry with the same key.
-            await session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == record_id))
-        else:
-            keep = [(k.decode(), v.decode()) for k, v in headers if k.lower() in (b"content-type", b"location")]
-            await session.execute(update(IdempotencyRecord).where(IdempotencyRecord.id == record_id).values(
-                status_code=status, body=body, headers=json.dumps(keep),
-                content_type=dict(keep).get("content-type", "")))
-        await session.commit()
+    if status >= 500 or status in (401, 429):
+        # Not a settled answer: let the phone retry with the same key.
+        await journal.submit(_Answer(record_id, None))
+        return
+    keep = [(k.decode(), v.decode()) for k, v in headers if k.lower() in (b"content-type", b"location")]
+    await journal.submit(_Answer(record_id, status, json.dumps(keep), dict(keep).get("content-type", ""), body))
 
 
 async def _problem(send: Send, status: int, code: str, locale: str) -> None:

@@ -3,10 +3,9 @@
 A call to vote at a meeting, or a city-wide round, brings many first votes at once. Each needs the
 same writes (claim the voter's elector, take the next places in its poll's chain, store the
 ballot, move the chain's head) and the poll's row lock serialises them anyway. So each process
-gathers the first votes that arrive while a write is under way and writes them together: one
-claim, one lock of the polls concerned, one insert, one head update and one commit for the whole
-batch, whatever the number of polls in it. Nobody waits on purpose: a batch is whatever arrived
-during the previous write.
+gathers the first votes that arrive while a write is under way (app/core/group_commit.py) and
+writes them together: one claim, one lock of the polls concerned, one insert, one head update and
+one commit for the whole batch, whatever the number of polls in it.
 
 Each voter still gets an answer of their own: their place in the chain, or ``None`` when their
 elector was not claimed (not eligible, voted already, or another ballot in the batch came first),
@@ -22,10 +21,9 @@ holding the write lock would wait on the committer that waits on it.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -34,11 +32,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.core import clock, db
 from app.core.errors import Conflict, Msg
+from app.core.group_commit import GroupCommit
 from app.polls import chain
 from app.polls import repository as repo
 from app.polls.models import Poll, PollBallot, PollElector
-
-MAX_BATCH = 256  # bounds a statement's parameters (SQLite allows 32,766)
 
 
 @dataclass
@@ -52,7 +49,6 @@ class FirstVote:
     choices: list[Any]
     secret: bool
     receipt: str
-    future: asyncio.Future[Placed | None] = field(init=False, repr=False)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -83,68 +79,23 @@ _MOVE_HEAD = (update(Poll).where(Poll.id == bindparam("b_id"))
                       voted_count=Poll.voted_count + bindparam("b_new", type_=Integer)))
 
 
-class Appender:
-    """One per process; its state belongs to the event loop it runs in."""
-
-    def __init__(self) -> None:
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._pending: list[FirstVote] = []
-        self._writing = False
-        self._task: asyncio.Task[None] | None = None
-        self.batches = 0  # how many transactions wrote how many votes: for the benchmarks
-        self.votes = 0
-
-    async def submit(self, vote: FirstVote) -> Placed | None:
-        loop = asyncio.get_running_loop()
-        if loop is not self._loop:  # a new loop (tests, a CLI run): nothing of the old one carries over
-            self._loop, self._pending, self._writing = loop, [], False
-        vote.future = loop.create_future()
-        self._pending.append(vote)
-        if not self._writing:
-            self._writing = True
-            self._task = loop.create_task(self._drain())
-        # Shielded: a caller that goes away does not cancel a vote that may already be written.
-        return await asyncio.shield(vote.future)
-
-    async def _drain(self) -> None:
+async def _write_votes(batch: list[FirstVote]) -> list[Placed | Exception | None]:
+    """Each vote's answer: its place, ``None`` (its elector was not claimed), or the refusal of a
+    poll that closed meanwhile, whose votes are left out of the batch written again."""
+    answers: dict[int, Placed | Exception | None] = {}
+    left = batch
+    while left:
         try:
-            while self._pending:
-                batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
-                await self._write_batch(batch)
-        finally:
-            self._writing = False
-
-    async def _write_batch(self, batch: list[FirstVote]) -> None:
-        while batch:
-            try:
-                placed = await _write(batch)
-            except PollClosed as closed:
-                for v in batch:
-                    if v.poll_id in closed.poll_ids:
-                        _settle(v, exc=Conflict("poll_vote_not_now", status_name=Msg("ui.poll.status.closed")))
-                batch = [v for v in batch if v.poll_id not in closed.poll_ids]
-                continue
-            except Exception as exc:
-                if len(batch) == 1:
-                    _settle(batch[0], exc=exc)
-                else:  # one at a time, so that whatever it was fails only the vote it belongs to
-                    for v in batch:
-                        await self._write_batch([v])
-                return
-            self.batches += 1
-            self.votes += len(placed)
-            for v in batch:
-                _settle(v, result=placed.get(id(v)))
-            return
-
-
-def _settle(vote: FirstVote, *, result: Placed | None = None, exc: BaseException | None = None) -> None:
-    if vote.future.done():
-        return
-    if exc is not None:
-        vote.future.set_exception(exc)
-    else:
-        vote.future.set_result(result)
+            placed = await _write(left)
+        except PollClosed as closed:
+            for v in left:
+                if v.poll_id in closed.poll_ids:
+                    answers[id(v)] = Conflict("poll_vote_not_now", status_name=Msg("ui.poll.status.closed"))
+            left = [v for v in left if v.poll_id not in closed.poll_ids]
+            continue
+        answers |= {id(v): placed.get(id(v)) for v in left}
+        break
+    return [answers[id(v)] for v in batch]
 
 
 async def _write(batch: list[FirstVote]) -> dict[int, Placed]:
@@ -219,4 +170,4 @@ async def _claim(conn: AsyncConnection, batch: list[FirstVote]) -> list[tuple[Fi
     return out
 
 
-appender = Appender()
+appender: GroupCommit[FirstVote, Placed | None] = GroupCommit(_write_votes)

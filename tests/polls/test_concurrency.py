@@ -264,7 +264,7 @@ async def test_first_votes_arriving_together_share_commits_across_polls(client: 
     in each, every chain is contiguous and verifies, and there were fewer commits than ballots."""
     e = await s.estate(session, areas=[f"{70 + i}.00" for i in range(20)])
     polls = [await s.opened(client, e.c, e.committee, electorate=kind) for kind in ("owners", "residents")]
-    batches, votes = appender.batches, appender.votes
+    batches, votes = appender.batches, appender.items
     posts = [client.post(s.url(e.c, p["id"], "/ballots"), headers=f.auth(o),
                          json={"choices": [s.option_ids(p)[i % 2]]})
              for i, o in enumerate(e.owners) for p in polls]
@@ -275,7 +275,7 @@ async def test_first_votes_arriving_together_share_commits_across_polls(client: 
         download = await closed_and_verified(client, e, p["id"])
         assert [o["count"] for o in download["result"]["options"]] == [10, 10]
         assert download["result"]["voted_count"] == 20
-    assert appender.votes - votes == 40
+    assert appender.items - votes == 40
     assert appender.batches - batches < 40, "the votes were not written together"
 
 
