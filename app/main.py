@@ -66,7 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if db._engine is None:
-            db.init_engine(settings.database_url)
+            db.init_engine(settings.database_url, **settings.engine_options())
         sweeper = issues_scheduled.start(settings.sweep_seconds)
         poll_sweeper = polls_scheduled.start(settings.sweep_seconds)
         _freeze_heap()

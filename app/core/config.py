@@ -42,6 +42,11 @@ class Settings(BaseSettings):
     idempotency_hours: int = 24
     default_locale: str = "zh-CN"
     sweep_seconds: float = 60  # the overdue-issue sweep's period in each server process; 0 turns it off
+    # Database connections each server process keeps open, and may open beyond those under load;
+    # unset: 30 + 10 on PostgreSQL, 15 + 0 on SQLite. On PostgreSQL, workers × (both) must stay
+    # under the server's max_connections (100 unless raised).
+    db_pool_size: int | None = Field(default=None, ge=1)
+    db_max_overflow: int | None = Field(default=None, ge=0)
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:
@@ -55,6 +60,11 @@ class Settings(BaseSettings):
                 )
             self.secret_key = _development_secret(self.data_dir)
         return self
+
+    def engine_options(self) -> dict[str, int]:
+        """The pool sizes given in the settings, for ``db.init_engine``."""
+        given = {"pool_size": self.db_pool_size, "max_overflow": self.db_max_overflow}
+        return {k: v for k, v in given.items() if v is not None}
 
     @property
     def is_sqlite(self) -> bool:

@@ -118,9 +118,9 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     return create_async_engine(url, **kwargs)
 
 
-def init_engine(url: str) -> AsyncEngine:
+def init_engine(url: str, **kwargs: Any) -> AsyncEngine:
     global _engine, _sessionmaker
-    _engine = make_engine(url)
+    _engine = make_engine(url, **kwargs)
     _sessionmaker = async_sessionmaker(_engine, expire_on_commit=False, autoflush=False)
     return _engine
 

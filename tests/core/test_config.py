@@ -35,3 +35,24 @@ async def test_sqlite_runs_in_wal_mode_with_foreign_keys(app):
     async with engine.connect() as conn:
         assert (await conn.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
         assert (await conn.execute(text("PRAGMA foreign_keys"))).scalar() == 1
+
+
+def test_pool_sizes_come_from_the_settings(tmp_path, monkeypatch):
+    """Four workers × (30 + 10) would pass PostgreSQL's default 100 connections: an operator sets
+    WUGONG_DB_POOL_SIZE and WUGONG_DB_MAX_OVERFLOW to fit."""
+    from pydantic import ValidationError
+
+    pg = "postgresql+asyncpg://wugong@127.0.0.1:5432/wugong"
+    monkeypatch.setenv("WUGONG_DB_POOL_SIZE", "20")
+    monkeypatch.setenv("WUGONG_DB_MAX_OVERFLOW", "4")
+    given = Settings(data_dir=tmp_path, secret_key="x", database_url=pg)
+    engine = db.make_engine(pg, **given.engine_options())
+    assert (engine.pool.size(), engine.pool._max_overflow) == (20, 4)  # type: ignore[attr-defined]
+    monkeypatch.delenv("WUGONG_DB_POOL_SIZE")
+    monkeypatch.delenv("WUGONG_DB_MAX_OVERFLOW")
+    unset = Settings(data_dir=tmp_path, secret_key="x", database_url=pg)
+    assert unset.engine_options() == {}
+    assert db.make_engine(pg).pool.size() == 30
+    monkeypatch.setenv("WUGONG_DB_POOL_SIZE", "0")
+    with pytest.raises(ValidationError):
+        Settings(data_dir=tmp_path, secret_key="x")
