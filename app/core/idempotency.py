@@ -3,7 +3,9 @@ result, once. A different body with the same key is refused (422); a retry that 
 the first is still running gets 409.
 
 Done as ASGI middleware so every write endpoint gets it without remembering to; the record is
-keyed by the caller (token subject, or the client address when anonymous).
+keyed by the caller (token subject, or the client address when anonymous). The records of the
+requests that arrive together (a meeting's call to vote) are written in one transaction
+(app/core/group_commit.py) instead of two each.
 
 A stored answer may be a secret ballot's receipt, so the database keeps nothing it could read
 back on its own: the key is stored hashed, the fingerprint is keyed by the key, the answer is
