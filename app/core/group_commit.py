@@ -32,7 +32,7 @@ class GroupCommit(Generic[T, R]):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pending: list[tuple[T, asyncio.Future[R]]] = []
         self._writing = False
-        self._task: asyncio.Task[None] | None = None
+        self._task: asyncio.Task[None] | None = None  # held: the loop keeps only a weak reference to a task
         self.batches = 0  # how many transactions wrote how many items: for the benchmarks
         self.items = 0
 
