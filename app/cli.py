@@ -12,7 +12,7 @@ import asyncio
 import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 from sqlalchemy.engine import make_url
@@ -258,15 +258,16 @@ def sweep() -> None:
 @cli.command("verify-poll")
 def verify_poll(
     source: Annotated[str, typer.Argument(help="A chain download (JSON file or URL), or a poll id in this database")],
+    token: Annotated[str | None, typer.Option(help="An access token, to read an open poll's chain as a member")] = None,
 ) -> None:
     """Recompute a poll's hash chain and its count from the anonymised ballots, and compare them
-    with the published result. Exit 0 when everything matches, 1 when anything does not."""
+    with the published result. Exit 0 when everything matches, 1 when anything does not.
+
+    A closed poll's chain is public: https://<server>/api/v1/polls/<poll id>/chain needs no token."""
     from app.polls import verify
 
     if source.startswith(("http://", "https://")):
-        import httpx
-
-        data = httpx.get(source, timeout=60).json()
+        data = _download(source, token)
     elif Path(source).exists():
         import json
 
@@ -277,6 +278,24 @@ def verify_poll(
     for line in report.lines:
         typer.echo(line)
     raise typer.Exit(0 if report.ok else 1)
+
+
+def _download(url: str, token: str | None) -> dict[str, Any]:
+    import httpx
+
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    try:
+        r = httpx.get(url, headers=headers, timeout=60)
+    except httpx.HTTPError as e:
+        raise _fail(f"could not download {url}: {e}") from e
+    if r.status_code in (401, 403, 404):
+        hint = ("a closed poll's chain is public at /api/v1/polls/<poll id>/chain; an open poll's needs a member's "
+                "token (--token) at /api/v1/communities/<community id>/polls/<poll id>/chain")
+        raise _fail(f"{url} answered {r.status_code}: the poll is not closed yet, or does not exist here. {hint}")
+    if r.status_code != 200 or not r.headers.get("content-type", "").startswith("application/json"):
+        raise _fail(f"{url} answered {r.status_code} ({r.headers.get('content-type', '?')}), not a chain download")
+    data: dict[str, Any] = r.json()
+    return data
 
 
 def main() -> None:

@@ -29,7 +29,7 @@ from app.issues.models import (
     IssueSupport,
 )
 from app.notifications.models import Notification
-from app.polls.models import Poll, PollBallot, PollElector, PollObjection, PollOption
+from app.polls.models import Poll, PollBallot, PollBoxBallot, PollElector, PollKey, PollObjection, PollOption
 from app.sharing.models import ShortLink
 
 __all__ = [
@@ -58,7 +58,9 @@ __all__ = [
     "Person",
     "Poll",
     "PollBallot",
+    "PollBoxBallot",
     "PollElector",
+    "PollKey",
     "PollObjection",
     "PollOption",
     "RefreshToken",

@@ -7,10 +7,14 @@ test), so tests may commit, and concurrent requests really race.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
+import socket
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 _tmp = Path(tempfile.mkdtemp(prefix="wugong-test-"))
 os.environ["WUGONG_ENV"] = "test"
@@ -27,6 +31,7 @@ else:
 
 import httpx  # noqa: E402
 import pytest  # noqa: E402
+import uvicorn  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker  # noqa: E402
 
@@ -92,3 +97,31 @@ async def session(app) -> AsyncIterator[AsyncSession]:  # type: ignore[no-untype
     engine = db.get_engine().execution_options(sqlite_deferred=True)
     async with async_sessionmaker(engine, expire_on_commit=False, autoflush=False)() as s:
         yield s
+
+
+class _Server(uvicorn.Server):
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        # Ctrl-C belongs to pytest, not to the server under test.
+        yield
+
+
+@pytest.fixture(scope="session")
+async def live_server(app: Any) -> AsyncIterator[str]:
+    """The app served by uvicorn on 127.0.0.1, on the test session's own loop (browser tests, and
+    commands that speak HTTP to a server)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    # lifespan off: the app fixture owns the engine, and the app's shutdown would dispose it.
+    config = uvicorn.Config(app, lifespan="off", log_config=None, access_log=False, ws="none")
+    server = _Server(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    await task
+    sock.close()

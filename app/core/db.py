@@ -18,6 +18,7 @@ from sqlalchemy import DateTime, MetaData, String, event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -93,6 +94,9 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA busy_timeout=30000")
+            # What is deleted or overwritten is zeroed in the file, not left in free space: a
+            # secret poll's key and sealed ballots are erased at its close (app/polls/secrecy.py).
+            cur.execute("PRAGMA secure_delete=ON")
             cur.close()
 
         @event.listens_for(engine.sync_engine, "begin")
@@ -194,6 +198,35 @@ async def _file_turn(database: str | None) -> AsyncIterator[None]:
         yield
     finally:
         fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+async def scrub(tables: tuple[str, ...]) -> bool:
+    """Leave nothing deleted from ``tables`` in the database's files. SQLite zeroes deleted rows
+    (secure_delete) but the WAL still holds the pages as they were until a checkpoint truncates it;
+    PostgreSQL keeps dead row versions in the table's pages until it is rewritten. False when it
+    could not be done now (a reader on an old snapshot, a lock held): the caller tries again later.
+    On PostgreSQL the old row versions may also live in WAL segments until they are recycled, and
+    in any WAL archive: keep none longer than you would keep the data itself."""
+    engine = get_engine()
+    async with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            await conn.execution_options(sqlite_autocommit=True)
+            await conn.exec_driver_sql("PRAGMA busy_timeout=200")
+            try:
+                row = (await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")).first()
+            finally:
+                await conn.exec_driver_sql("PRAGMA busy_timeout=30000")
+            return row is not None and row[0] == 0
+        await conn.execution_options(isolation_level="AUTOCOMMIT")
+        try:
+            await conn.exec_driver_sql("SET lock_timeout = '2s'")
+            for table in tables:
+                await conn.exec_driver_sql(f"VACUUM FULL {table}")
+        except DBAPIError:
+            return False
+        finally:
+            await conn.exec_driver_sql("RESET lock_timeout")
+        return True
 
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

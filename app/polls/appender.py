@@ -36,17 +36,18 @@ from app.core.group_commit import GroupCommit
 from app.polls import chain
 from app.polls import repository as repo
 from app.polls.models import Poll, PollBallot, PollElector
+from app.polls.secrecy import Content
 
 
 @dataclass
 class FirstVote:
     """One voter's first ballot: who (the person, or for a household or owners' poll the
-    household), what, and the receipt their phone keeps."""
+    household), what (plain or sealed), and the receipt their phone keeps."""
 
     poll_id: str
     person_id: str | None
     household_id: str | None
-    choices: list[Any]
+    content: Content
     secret: bool
     receipt: str
 
@@ -118,12 +119,13 @@ async def _write(batch: list[FirstVote]) -> dict[int, Placed]:
         for vote, elector_id, weight in claimed:
             seq, prev = heads[vote.poll_id]
             seq += 1
-            entry = chain.Entry(vote.poll_id, seq, vote.choices, chain.weight_text(weight), "app",
-                                chain.receipt_hash(vote.receipt), None, prev)
+            entry = vote.content.entry(vote.poll_id, seq, chain.weight_text(weight), "app",
+                                       chain.receipt_hash(vote.receipt), None, prev)
             digest = entry.hash
             heads[vote.poll_id] = (seq, digest)
             new_voters[vote.poll_id] += 1
-            ballots.append(repo.ballot_row(entry, digest, weight, None if vote.secret else elector_id))
+            ballots.append(repo.ballot_row(entry, digest, weight, None if vote.secret else elector_id,
+                                           vote.content.sealed))
             placed[id(vote)] = Placed(seq=seq, hash=digest)
         await conn.execute(_ADD_BALLOTS, ballots)
         await conn.execute(_MOVE_HEAD, [{"b_id": pid, "b_seq": seq, "b_head": head, "b_new": new_voters[pid]}

@@ -27,11 +27,15 @@ def sha256(data: bytes | str) -> str:
     return hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()
 
 
+def code_from(bits: int, length: int) -> str:
+    """``length`` characters of the alphabet (5 bits each) in groups of four: ``WG7K-3M9Q-...``."""
+    raw = "".join(RECEIPT_ALPHABET[(bits >> (5 * i)) & 31] for i in range(length))
+    return "-".join(raw[i:i + 4] for i in range(0, length, 4))
+
+
 def new_receipt() -> str:
-    """16 characters (80 bits, 5 to a character) in four groups: ``WG7K-3M9Q-...``."""
-    bits = int.from_bytes(secrets.token_bytes(10))
-    raw = "".join(RECEIPT_ALPHABET[(bits >> (5 * i)) & 31] for i in range(16))
-    return "-".join(raw[i:i + 4] for i in range(0, 16, 4))
+    """16 characters (80 bits)."""
+    return code_from(int.from_bytes(secrets.token_bytes(10)), 16)
 
 
 def normalise_receipt(receipt: str) -> str:
@@ -56,22 +60,30 @@ def weight_text(weight: Decimal) -> str:
     return f"{weight.quantize(Decimal('0.01'))}"
 
 
+_COMMON = ("poll", "seq", "weight", "channel", "receipt", "supersedes", "prev")
+
+
 @dataclass(frozen=True)
 class Entry:
+    """A chain entry: a named 记名 ballot carries its ``choices``; a secret one only the
+    ``commitment`` to them (app/polls/secrecy.py), never both."""
+
     poll_id: str
     seq: int
-    choices: list[Any]
+    choices: list[Any] | None
     weight: str
     channel: str
     receipt_hash: str
     supersedes: int | None
     prev: str
+    commitment: str | None = None
 
     def body(self) -> dict[str, Any]:
+        content = {"choices": self.choices} if self.commitment is None else {"commitment": self.commitment}
         return {
             "poll": self.poll_id,
             "seq": self.seq,
-            "choices": self.choices,
+            **content,
             "weight": self.weight,
             "channel": self.channel,
             "receipt": self.receipt_hash,
@@ -82,6 +94,12 @@ class Entry:
     @property
     def hash(self) -> str:
         return sha256(canonical(self.body()))
+
+
+def entry_body(e: dict[str, Any]) -> dict[str, Any]:
+    """The hashed part of a downloaded entry: its commitment if it has one, else its choices."""
+    content = "commitment" if "commitment" in e else "choices"
+    return {k: e.get(k) for k in (*_COMMON, content)}
 
 
 @dataclass
@@ -109,8 +127,7 @@ def verify(poll_id: str, genesis_hash: str, entries: list[dict[str, Any]]) -> Ch
             problems.append(f"entry {expected_seq}: sequence number {e.get('seq')!r} out of order")
         if e.get("prev") != prev:
             problems.append(f"entry {expected_seq}: does not follow the previous hash")
-        body = {k: e.get(k) for k in ("poll", "seq", "choices", "weight", "channel", "receipt", "supersedes", "prev")}
-        actual = sha256(canonical(body))
+        actual = sha256(canonical(entry_body(e)))
         if actual != e.get("hash"):
             problems.append(f"entry {expected_seq}: hash does not match its content (tampered)")
         s = e.get("supersedes")

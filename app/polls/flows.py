@@ -51,10 +51,11 @@ def check(action: str, status: Status | str) -> None:
         raise NotAllowedNow(action, Status(status))
 
 
-def results_visible(status: Status | str, hide_results: bool) -> bool:
-    """Whether counts may be shown. Hidden results stay hidden from everyone, the committee
-    included, until the poll closes: a count seen early is a count that can leak."""
+def results_visible(status: Status | str, hidden_while_open: bool) -> bool:
+    """Whether counts may be shown. Counts hidden while open (hidden results, and every secret
+    poll: Poll.counts_hidden_while_open) stay hidden from everyone, the committee included, until
+    the poll closes: a count seen early is a count that can leak."""
     s = Status(status)
     if s in RESULTS_FINAL:
         return True
-    return s == Status.open and not hide_results
+    return s == Status.open and not hidden_while_open

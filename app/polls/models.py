@@ -1,9 +1,10 @@
 """Decisions 居民决策: polls, their options, the electorate frozen at opening, ballots in a hash
 chain, and objections during the notice period 公示.
 
-Secrecy is in the schema: a ballot of a secret poll has no column that names its voter, and its
-id is random (not time-ordered) and it carries no timestamp. Who has voted is recorded apart, on
-the elector row of the frozen electorate.
+Secrecy is in the schema: a ballot of a secret poll has no column that names its voter, its id is
+random and it carries no timestamp; and its chain entry holds only a commitment to the choices,
+which are sealed under the poll's key until the close publishes them, unlinked, in the ballot box
+(app/polls/secrecy.py). Who has voted is recorded apart, on the elector row of the frozen electorate.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, LargeBinary, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core import clock
@@ -38,10 +39,13 @@ class Poll(IdMixin, TimestampMixin, Base):
     scope_unit: Mapped[str] = mapped_column(String(20), default="")  # a unit entrance 单元 of that building
     rule: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)  # proposals: see rules.py
     secret: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Set when a secret poll opens: its ballots are sealed and the close fills the ballot box. (Not
+    # set on polls that opened before sealing existed: those count from their chain, as named ones.)
+    sealed: Mapped[bool] = mapped_column(Boolean, default=False)
     allow_change: Mapped[bool] = mapped_column(Boolean, default=True)
     hide_results: Mapped[bool] = mapped_column(Boolean, default=False)
     opens_at: Mapped[datetime | None] = mapped_column()
-    closes_at: Mapped[datetime] = mapped_column()
+    closes_at: Mapped[datetime | None] = mapped_column()  # None: closed by hand
     notice_days: Mapped[int] = mapped_column(Integer, default=7)
     status: Mapped[str] = mapped_column(String(20), default="draft")
     issue_id: Mapped[str | None] = mapped_column(ForeignKey("issues.id", ondelete="SET NULL"), index=True)
@@ -66,6 +70,12 @@ class Poll(IdMixin, TimestampMixin, Base):
     chain_head: Mapped[str] = mapped_column(String(64), default="")
     result: Mapped[dict[str, object] | None] = mapped_column(JSON)  # the outcome, computed at close
     version: Mapped[int] = mapped_column(Integer, default=1)
+
+    @property
+    def counts_hidden_while_open(self) -> bool:
+        """A secret poll shows no counts before its close, only turnout: a count that moves while
+        people vote tells whoever watches who voted what (a room, the electors list)."""
+        return self.secret or self.hide_results
 
 
 class PollOption(IdMixin, Base):
@@ -112,8 +122,9 @@ class PollElector(IdMixin, Base):
 class PollBallot(Base):
     """One entry of the poll's append-only hash chain.
 
-    No voter column for secret polls (``elector_id`` is set only for named polls 记名), a random
-    id, no timestamp. ``receipt_hash`` is SHA-256 of the receipt the voter's phone keeps.
+    A named 记名 ballot carries its ``choices`` and ``elector_id``; a secret one only its
+    ``commitment``, and while the poll is open its ``sealed`` choices (erased at the close). A
+    random id, no timestamp. ``receipt_hash`` is SHA-256 of the receipt the voter's phone keeps.
     ``hash`` = SHA-256 of the canonical entry (app/polls/chain.py), which includes ``prev``.
     """
 
@@ -127,7 +138,9 @@ class PollBallot(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     poll_id: Mapped[str] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"))
     seq: Mapped[int] = mapped_column(Integer)
-    choices: Mapped[list[object]] = mapped_column(JSON)  # option ids; for score: [[option id, score], ...]
+    choices: Mapped[list[object] | None] = mapped_column(JSON)  # named: option ids; score: [[option id, score], ...]
+    commitment: Mapped[str] = mapped_column(String(64), default="")  # secret: see app/polls/secrecy.py
+    sealed: Mapped[bytes | None] = mapped_column(LargeBinary)  # secret, while open: the sealed choices
     weight_area: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=Decimal(0))
     channel: Mapped[str] = mapped_column(String(10), default="app")
     receipt_hash: Mapped[str] = mapped_column(String(64))
@@ -137,6 +150,31 @@ class PollBallot(Base):
     hash: Mapped[str] = mapped_column(String(64))
     # Indexed: deleting an elector (or the person behind it) checks the ballots that name it.
     elector_id: Mapped[str | None] = mapped_column(ForeignKey("poll_electors.id", ondelete="SET NULL"), index=True)
+
+
+class PollKey(Base):
+    """A secret poll's key while it is open, sealed under the server's secret key; erased at the
+    close. A table of its own: the poll row is rewritten with every vote, and each old version of
+    it would keep a copy."""
+
+    __tablename__ = "poll_keys"
+
+    poll_id: Mapped[str] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"), primary_key=True)
+    sealed_key: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class PollBoxBallot(Base):
+    """A counted ballot of a secret poll, published at the close in the ballot box 票箱: its
+    choices, weight and check code, in the order of the check codes (random), with no link to the
+    chain entry it came from, nor to anyone."""
+
+    __tablename__ = "poll_box"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    poll_id: Mapped[str] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"), index=True)
+    check_code: Mapped[str] = mapped_column(String(20))
+    choices: Mapped[list[object]] = mapped_column(JSON)
+    weight_area: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=Decimal(0))
 
 
 class PollObjection(IdMixin, TimestampMixin, Base):

@@ -31,13 +31,14 @@ def _d(value: Decimal) -> str:
 
 def _ballots(kind: str, entries: list[dict[str, Any]]) -> list[Ballot]:
     out = []
-    for e in entries:
+    for i, e in enumerate(entries, start=1):
+        key = f"b{e.get('seq', i)}"  # a ballot box has no seq: its order
         weight = Decimal(str(e.get("weight") or "0"))
         if kind == "score":
             scores = tuple((str(o), int(s)) for o, s in e["choices"])
-            out.append(Ballot(f"b{e['seq']}", weight, (), scores))
+            out.append(Ballot(key, weight, (), scores))
         else:
-            out.append(Ballot(f"b{e['seq']}", weight, tuple(str(c) for c in e["choices"])))
+            out.append(Ballot(key, weight, tuple(str(c) for c in e["choices"])))
     return out
 
 

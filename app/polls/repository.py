@@ -8,12 +8,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.pagination import PageParams, paginate
 from app.polls.chain import Entry, new_ballot_id
-from app.polls.models import Poll, PollBallot, PollElector, PollObjection, PollOption
+from app.polls.models import Poll, PollBallot, PollBoxBallot, PollElector, PollKey, PollObjection, PollOption
 
 
 async def poll_in(session: AsyncSession, cid: str, poll_id: str) -> Poll | None:
@@ -65,9 +65,10 @@ class BallotForm:
     electorate: str
     secret: bool
     allow_change: bool
-    closes_at: datetime
+    closes_at: datetime | None
     genesis_hash: str
     option_ids: tuple[str, ...]
+    key: bytes | None  # a secret poll's key, unsealed (None: a named poll, or one from before sealing)
     status: str = "open"
 
 
@@ -79,11 +80,11 @@ def remembered_form(poll_id: str) -> BallotForm | None:
     return _FORMS.get(poll_id)
 
 
-async def remember_form(session: AsyncSession, poll: Poll) -> BallotForm:
+async def remember_form(session: AsyncSession, poll: Poll, key: bytes | None) -> BallotForm:
     """Remember an open poll's ballot form (its options read once)."""
     form = BallotForm(poll.id, poll.community_id, poll.kind, poll.max_choices, poll.allow_stacking, poll.electorate,
                       poll.secret, poll.allow_change, poll.closes_at, poll.genesis_hash,
-                      tuple(o.id for o in (await options_of(session, [poll.id]))[poll.id]))
+                      tuple(o.id for o in (await options_of(session, [poll.id]))[poll.id]), key)
     if len(_FORMS) >= _FORMS_MAX:
         _FORMS.clear()
     _FORMS[poll.id] = form
@@ -218,12 +219,14 @@ async def set_head(session: AsyncSession, poll_id: str, head: str) -> None:
                           .execution_options(synchronize_session=False))
 
 
-def ballot_row(entry: Entry, digest: str, weight: Decimal, elector_id: str | None) -> dict[str, Any]:
-    """A chain entry as stored; ``elector_id`` only for a named 记名 poll, ``None`` for a secret one."""
+def ballot_row(entry: Entry, digest: str, weight: Decimal, elector_id: str | None,
+               sealed: bytes | None) -> dict[str, Any]:
+    """A chain entry as stored; ``elector_id`` only for a named 记名 poll, ``None`` for a secret one,
+    whose choices are ``sealed`` instead."""
     return {"id": new_ballot_id(), "poll_id": entry.poll_id, "seq": entry.seq, "choices": entry.choices,
-            "weight_area": weight, "channel": entry.channel, "receipt_hash": entry.receipt_hash,
-            "supersedes": entry.supersedes, "superseded": False, "prev_hash": entry.prev, "hash": digest,
-            "elector_id": elector_id}
+            "commitment": entry.commitment or "", "sealed": sealed, "weight_area": weight, "channel": entry.channel,
+            "receipt_hash": entry.receipt_hash, "supersedes": entry.supersedes, "superseded": False,
+            "prev_hash": entry.prev, "hash": digest, "elector_id": elector_id}
 
 
 async def add_ballot(session: AsyncSession, values: dict[str, Any]) -> None:
@@ -236,11 +239,57 @@ async def chain(session: AsyncSession, poll_id: str) -> list[PollBallot]:
 
 
 async def counted_entries(session: AsyncSession, poll_id: str) -> list[dict[str, Any]]:
-    """The current ballots, lean (no ORM objects): seq, choices, weight."""
+    """The current ballots of a poll counted from its chain, lean (no ORM objects): seq, choices, weight."""
     rows = await session.execute(
         select(PollBallot.seq, PollBallot.choices, PollBallot.weight_area)
         .where(PollBallot.poll_id == poll_id, PollBallot.superseded.is_(False)).order_by(PollBallot.seq))
     return [{"seq": s, "choices": c, "weight": str(w)} for s, c, w in rows.all()]
+
+
+async def sealed_counted(session: AsyncSession, poll_id: str) -> list[tuple[str, Decimal, bytes | None]]:
+    """A secret poll's current ballots as sealed: (commitment, weight, sealed)."""
+    rows = await session.execute(
+        select(PollBallot.commitment, PollBallot.weight_area, PollBallot.sealed)
+        .where(PollBallot.poll_id == poll_id, PollBallot.superseded.is_(False)))
+    return [(str(c), Decimal(str(w)), s) for c, w, s in rows.all()]
+
+
+async def sealed_of(session: AsyncSession, poll_id: str, receipt_hash: str) -> tuple[str, bytes | None] | None:
+    """The commitment and sealed choices of the ballot with this receipt."""
+    row = (await session.execute(select(PollBallot.commitment, PollBallot.sealed).where(
+        PollBallot.poll_id == poll_id, PollBallot.receipt_hash == receipt_hash))).first()
+    return None if row is None else (str(row[0]), row[1])
+
+
+async def erase_sealed(session: AsyncSession, poll_id: str) -> None:
+    await session.execute(update(PollBallot).where(PollBallot.poll_id == poll_id, PollBallot.sealed.is_not(None))
+                          .values(sealed=None).execution_options(synchronize_session=False))
+
+
+async def add_key(session: AsyncSession, poll_id: str, sealed_key: bytes) -> None:
+    await session.execute(insert(PollKey), [{"poll_id": poll_id, "sealed_key": sealed_key}])
+
+
+async def sealed_key(session: AsyncSession, poll_id: str) -> bytes | None:
+    return (await session.execute(select(PollKey.sealed_key).where(PollKey.poll_id == poll_id))).scalar_one_or_none()
+
+
+async def erase_key(session: AsyncSession, poll_id: str) -> None:
+    await session.execute(delete(PollKey).where(PollKey.poll_id == poll_id))
+
+
+async def add_box(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    for i in range(0, len(rows), 5000):
+        await session.execute(insert(PollBoxBallot), rows[i:i + 5000])
+
+
+async def box(session: AsyncSession, poll_id: str) -> list[dict[str, Any]]:
+    """A secret poll's published ballot box, in the order of the check codes: check, choices, weight."""
+    rows = await session.execute(
+        select(PollBoxBallot.check_code, PollBoxBallot.choices, PollBoxBallot.weight_area)
+        .where(PollBoxBallot.poll_id == poll_id).order_by(PollBoxBallot.check_code))
+    return [{"check": k, "choices": c, "weight": f"{Decimal(str(w)):.2f}"} for k, c, w in rows.all()]
+
 
 
 async def ballot_by_receipt(session: AsyncSession, receipt_hash: str) -> PollBallot | None:

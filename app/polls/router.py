@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Path, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Header, Path, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
@@ -12,7 +12,7 @@ from app.core.deps import Locale, Session
 from app.core.errors import Forbidden, Invalid, NotFound
 from app.core.pagination import Page, Paging
 from app.core.urls import absolute
-from app.polls import flows, live, rules, service, views
+from app.polls import flows, live, rules, scheduled, service, views
 from app.polls import repository as repo
 from app.polls.schemas import (
     AnswerIn,
@@ -42,7 +42,7 @@ live.hub.snapshot = views.live_snapshot  # what a stream sends: the results view
 
 def _receipt(poll_id: str, cast: service.Cast) -> BallotReceipt:
     return BallotReceipt(poll_id=poll_id, receipt=cast.receipt, seq=cast.seq, hash=cast.hash, changed=cast.changed,
-                         channel=cast.channel)
+                         channel=cast.channel, check_code=cast.check_code)
 
 
 async def _read(session: Session, scope: CommunityScope, poll: Any, locale: str) -> PollRead:
@@ -101,6 +101,8 @@ async def close_poll(poll_id: Id, session: Session, scope: Manager, locale: Loca
                      background: BackgroundTasks) -> PollRead:
     poll = await service.close_poll(session, scope.person.id, await service.visible_poll(session, scope, poll_id))
     background.add_task(live.hub.changed, poll.id)
+    if poll.sealed:
+        background.add_task(scheduled.scrub_erased_keys)  # after the commit that erased the key
     return await _read(session, scope, poll, locale)
 
 
@@ -116,10 +118,14 @@ async def publish_poll(poll_id: Id, session: Session, scope: Manager, locale: Lo
 @router.post("/communities/{cid}/polls/{poll_id}/ballots", status_code=201)
 @db.reads_first  # a first vote is written by the group committer (app/polls/appender.py)
 async def cast_ballot(poll_id: Id, body: BallotIn, session: Session, scope: Voter,
-                      background: BackgroundTasks) -> BallotReceipt:
-    """Vote. Keep the receipt: it proves the ballot is in the chain, and changes a secret vote."""
+                      background: BackgroundTasks,
+                      idempotency_key: Annotated[str | None, Header(max_length=200)] = None) -> BallotReceipt:
+    """Vote. Keep the receipt: it proves the ballot is in the chain and counts, and changes a
+    secret vote; and, for a secret poll, the check code, which finds the ballot in the box after
+    the close. Send an ``Idempotency-Key``: a retry then always gets this answer, even if the
+    server died after writing the ballot."""
     poll = await service.poll_to_vote(session, scope, poll_id)
-    cast = await service.cast_ballot(session, scope, poll, body)
+    cast = await service.cast_ballot(session, scope, poll, body, idempotency_key)
     background.add_task(live.hub.changed, poll.id)  # runs after the commit
     return _receipt(poll.id, cast)
 
@@ -160,7 +166,7 @@ async def named_ballots(poll_id: Id, session: Session,
     poll = await service.visible_poll(session, scope, poll_id)
     if poll.secret:
         raise Forbidden("poll_is_secret")
-    if not flows.results_visible(poll.status, poll.hide_results):
+    if not flows.results_visible(poll.status, poll.counts_hidden_while_open):
         raise Forbidden("poll_results_hidden")
     return [NamedBallot(**row) for row in await service.named_ballots(session, poll)]
 
@@ -190,6 +196,14 @@ async def poll_chain(poll_id: Id, session: Session, scope: Viewer) -> dict[str, 
     if poll.status == flows.Status.draft:
         raise NotFound("poll_not_found")
     return await service.chain_download(session, poll)
+
+
+@router.get("/polls/{poll_id}/chain")
+async def public_poll_chain(poll_id: Id, session: Session) -> dict[str, Any]:
+    """Public once the poll has closed, for anyone to recount (``wugong verify-poll <this URL>``):
+    the chain and, for a secret poll, the ballot box. Before the close: 404, as for a poll that
+    does not exist; members read the chain at ``/communities/{cid}/polls/{id}/chain``."""
+    return await service.chain_download(session, await service.closed_poll(session, poll_id))
 
 
 @router.get("/communities/{cid}/polls/{poll_id}/objections")

@@ -16,11 +16,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core import lease, periodic
+from app.core import db, lease, periodic
 from app.core.errors import AppError
 from app.polls import live, service
 from app.polls import repository as repo
-from app.polls.models import Poll
+from app.polls.models import Poll, PollKey
 
 log = logging.getLogger("wugong.polls")
 
@@ -53,9 +53,23 @@ async def sweep(session: AsyncSession, now: datetime, *, holder: str) -> PollSwe
             result.finalised.append(poll_id)
     await lease.release(session, LEASE, holder)
     await session.commit()
+    await scrub_erased_keys(closed=bool(result.closed))
     for poll_id in (*result.opened, *result.closed, *result.finalised):
         await live.hub.changed(poll_id)
     return result
+
+
+_scrub_pending = True  # at start too: a close just before a crash may have left its key in the files
+
+
+async def scrub_erased_keys(*, closed: bool = True) -> None:
+    """After a sealed poll's close commits, scrub its erased key from the database's files
+    (app/core/db.py ``scrub``); what cannot be done now is tried again at the next sweep."""
+    global _scrub_pending
+    if closed or _scrub_pending:
+        _scrub_pending = not await db.scrub((PollKey.__tablename__,))
+        if _scrub_pending:
+            log.info("polls: erased keys not yet scrubbed from the database files; trying again next sweep")
 
 
 async def _step(session: AsyncSession, poll_id: str, act: Callable[[Poll], Awaitable[object]]) -> bool:

@@ -56,7 +56,7 @@ class PollCreate(_In):
     allow_change: bool = True
     hide_results: bool = False
     opens_at: datetime | None = None
-    closes_at: datetime
+    closes_at: datetime | None = None  # none: the committee closes it by hand
     notice_days: int = Field(default=7, ge=0, le=60)
     issue_id: str | None = Field(default=None, max_length=26)
     meeting_id: str | None = Field(default=None, max_length=26)
@@ -157,7 +157,7 @@ class PollRead(BaseModel):
     allow_change: bool
     hide_results: bool
     opens_at: datetime | None
-    closes_at: datetime
+    closes_at: datetime | None
     notice_days: int
     status: str
     issue_id: str | None
@@ -188,11 +188,114 @@ class PollRead(BaseModel):
 
 class BallotReceipt(BaseModel):
     poll_id: str
-    receipt: str
+    receipt: str  # proves the ballot is in the chain and counts (GET /receipts/{receipt}); changes a secret vote
     seq: int
     hash: str
     changed: bool
     channel: str
+    # A secret ballot's check code 核对码, for the voter's phone alone: after the close it finds the
+    # ballot, as cast, in the published ballot box. Random, so it proves nothing to anyone else.
+    check_code: str | None = None
+
+
+class OptionOutcome(BaseModel):
+    """One option's line: votes (and area) for choice polls, ratings for score polls."""
+
+    id: str
+    label: str
+    count: int | None = None
+    area: str | None = None
+    raters: int | None = None
+    total: int | None = None
+    mean: str | None = None
+    mean_exact: str | None = None
+    histogram: dict[str, int] | None = None
+
+
+class Lot(BaseModel):
+    """A tie broken by a recorded drawing of lots 抽签: reproducible from the seed."""
+
+    seed: str
+    context: str
+    tied: list[str]
+    order: list[str]
+    keys: dict[str, str]
+    drawn: str
+
+
+class Round(BaseModel):
+    """A round of an instant-runoff count."""
+
+    number: int
+    counts: dict[str, int]
+    continuing: int
+    exhausted: int
+    eliminated: str | None
+    elected: str | None
+    tie_break: Lot | None
+
+
+class Points(BaseModel):
+    id: str
+    label: str
+    points: int
+
+
+class Criterion(BaseModel):
+    """One condition of a proposal's rule: a quorum or a threshold, with its exact numbers."""
+
+    stage: str
+    name: str
+    measure: str
+    numerator: str
+    denominator: str
+    required: str
+    comparator: str
+    met: bool
+    group: int
+
+
+class ChainState(BaseModel):
+    ok: bool
+    head: str
+    entries: int
+    problems: list[str]
+
+
+class Outcome(BaseModel):
+    """A poll's count: the fields of its kind are set, the others null. Areas are decimal strings,
+    ratios exact; ``explanation_zh``/``explanation_en`` say it in plain words."""
+
+    model_config = ConfigDict(extra="forbid")  # a field the count adds must be described here
+
+    kind: str
+    ballots: int
+    seed: str
+    participating_area: str
+    explanation_zh: str
+    explanation_en: str
+    options: list[OptionOutcome] | None = None
+    winner: str | None = None
+    leaders: list[str] | None = None
+    tie_break: Lot | None = None
+    points: list[Points] | None = None
+    order: list[str] | None = None
+    tie_breaks: list[Lot | None] | None = None
+    rounds: list[Round] | None = None
+    passed: bool | None = None
+    quorum_met: bool | None = None
+    approved: bool | None = None
+    yes: int | None = None
+    no: int | None = None
+    abstain: int | None = None
+    yes_area: str | None = None
+    no_area: str | None = None
+    abstain_area: str | None = None
+    participants: int | None = None
+    participating_households: int | None = None
+    criteria: list[Criterion] | None = None
+    chain: ChainState | None = None  # at the close: the stored chain recomputed
+    voted_count: int | None = None
 
 
 class ResultsRead(BaseModel):
@@ -207,7 +310,7 @@ class ResultsRead(BaseModel):
     chain_seq: int
     chain_head: str
     rule_plain: str | None
-    result: dict[str, Any] | None
+    result: Outcome | None
 
 
 class ElectorRead(BaseModel):
@@ -242,4 +345,3 @@ class ReceiptCheck(BaseModel):
     counted: bool | None = None  # False: replaced by a later vote
     chain_head: str | None = None
     chain_seq: int | None = None
-    choices: list[str] | None = None  # the labels, so the voter sees their ballot was recorded as cast

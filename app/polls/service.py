@@ -10,6 +10,7 @@ these races gets 409 and its transaction is rolled back whole.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -20,17 +21,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.communities import service as communities
 from app.communities.deps import CommunityScope
 from app.core import audit, clock, db
+from app.core.config import get_settings
 from app.core.errors import AppError, Conflict, Forbidden, Invalid, Msg, NotFound
 from app.core.ids import new_id
 from app.core.pagination import PageParams
 from app.issues import service as issues
-from app.polls import chain, flows, outcome, rules
+from app.polls import chain, flows, outcome, rules, secrecy
 from app.polls import repository as repo
 from app.polls.appender import FirstVote, appender
 from app.polls.flows import Status
 from app.polls.models import Poll, PollElector, PollObjection, PollOption
 from app.polls.repository import BallotForm
 from app.polls.schemas import BallotIn, OptionIn, PaperBallotIn, PollCreate, PollUpdate
+from app.polls.secrecy import Content
+
+log = logging.getLogger("wugong.polls")
 
 PROPOSAL_CHOICES = ("yes", "no", "abstain")
 SCORE_RANGE = (1, 5)
@@ -82,9 +87,9 @@ def _check_config(poll: Poll, n_options: int, now: datetime) -> None:
             raise _invalid("max_choices", "poll_max_choices", n=n_options)
     if poll.scope_unit and not poll.scope_building_id:
         raise _invalid("scope_unit", "poll_unit_needs_building")
-    if poll.closes_at <= now:
+    if poll.closes_at is not None and poll.closes_at <= now:
         raise _invalid("closes_at", "poll_closes_in_past")
-    if poll.opens_at is not None and poll.opens_at >= poll.closes_at:
+    if poll.opens_at is not None and poll.closes_at is not None and poll.opens_at >= poll.closes_at:
         raise _invalid("opens_at", "poll_opens_after_close")
 
 
@@ -194,7 +199,7 @@ async def open_poll(session: AsyncSession, actor_id: str | None, poll: Poll, *, 
                     at_once: bool = False) -> Poll:
     _check_action("open", poll)
     now = now or clock.now()
-    if poll.closes_at <= now:
+    if poll.closes_at is not None and poll.closes_at <= now:
         raise Conflict("poll_closes_in_past")
     if poll.opens_at is not None and poll.opens_at > now and not at_once:
         poll.status = Status.scheduled
@@ -221,6 +226,10 @@ async def open_poll(session: AsyncSession, actor_id: str | None, poll: Poll, *, 
     poll.genesis_hash = chain.genesis(spec(poll, options))
     poll.chain_head = poll.genesis_hash
     poll.chain_seq = 0
+    if poll.secret:  # ballots sealed under a key of the poll's own until the close (app/polls/secrecy.py)
+        poll.sealed = True
+        await repo.add_key(session, poll.id,
+                           secrecy.seal_poll_key(get_settings().secret_key, poll.id, secrecy.new_poll_key()))
     await audit.record(session, actor_id=actor_id, community_id=poll.community_id, action="poll.open",
                        object_type="poll", object_id=poll.id,
                        after={"electorate_size": poll.electorate_size,
@@ -283,7 +292,7 @@ async def _my_elector(session: AsyncSession, scope: CommunityScope, poll: Poll |
 
 
 def _check_open(poll: Poll | BallotForm, now: datetime) -> None:
-    if poll.status == Status.open and poll.closes_at <= now:
+    if poll.status == Status.open and poll.closes_at is not None and poll.closes_at <= now:
         raise Conflict("poll_vote_not_now", status_name=Msg("ui.poll.status.closed"))
     _check_action("vote", poll)
 
@@ -295,29 +304,62 @@ class Cast:
     hash: str
     changed: bool
     channel: str
+    check_code: str | None  # a secret ballot's check code 核对码, for the voter's phone alone
 
 
-async def cast_ballot(session: AsyncSession, scope: CommunityScope, poll: Poll | BallotForm, body: BallotIn) -> Cast:
+async def poll_key(session: AsyncSession, poll: Poll | BallotForm) -> bytes | None:
+    """A sealed poll's key while it is open (None for a named poll, or one that opened before
+    sealing); a poll whose key does not open (the server's secret key changed) takes no ballots."""
+    if isinstance(poll, BallotForm):
+        return poll.key
+    if not poll.sealed:
+        return None
+    remembered = repo.remembered_form(poll.id)
+    if remembered is not None and remembered.key is not None:
+        return remembered.key
+    sealed = await repo.sealed_key(session, poll.id)
+    if sealed is None:
+        raise Conflict("poll_key_unavailable")
+    try:
+        return secrecy.open_poll_key(get_settings().secret_key, poll.id, sealed)
+    except secrecy.SealBroken as e:
+        raise Conflict("poll_key_unavailable") from e
+
+
+def _receipt(scope: CommunityScope, poll: Poll | BallotForm, idempotency_key: str | None) -> str:
+    if idempotency_key:
+        return secrecy.receipt_for_retry(get_settings().secret_key, scope.person.id, poll.id, idempotency_key)
+    return chain.new_receipt()
+
+
+async def cast_ballot(session: AsyncSession, scope: CommunityScope, poll: Poll | BallotForm, body: BallotIn,
+                      idempotency_key: str | None = None) -> Cast:
+    """One voter's ballot. With an ``idempotency_key`` the receipt is drawn from it, so that the
+    phone's retry of a ballot written before the server could answer finds it and gets its answer."""
     _check_open(poll, clock.now())
     choices = check_ballot(poll, await repo.option_ids(session, poll), body)
-    receipt = chain.new_receipt()
+    receipt = _receipt(scope, poll, idempotency_key)
+    content = secrecy.content(await poll_key(session, poll), poll.id, choices)
     # The common case: mark the caller's elector as having voted, if it had not, and append.
     household_id = None if poll.electorate == "residents" else _voter_household(scope, poll)
     person_id = None if household_id else scope.person.id
     if poll.electorate == "residents" or household_id is not None:
         if db.is_reading(session):  # nothing written yet: many voters' first votes share one commit
             await db.hand_back(session)
-            placed = await appender.submit(FirstVote(poll.id, person_id, household_id, choices, poll.secret, receipt))
+            placed = await appender.submit(FirstVote(poll.id, person_id, household_id, content, poll.secret, receipt))
             if placed is not None:
-                return Cast(receipt=receipt, seq=placed.seq, hash=placed.hash, changed=False, channel="app")
+                return Cast(receipt=receipt, seq=placed.seq, hash=placed.hash, changed=False, channel="app",
+                            check_code=content.check_code)
         elif (claimed := await repo.claim_vote(session, poll.id, person_id=person_id, household_id=household_id,
                                                receipt_check=chain.elector_check(receipt))) is not None:
-            return await _append(session, poll, claimed[0], claimed[1], choices, "app", None, receipt)
+            return await _append(session, poll, claimed[0], claimed[1], content, "app", None, receipt)
     # Not a first vote: not eligible, a change, or another channel or request came first.
     await db.begin_writing(session)
     el = await _my_elector(session, scope, poll)
     if not el.voted:
         raise Conflict("ballot_changed_meanwhile")
+    if idempotency_key and el.receipt_check == chain.elector_check(receipt):
+        return await _written(session, poll, receipt)  # this very ballot is in: the retry gets its answer
     if el.channel != "app":
         raise Conflict("ballot_cast_on_paper", channel=Msg(f"ui.poll.channel.{el.channel}"))
     if not poll.allow_change:
@@ -334,7 +376,19 @@ async def cast_ballot(session: AsyncSession, scope: CommunityScope, poll: Poll |
             or not await repo.supersede(session, poll.id, old.seq):
         raise Conflict("ballot_changed_meanwhile")
     supersedes = old.seq
-    return await _append(session, poll, el.id, el.weight_area, choices, "app", supersedes, receipt)
+    return await _append(session, poll, el.id, el.weight_area, content, "app", supersedes, receipt)
+
+
+async def _written(session: AsyncSession, poll: Poll | BallotForm, receipt: str) -> Cast:
+    b = await repo.ballot_by_receipt(session, chain.receipt_hash(receipt))
+    if b is None or b.poll_id != poll.id:
+        raise Conflict("ballot_changed_meanwhile")
+    key = await poll_key(session, poll)
+    check_code = None
+    if key is not None and b.sealed is not None:
+        check_code = secrecy.open_ballot(key, poll.id, b.commitment, b.sealed).check_code
+    return Cast(receipt=receipt, seq=b.seq, hash=b.hash, changed=b.supersedes is not None, channel=b.channel,
+                check_code=check_code)
 
 
 async def enter_paper_ballot(session: AsyncSession, scope: CommunityScope, poll: Poll, body: PaperBallotIn) -> Cast:
@@ -349,11 +403,12 @@ async def enter_paper_ballot(session: AsyncSession, scope: CommunityScope, poll:
     if el.voted:
         raise Conflict("ballot_cast_already_via", channel=Msg(f"ui.poll.channel.{el.channel}"))
     receipt = chain.new_receipt()
+    content = secrecy.content(await poll_key(session, poll), poll.id, choices)
     if not await repo.mark_voted(session, el.id, body.channel, entered_by=scope.person.id, entered_at=now,
                                  witness=body.witness, voter_name=body.voter_name,
                                  receipt_check=chain.elector_check(receipt)):
         raise Conflict("ballot_cast_already_via", channel=Msg("ui.poll.channel.app"))
-    cast = await _append(session, poll, el.id, el.weight_area, choices, body.channel, None, receipt)
+    cast = await _append(session, poll, el.id, el.weight_area, content, body.channel, None, receipt)
     # The audit names the act, never the choice: a paper ballot of a secret poll stays secret.
     await audit.record(session, actor_id=scope.person.id, community_id=poll.community_id,
                        action=f"poll.{body.channel}_ballot", object_type="poll_elector", object_id=el.id,
@@ -361,26 +416,29 @@ async def enter_paper_ballot(session: AsyncSession, scope: CommunityScope, poll:
     return cast
 
 
-async def _append(session: AsyncSession, poll: Poll | BallotForm, elector_id: str, weight: Decimal, choices: list[Any],
+async def _append(session: AsyncSession, poll: Poll | BallotForm, elector_id: str, weight: Decimal, content: Content,
                   channel: str, supersedes: int | None, receipt: str) -> Cast:
     # The elector's receipt check was set by mark_voted / mark_changed, in the same conditional update.
     place = await repo.advance_chain(session, poll.id, new_voter=supersedes is None)
     if place is None:
         raise Conflict("poll_vote_not_now", status_name=Msg("ui.poll.status.closed"))
     seq, prev = place
-    entry = chain.Entry(poll.id, seq, choices, chain.weight_text(weight), channel,
-                        chain.receipt_hash(receipt), supersedes, prev)
+    entry = content.entry(poll.id, seq, chain.weight_text(weight), channel, chain.receipt_hash(receipt), supersedes,
+                          prev)
     digest = entry.hash
-    await repo.add_ballot(session, repo.ballot_row(entry, digest, weight, None if poll.secret else elector_id))
+    await repo.add_ballot(session, repo.ballot_row(entry, digest, weight, None if poll.secret else elector_id,
+                                                   content.sealed))
     await repo.set_head(session, poll.id, digest)
-    return Cast(receipt=receipt, seq=seq, hash=digest, changed=supersedes is not None, channel=channel)
+    return Cast(receipt=receipt, seq=seq, hash=digest, changed=supersedes is not None, channel=channel,
+                check_code=content.check_code)
 
 
 # --- counting, closing, notice ---------------------------------------------------------------
 
 async def tally(session: AsyncSession, poll: Poll) -> dict[str, Any]:
+    """Count a poll: a sealed poll from its ballot box (filled at the close), others from the chain."""
     options = (await repo.options_of(session, [poll.id]))[poll.id]
-    entries = await repo.counted_entries(session, poll.id)
+    entries = await repo.box(session, poll.id) if poll.sealed else await repo.counted_entries(session, poll.id)
     households = await repo.voted_households(session, poll.id)
     return outcome.compute(spec(poll, options), entries, poll.chain_head, households)
 
@@ -391,7 +449,8 @@ async def verify_stored_chain(session: AsyncSession, poll: Poll) -> chain.ChainC
 
 
 def ballot_entry(b: Any) -> dict[str, Any]:
-    return {"poll": b.poll_id, "seq": b.seq, "choices": b.choices, "weight": chain.weight_text(b.weight_area),
+    content = {"commitment": b.commitment} if b.commitment else {"choices": b.choices}
+    return {"poll": b.poll_id, "seq": b.seq, **content, "weight": chain.weight_text(b.weight_area),
             "channel": b.channel, "receipt": b.receipt_hash, "supersedes": b.supersedes, "prev": b.prev_hash,
             "hash": b.hash}
 
@@ -403,19 +462,45 @@ async def close_poll(session: AsyncSession, actor_id: str | None, poll: Poll, *,
         raise Conflict("poll_close_not_now", status_name=Msg("ui.poll.status.closed"))
     repo.forget_form(poll.id)
     await repo.refresh(session, poll)
+    unopened = await _fill_box(session, poll) if poll.sealed else []
     check = await verify_stored_chain(session, poll)
     result = await tally(session, poll)
-    result["chain"] = {"ok": check.ok and check.head == poll.chain_head, "head": poll.chain_head,
-                       "entries": check.entries, "problems": check.problems[:20]}
+    problems = check.problems + unopened
+    result["chain"] = {"ok": not problems and check.head == poll.chain_head, "head": poll.chain_head,
+                       "entries": check.entries, "problems": problems[:20]}
     result["voted_count"] = poll.voted_count
     poll.result = result
     poll.closed_at = now
     poll.version += 1
+    log.info("poll %s closed: %d ballots counted%s, chain %s", poll.id, result["ballots"],
+             " from its ballot box" if poll.sealed else "", "ok" if result["chain"]["ok"] else "NOT OK")
     await audit.record(session, actor_id=actor_id, community_id=poll.community_id, action="poll.close",
                        object_type="poll", object_id=poll.id,
                        after={"explanation": result.get("explanation_zh"), "chain_ok": result["chain"]["ok"]})
     await session.flush()
     return poll
+
+
+async def _fill_box(session: AsyncSession, poll: Poll) -> list[str]:
+    """Open a sealed poll's counted ballots, put them in its ballot box in the order of their check
+    codes (random), and erase every sealed ballot and the key: from now on nothing links a chain
+    entry to a choice. Problems: ballots that did not open as committed (not counted)."""
+    key = await poll_key(session, poll)
+    assert key is not None
+    box, problems = [], []
+    for digest, weight, sealed in await repo.sealed_counted(session, poll.id):
+        try:
+            opened = secrecy.open_ballot(key, poll.id, digest, sealed or b"")
+        except secrecy.SealBroken:
+            problems.append(f"a ballot does not open as committed ({digest[:16]}…): not counted")
+            continue
+        box.append({"id": chain.new_ballot_id(), "poll_id": poll.id, "check_code": opened.check_code,
+                    "choices": opened.choices, "weight_area": weight})
+    box.sort(key=lambda row: str(row["check_code"]))
+    await repo.add_box(session, box)
+    await repo.erase_sealed(session, poll.id)
+    await repo.erase_key(session, poll.id)
+    return problems
 
 
 async def publish_notice(session: AsyncSession, actor_id: str, poll: Poll, note: str) -> Poll:
@@ -485,13 +570,21 @@ async def poll_to_vote(session: AsyncSession, scope: CommunityScope, poll_id: st
         return form
     poll = await visible_poll(session, scope, poll_id)
     if poll.status == Status.open and poll.genesis_hash:
-        return await repo.remember_form(session, poll)
+        return await repo.remember_form(session, poll, await poll_key(session, poll))
     return poll
 
 
 async def visible_poll(session: AsyncSession, scope: CommunityScope, poll_id: str) -> Poll:
     poll = await repo.poll_in(session, scope.community_id, poll_id)
     if poll is None or (poll.status == Status.draft and not scope.can("polls.manage")):
+        raise NotFound("poll_not_found")
+    return poll
+
+
+async def closed_poll(session: AsyncSession, poll_id: str) -> Poll:
+    """A poll whose count is published, for anyone (its chain download is public)."""
+    poll = await repo.poll_by_id(session, poll_id)
+    if poll is None or poll.status not in flows.RESULTS_FINAL:
         raise NotFound("poll_not_found")
     return poll
 
@@ -544,7 +637,7 @@ def actions_for(scope: CommunityScope, poll: Poll, me: dict[str, Any] | None) ->
 async def results(session: AsyncSession, poll: Poll) -> tuple[bool, dict[str, Any] | None]:
     """(visible, result): the published outcome once closed, a live provisional count while
     open, nothing while results are hidden."""
-    if not flows.results_visible(poll.status, poll.hide_results):
+    if not flows.results_visible(poll.status, poll.counts_hidden_while_open):
         return False, None
     if poll.status in flows.RESULTS_FINAL and poll.result is not None:
         return True, poll.result
@@ -555,15 +648,18 @@ async def chain_download(session: AsyncSession, poll: Poll) -> dict[str, Any]:
     """The anonymised ballots and their hashes, with what a recount needs."""
     options = (await repo.options_of(session, [poll.id]))[poll.id]
     final = poll.status in flows.RESULTS_FINAL
-    shown = flows.results_visible(poll.status, poll.hide_results)
+    shown = flows.results_visible(poll.status, poll.counts_hidden_while_open)
     return {
-        "format": "wugong-poll-chain/1",
+        "format": "wugong-poll-chain/2",
         "poll": spec(poll, options),
         "status": poll.status,
         "genesis": poll.genesis_hash,
         "head": poll.chain_head,
         "turnout": {"voted": poll.voted_count, "households": await repo.voted_households(session, poll.id)},
-        "entries": [ballot_entry(b) for b in await repo.chain(session, poll.id)] if shown else [],
+        # A sealed poll's entries hold commitments only, and prove inclusion while it is open.
+        "entries": [ballot_entry(b) for b in await repo.chain(session, poll.id)] if shown or poll.sealed else [],
+        # A sealed poll's counted ballots, unlinked from the entries: what a recount counts.
+        "ballots": await repo.box(session, poll.id) if final and poll.sealed else None,
         "result": poll.result if final else None,
     }
 
@@ -576,14 +672,10 @@ async def check_receipt(session: AsyncSession, receipt: str) -> dict[str, Any]:
     poll = await repo.poll_by_id(session, b.poll_id)
     assert poll is not None
     community = await communities.get_community(session, poll.community_id)
-    options = (await repo.options_of(session, [poll.id]))[poll.id]
-    labels = {o["id"]: o["label"] for o in option_spec(poll, options)}
-    shown = [labels.get(str(c[0] if isinstance(c, list) else c), "?") + (f" {c[1]}" if isinstance(c, list) else "")
-             for c in b.choices]
+    # Inclusion and counting, never the choice: a receipt that showed it would prove a bought vote.
     return {"receipt": norm, "found": True, "poll_id": poll.id, "poll_title": poll.title,
             "community_name": community.name if community else None, "status": poll.status, "seq": b.seq,
-            "hash": b.hash, "counted": not b.superseded, "chain_head": poll.chain_head, "chain_seq": poll.chain_seq,
-            "choices": shown}
+            "hash": b.hash, "counted": not b.superseded, "chain_head": poll.chain_head, "chain_seq": poll.chain_seq}
 
 
 async def people_names(session: AsyncSession, person_ids: list[str]) -> dict[str, str]:
@@ -596,7 +688,7 @@ async def named_ballots(session: AsyncSession, poll: Poll) -> list[dict[str, Any
     out = []
     for b, e in await repo.named_ballots(session, poll.id):
         shown = [labels.get(str(c[0]), "?") + f" {c[1]}" if isinstance(c, list) else labels.get(str(c), "?")
-                 for c in b.choices]
+                 for c in b.choices or ()]
         out.append({"elector": e.label, "choices": shown, "channel": b.channel})
     return out
 

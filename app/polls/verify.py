@@ -26,14 +26,15 @@ class Report:
         self.lines.append("✓ " + line)
 
 
+FORMATS = ("wugong-poll-chain/1", "wugong-poll-chain/2")
 _COMPARED = ("passed", "quorum_met", "approved", "yes", "no", "abstain", "yes_area", "no_area", "abstain_area",
              "winner", "options", "rounds", "points", "order", "ballots", "participating_area")
 
 
 def verify_download(data: dict[str, Any]) -> Report:
     report = Report()
-    if data.get("format") != "wugong-poll-chain/1":
-        report.fail("not a Wugong poll chain download (format wugong-poll-chain/1)")
+    if data.get("format") not in FORMATS:
+        report.fail("not a Wugong poll chain download (format wugong-poll-chain/1 or /2)")
         return report
     poll = data["poll"]
     genesis = chain.genesis(poll)
@@ -57,8 +58,19 @@ def verify_download(data: dict[str, Any]) -> Report:
     turnout = data.get("turnout") or {}
     if len(check.counted) != turnout.get("voted"):
         report.fail(f"{len(check.counted)} ballots count, but {turnout.get('voted')} electors are recorded as voting")
+    counted = check.counted
+    box = data.get("ballots")
+    if box is not None:  # a secret poll: the chain holds commitments; the box, unlinked, the choices
+        counted = box
+        if len(box) != len(check.counted):
+            report.fail(f"the ballot box holds {len(box)} ballots, but {len(check.counted)} chain entries count")
+        elif sorted(str(b.get("weight")) for b in box) != sorted(str(e.get("weight")) for e in check.counted):
+            report.fail("the weights in the ballot box are not those of the counted chain entries")
+        else:
+            report.good(f"the ballot box holds one ballot, of the same weight, for each of the {len(box)} counted "
+                        "entries (which ballot is whose is not published: the poll is secret)")
     try:
-        recount = outcome.compute(poll, check.counted, data["head"], turnout.get("households"))
+        recount = outcome.compute(poll, counted, data["head"], turnout.get("households"))
     except outcome.OutcomeError as e:
         report.fail(f"the ballots cannot be counted: {e}")
         return report

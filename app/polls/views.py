@@ -44,7 +44,7 @@ async def poll_views(session: AsyncSession, scope: CommunityScope, polls: list[P
     out = []
     for p in polls:
         me = await service.my_vote(session, scope, p)
-        shown = flows.results_visible(p.status, p.hide_results)
+        shown = flows.results_visible(p.status, p.counts_hidden_while_open)
         result = p.result if p.status in flows.RESULTS_FINAL else (
             await service.results(session, p))[1] if shown and detail else None
         me_view = {**me, "reason_text": t(me["reason"], locale) if me.get("reason") else None}

@@ -8,16 +8,12 @@ the way a phone would). Playwright's async API runs on the same loop.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import os
-import socket
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 CHROMIUM = Path("/usr/bin/chromium")
 HAVE_CHROMIUM = CHROMIUM.exists()
@@ -25,32 +21,6 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--disable-sync"]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 VIEWPORT = {"width": 390, "height": 844}
-
-
-class _Server(uvicorn.Server):
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        # Ctrl-C belongs to pytest, not to the server under test.
-        yield
-
-
-@pytest.fixture(scope="session")
-async def live_server(app: Any) -> AsyncIterator[str]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    # lifespan off: the app fixture owns the engine, and the app's shutdown would dispose it.
-    config = uvicorn.Config(app, lifespan="off", log_config=None, access_log=False, ws="none")
-    server = _Server(config)
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await task
-    sock.close()
 
 
 @pytest.fixture(scope="session")

@@ -85,8 +85,13 @@ async def test_household_dot_vote_over_the_issue_list_end_to_end(new_page, clien
     await card.locator("[data-link]").click()
     await expect(committee.locator("[data-ineligible]")).to_contain_text("不在本次表决的投票名册中")
     await expect(committee.locator("[data-ballot]")).to_be_hidden()
-    await expect(committee.locator("[data-live]")).to_be_visible()
-    await expect(committee.locator(f'[data-bars] [data-option="{a}"]')).to_contain_text("0 点")
+    # A secret poll: the committee watches the turnout, never a count, until the close.
+    await expect(committee.locator("[data-results-hidden]")).to_have_text(
+        "无记名投票：截止前只显示参与人数，截止后公布结果。")
+    await expect(committee.locator("[data-secrecy]")).to_contain_text("居委会也看不到")
+    await committee.locator("[data-secrecy-more] summary").click()
+    await expect(committee.locator("[data-secrecy-more]")).to_contain_text("不是端到端可验证的")
+    await expect(committee.locator("[data-bars]")).to_be_hidden()
 
     # 王阿姨 puts two dots on the street light and one on the manhole cover.
     resident = await phone_of(client, wang, new_page)
@@ -110,12 +115,17 @@ async def test_household_dot_vote_over_the_issue_list_end_to_end(new_page, clien
     await expect(resident.locator("[data-household-voted]")).to_have_text("您家已投票")
     await expect(resident.locator("[data-ballot]")).to_be_hidden()
     receipt = await resident.evaluate(f"JSON.parse(localStorage.getItem('wg_receipt:{pid}')).receipt")
+    check_code = await resident.evaluate(f"JSON.parse(localStorage.getItem('wg_receipt:{pid}')).check")
     await expect(resident.locator("[data-receipt-code]")).to_have_text(receipt)
+    # What she chose, and her check code, are on her phone alone.
+    await expect(resident.locator("[data-my-choice]")).to_have_text("3栋路灯不亮、3栋路灯不亮、小区门口井盖松动")
+    await expect(resident.locator("[data-check-code]")).to_have_text(check_code)
     await quiet(resident)
     await shot(resident, "poll-voted")
 
-    # The watching committee's bars follow without a reload.
-    await expect(committee.locator(f'[data-bars] [data-option="{a}"]')).to_contain_text("2 点", timeout=2000)
+    # The watching committee's turnout follows without a reload; still no count.
+    await expect(committee.locator('[data-slot="turnout"]')).to_have_text("已投 1/3 户", timeout=2000)
+    await expect(committee.locator("[data-bars]")).to_be_hidden()
 
     # Her son, in the same household, is told the household has voted and gets no ballot.
     son = await phone_of(client, wang_son, new_page)
@@ -140,8 +150,7 @@ async def test_household_dot_vote_over_the_issue_list_end_to_end(new_page, clien
     await zhou_page.context.set_offline(False)
     await expect(zhou_page.locator("[data-receipt-box]")).to_be_visible()
     await expect(zhou_page.locator("[data-queued-note]")).to_be_hidden()
-    await expect(committee.locator(f'[data-bars] [data-option="{a}"]')).to_contain_text("3 点", timeout=2000)
-    await expect(committee.locator('[data-slot="turnout"]')).to_have_text("已投 2/3 户")
+    await expect(committee.locator('[data-slot="turnout"]')).to_have_text("已投 2/3 户", timeout=2000)
 
     # The committee closes on the page (a second tap confirms).
     close = committee.locator('[data-do="close"]')
@@ -178,12 +187,18 @@ async def test_household_dot_vote_over_the_issue_list_end_to_end(new_page, clien
     await expect(resident.locator(f'[data-poll-id="{pid}"] [data-slot="summary"]')).to_have_text(
         "得票最多：3栋路灯不亮（3票）")
 
-    # The receipt kept on 王阿姨's phone checks out on the public page, signed out.
+    # 王阿姨's phone finds its check code in the published ballot box: her ballot, counted as cast.
+    await resident.goto(url)
+    await expect(resident.locator("[data-in-box]")).to_have_text(
+        "✓ 您的核对码在公布的选票中，记录为：3栋路灯不亮、3栋路灯不亮、小区门口井盖松动")
+    await shot(resident, "poll-in-box")
+
+    # The receipt checks out on the public page, signed out — counted, and not what it chose.
     stranger = await new_page(service_workers="block")
     await stranger.goto(f"/receipts/{receipt}")
     await expect(stranger.locator("[data-verdict]")).to_have_text("已记入选票链，并计入结果 ✓")
     await expect(stranger.locator('[data-slot="poll"]')).to_have_text("先修哪几件事？")
-    await expect(stranger.locator('[data-slot="choices"]')).to_have_text("3栋路灯不亮、3栋路灯不亮、小区门口井盖松动")
+    await expect(stranger.locator("[data-result]")).not_to_contain_text("井盖")
     await expect(stranger.locator('[data-slot="seq"]')).to_have_text("第 1 张（共 2 张）")
     await shot(stranger, "poll-receipt")
     await stranger.fill("#receipt-input", "ZZZZ-ZZZZ-ZZZZ-ZZZZ")
@@ -196,7 +211,7 @@ async def test_ranked_poll_shows_its_instant_runoff_rounds_after_close(new_page,
     cid = str(p.c.id)
     voters = [await f.member(session, p.c, name=f"居民{i}") for i in range(5)]
     poll = await make_poll(client, cid, p.committee, title="健身角放在哪？", kind="ranked", ranked_method="irv",
-                           options=[{"label": "东门"}, {"label": "西门"}, {"label": "中心花园"}])
+                           secret=False, options=[{"label": "东门"}, {"label": "西门"}, {"label": "中心花园"}])
     east, west, centre = (o["id"] for o in poll["options"])
     # First preferences: east 2, west 2, centre 1 → centre out, its ballot goes to west → west 3 of 5.
     for who, order in zip(voters, [[east, west], [east, centre], [west], [west, east], [centre, west]], strict=True):
@@ -205,7 +220,7 @@ async def test_ranked_poll_shows_its_instant_runoff_rounds_after_close(new_page,
         assert r.status_code == 201, r.text
     page = await phone_of(client, voters[0], new_page)
     await page.goto(f"/c/{cid}/polls/{poll['id']}")
-    await expect(page.locator("[data-rounds-box]")).to_be_visible()  # live, while open
+    await expect(page.locator("[data-rounds-box]")).to_be_visible()  # live, while open (a named poll)
     r = await client.post(f"/api/v1/communities/{cid}/polls/{poll['id']}/close", headers=f.auth(p.committee))
     assert r.status_code == 200
     await expect(page.locator("[data-badges] [data-status]")).to_have_text("已截止", timeout=3000)
@@ -244,7 +259,7 @@ async def test_hidden_results_show_no_count_while_open(new_page, client, session
     p = await place(client, session)
     cid = str(p.c.id)
     poll = await make_poll(client, cid, p.committee, title="是否加装电梯", kind="proposal", options=[],
-                           preset="simple_majority", hide_results=True)
+                           preset="simple_majority", hide_results=True, secret=False)
     for who in (p.resident, p.neighbour):
         r = await client.post(f"/api/v1/communities/{cid}/polls/{poll['id']}/ballots", headers=f.auth(who),
                               json={"choices": ["yes"]})

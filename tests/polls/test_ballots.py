@@ -242,10 +242,11 @@ async def test_one_elector_counts_once_across_channels(client: Any, session: Any
     assert listed[home1["id"]]["channel"] == "proxy" and listed[home1["id"]]["witness"] == "王阿姨"
     assert listed[home1["id"]]["entered_by_name"] == "刘网格" and listed[home1["id"]]["entered_at"]
     assert listed[home0["id"]]["channel"] == "app" and listed[home0["id"]]["entered_by_name"] is None
-    res = (await s.results(client, e.c, e.committee, pid))["result"]
-    assert {o["id"]: o["count"] for o in res["options"]} == {a: 1, b: 1}
     found = await s.electors(client, e.c, e.committee, pid, q="102")
     assert [x["id"] for x in found] == [home1["id"]]
+    await s.close(client, e.c, e.committee, pid)
+    res = (await s.results(client, e.c, e.committee, pid))["result"]
+    assert {o["id"]: o["count"] for o in res["options"]} == {a: 1, b: 1}
 
 
 # --- receipts and changing a vote ---------------------------------------------------------------
@@ -312,15 +313,18 @@ async def test_a_changed_vote_counts_once_as_the_latest(client: Any, session: An
     assert (r1["seq"], r2["seq"], r3["seq"]) == (1, 3, 4)
     p = await s.get_poll(client, e.c, e.committee, pid)
     assert p["voted_count"] == 2 and p["chain_seq"] == 4
-    live = (await s.results(client, e.c, e.owners[3], pid))["result"]
-    assert {o["id"]: o["count"] for o in live["options"]} == {a: 1, b: 0, c: 1} and live["ballots"] == 2
     await s.close(client, e.c, e.committee, pid)
     res = (await s.results(client, e.c, e.owners[3], pid))["result"]
-    assert {o["id"]: o["count"] for o in res["options"]} == {a: 1, b: 0, c: 1}
+    assert {o["id"]: o["count"] for o in res["options"]} == {a: 1, b: 0, c: 1} and res["ballots"] == 2
     download = (await client.get(s.url(e.c, pid, "/chain"), headers=f.auth(e.owners[3]))).json()
     entries = {x["seq"]: x for x in download["entries"]}
     assert entries[3]["supersedes"] == 1 and entries[4]["supersedes"] == 3
     assert entries[1]["supersedes"] is None and entries[2]["supersedes"] is None
+    # The box holds the two ballots that count, as last cast; the replaced ones are published nowhere.
+    assert sorted(b["choices"] for b in download["ballots"]) == sorted([[a], [c]])
+    box = {b["check"]: b["choices"] for b in download["ballots"]}
+    assert box[r3["check_code"]] == [c]  # the voter's phone finds its ballot, as cast
+    assert r1["check_code"] not in str(download) and r2["check_code"] not in str(download)
     report = verify.verify_download(download)
     assert report.ok, report.lines
     checks = [(await client.get(f"/api/v1/receipts/{r['receipt']}")).json()["counted"] for r in (r1, r2, r3)]
@@ -409,7 +413,9 @@ async def test_hidden_results_leak_nowhere_until_the_close(client: Any, session:
         items = (await client.get(s.url(e.c), headers=h)).json()["items"]
         assert [(x["summary"], x["passed"]) for x in items] == [(None, None)]
         chain = (await client.get(s.url(e.c, pid, "/chain"), headers=h)).json()
-        assert chain["entries"] == [] and chain["result"] is None
+        # a sealed poll's entries prove inclusion and hold commitments only
+        assert len(chain["entries"]) == 3 and all("choices" not in x for x in chain["entries"])
+        assert '"yes"' not in json.dumps(chain["entries"]) and chain["result"] is None and chain["ballots"] is None
         stream = await client.get(s.url(e.c, pid, "/results/stream"), headers=h, params={"max_events": 1})
         assert stream.status_code == 200
         frames = [x for x in stream.text.split("\n\n") if x.startswith("event: results")]

@@ -76,7 +76,7 @@ async def test_fifty_ballots_from_one_household_count_once(client: Any, session:
     assert await stored_ballots(session, poll["id"]) == (1, 1)
     for m in members:
         assert (await s.get_poll(client, e.c, m, poll["id"]))["me"]["voted"] is True
-    res = (await s.results(client, e.c, e.committee, poll["id"]))["result"]
+    res = (await closed_and_verified(client, e, poll["id"]))["result"]
     assert sum(o["count"] for o in res["options"]) == 1
 
 
@@ -97,10 +97,9 @@ async def test_concurrent_changes_with_one_receipt_change_once(client: Any, sess
     p = await s.get_poll(client, e.c, e.committee, poll["id"])
     assert (p["voted_count"], p["chain_seq"]) == (1, 2)
     assert await stored_ballots(session, poll["id"]) == (2, 1)
-    res = (await s.results(client, e.c, e.committee, poll["id"]))["result"]
-    counts = {o["id"]: o["count"] for o in res["options"]}
-    assert sum(counts.values()) == 1 and counts[a] == 0
     download = await closed_and_verified(client, e, poll["id"])
+    counts = {o["id"]: o["count"] for o in download["result"]["options"]}
+    assert sum(counts.values()) == 1 and counts[a] == 0
     assert download["entries"][1]["supersedes"] == 1
 
 
@@ -122,7 +121,7 @@ async def test_paper_and_phone_at_once_count_once(client: Any, session: Any) -> 
     assert (p["voted_count"], p["chain_seq"]) == (1, 1)
     listed = next(x for x in await s.electors(client, e.c, e.committee, poll["id"]) if x["id"] == home0["id"])
     assert listed["voted"] is True and listed["channel"] == won["channel"]
-    res = (await s.results(client, e.c, e.committee, poll["id"]))["result"]
+    res = (await closed_and_verified(client, e, poll["id"]))["result"]
     assert sum(o["count"] for o in res["options"]) == 1
 
 
@@ -207,7 +206,7 @@ async def first_frame_delivered(hub: live.Hub, poll_id: str, watchers: int = 1) 
 
 async def test_a_watcher_sees_a_vote_within_the_stream(client: Any, session: Any) -> None:
     e = await s.estate(session)
-    poll = await s.opened(client, e.c, e.committee)
+    poll = await s.opened(client, e.c, e.committee, secret=False)
     a, _ = s.option_ids(poll)
     stream = s.url(e.c, poll["id"], "/results/stream")
     watchers = [asyncio.create_task(client.get(stream, headers=f.auth(who), params={"max_events": 2}))
@@ -221,6 +220,19 @@ async def test_a_watcher_sees_a_vote_within_the_stream(client: Any, session: Any
         assert first["voted_count"] == 0 and second["voted_count"] == 1
         assert {o["id"]: o["count"] for o in second["result"]["options"]}[a] == 1
         assert second["chain_seq"] == 1 and second["provisional"] is True
+
+
+async def test_a_watcher_of_a_secret_poll_sees_turnout_move_and_no_count(client: Any, session: Any) -> None:
+    e = await s.estate(session)
+    poll = await s.opened(client, e.c, e.committee)
+    a, _ = s.option_ids(poll)
+    stream = s.url(e.c, poll["id"], "/results/stream")
+    watcher = asyncio.create_task(client.get(stream, headers=f.auth(e.committee), params={"max_events": 2}))
+    await first_frame_delivered(live.hub, poll["id"], watchers=1)
+    await s.vote(client, e.c, e.owners[0], poll["id"], choices=[a])
+    first, second = frames_of((await asyncio.wait_for(watcher, 10)).text)
+    assert (first["voted_count"], second["voted_count"]) == (0, 1)
+    assert second["visible"] is False and second["result"] is None
 
 
 @pytest.mark.skipif(not os.environ.get("WUGONG_TEST_REDIS_URL"), reason="needs Redis (WUGONG_TEST_REDIS_URL)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -22,7 +23,7 @@ async def test_civil_code_owners_vote_passes_by_area_and_headcount(client: Any, 
         await s.vote(client, e.c, owner, poll["id"], choices=["yes"])
     await s.vote(client, e.c, e.owners[3], poll["id"], choices=["no"])
     live = (await client.get(f"/api/v1/communities/{e.c.id}/polls/{poll['id']}", headers=f.auth(e.owners[0]))).json()
-    assert live["passed"] is None and live["summary"].startswith("通过")  # provisional: no verdict while open
+    assert live["passed"] is None and live["summary"] is None  # secret: no count, no verdict while open
     closed = await s.close(client, e.c, e.committee, poll["id"])
     assert closed["status"] == "closed" and closed["passed"] is True
     res = (await s.results(client, e.c, e.owners[3], poll["id"]))["result"]
@@ -56,13 +57,15 @@ async def test_secret_vote_changes_with_its_receipt_and_counts_once(client: Any,
     assert changed["changed"] is True
     # the old receipt is spent
     await s.vote(client, e.c, e.owners[0], poll["id"], choices=[a], receipt=first["receipt"], expect=403)
+    await s.close(client, e.c, e.committee, poll["id"])
     res = (await s.results(client, e.c, e.committee, poll["id"]))["result"]
     counts = {o["id"]: o["count"] for o in res["options"]}
     assert counts == {a: 1, b: 2}
     check = (await client.get(f"/api/v1/receipts/{first['receipt']}")).json()
     assert check["found"] is True and check["counted"] is False
     check = (await client.get(f"/api/v1/receipts/{changed['receipt'].lower()}")).json()
-    assert check["counted"] is True and check["choices"] == ["不加装"]
+    assert check["counted"] is True and "choices" not in check  # proves counted, never the choice
+    assert "不加装" not in json.dumps(check, ensure_ascii=False)
 
 
 async def test_chain_download_verifies_and_tampering_is_detected(client: Any, session: Any) -> None:
@@ -79,14 +82,25 @@ async def test_chain_download_verifies_and_tampering_is_detected(client: Any, se
     assert "elector" not in str(download["entries"])
     report = verify.verify_download(download)
     assert report.ok, report.lines
-    download["entries"][1]["choices"] = [ids[2], ids[0]]
-    tampered = verify.verify_download(download)
+    assert all("choices" not in x for x in download["entries"])  # secret: commitments only
+    altered = json.loads(json.dumps(download))
+    altered["entries"][1]["commitment"] = "0" * 64
+    tampered = verify.verify_download(altered)
     assert not tampered.ok and any("tampered" in line for line in tampered.lines)
+    # a ballot moved in the box changes the recount, which no longer matches the published result
+    altered = json.loads(json.dumps(download))
+    moved = next(b for b in altered["ballots"] if ids[2] in b["choices"])
+    moved["choices"] = [ids[0], ids[1]]
+    recounted = verify.verify_download(altered)
+    assert not recounted.ok and any("recount differs" in line for line in recounted.lines)
+    altered = json.loads(json.dumps(download))
+    altered["ballots"].pop()
+    assert not verify.verify_download(altered).ok
 
 
 async def test_hidden_results_stay_hidden_until_close(client: Any, session: Any) -> None:
     e = await s.estate(session)
-    poll = await s.opened(client, e.c, e.committee, hide_results=True)
+    poll = await s.opened(client, e.c, e.committee, hide_results=True, secret=False)  # named: entries show choices
     a, _ = s.option_ids(poll)
     await s.vote(client, e.c, e.owners[0], poll["id"], choices=[a])
     res = await s.results(client, e.c, e.committee, poll["id"])

@@ -350,6 +350,10 @@ function update() {
     : t(`ui.poll_builder.electorate.${el.electorate.value}.hint`);
   $("[data-unit-field]", form).hidden = !el.scope_building_id.value && !el.scope_unit.value;
 
+  // A secret poll shows no count before its close, whatever the switch says: say so on the switch.
+  el.hide_results.disabled = el.secret.checked;
+  $("[data-hide-results-secret]", form).hidden = !el.secret.checked;
+
   // Options: none for a proposal (同意/反对/弃权 are fixed); k for multiple, dots for approval.
   $("[data-options-section]", form).hidden = proposal || !template;
   const picker = $("[data-issue-picker]", form);
@@ -431,7 +435,6 @@ function firstProblem(b) {
   if (b.kind !== "proposal" && b.options.filter((o) => o.label).length < 2) {
     return ["options", t("ui.poll_builder.options_missing")];
   }
-  if (!b.closes_at) return ["closes_at", t("ui.poll_builder.closes_missing")];
   return null;
 }
 

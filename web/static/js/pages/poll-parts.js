@@ -35,6 +35,12 @@ export function timeLeft(iso, now = Date.now()) {
 
 /** One line about when: time left while open, the start when scheduled, the close once ended. */
 export function timeLine(poll, now = Date.now()) {
+  if (!poll.closes_at && !poll.closed_at) {
+    if (poll.status === "open") return t("ui.poll_page.closes_by_hand");
+    if (poll.status === "scheduled" || poll.status === "draft") {
+      return poll.opens_at ? t("ui.poll_page.opens_at", { when: formatDateTime(poll.opens_at) }) : "";
+    }
+  }
   if (poll.status === "open") {
     return Date.parse(poll.closes_at) > now
       ? t("ui.poll_page.closes_in", { left: timeLeft(poll.closes_at, now), when: formatDateTime(poll.closes_at) })

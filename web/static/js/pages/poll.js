@@ -6,6 +6,10 @@
 // A ballot goes out through the offline queue (one Idempotency-Key for life): offline it is kept
 // and sent once when the network returns; its answer (the receipt) is kept on the queue item, so
 // the receipt is saved here even when the ballot went out later.
+//
+// What was chosen is kept on this phone alone, beside the receipt and (in a secret poll) the check
+// code 核对码: the server never tells anyone the choice again, not even the voter. After the close
+// the phone looks for its check code in the published ballot box and shows the ballot as counted.
 
 import { api, NetworkError, SignedOut } from "../api.js";
 import { t } from "../i18n.js";
@@ -30,6 +34,7 @@ let ballot = null; // the form's state for this kind: {choices(), reset(), ...}
 let changing = false;
 let live = null; // {stop()} while results stream or are polled
 let clock = null;
+let boxCheck = null; // after the close: {check, found, choices} — this phone's ballot found in the box
 
 start(async () => {
   rememberCommunity(cid);
@@ -51,8 +56,21 @@ async function loadPoll() {
   poll = fresh;
   render();
   if (statusChanged) toast(t("ui.poll_page.now_status", { status: t(`ui.poll.status.${poll.status}`) }));
-  await Promise.all([loadResults(), loadObjections()]);
+  await Promise.all([loadResults(), loadObjections(), findInBox()]);
   startLive();
+}
+
+/** After a secret poll closes: is this phone's ballot in the published box, and as what? */
+async function findInBox() {
+  const kept = storedReceipt();
+  if (!kept || !kept.check || !["closed", "notice", "final"].includes(poll.status)) return;
+  if (boxCheck && boxCheck.check === kept.check) return;
+  const chain = await api("GET", `${base}/chain`);
+  const mine = (chain.ballots || []).find((b) => b.check === kept.check);
+  const shown = mine ? choiceText(poll.kind === "score" ? { scores: Object.fromEntries(mine.choices) }
+    : { choices: mine.choices }) : "";
+  boxCheck = { check: kept.check, found: Boolean(mine), choices: shown };
+  renderVote();
 }
 
 function render() {
@@ -75,11 +93,13 @@ function render() {
     scope: poll.scope_label,
     turnout: turnoutText(poll),
     opens: formatDateTime(poll.opened_at || poll.opens_at) || t("ui.poll_page.not_yet"),
-    closes: formatDateTime(poll.closed_at || poll.closes_at),
+    closes: formatDateTime(poll.closed_at || poll.closes_at) || t("ui.poll_page.closes_by_hand"),
     change: t(poll.allow_change ? "ui.poll_page.change_allowed" : "ui.poll_page.change_forbidden"),
   });
   $('[data-slot="description"]', root).hidden = !poll.description;
   $("[data-rule]", root).hidden = !poll.rule_plain;
+  $("[data-secrecy]", root).textContent = t(poll.secret ? "ui.poll_page.secrecy_secret" : "ui.poll_page.secrecy_named");
+  $("[data-secrecy-more]", root).hidden = !poll.secret;
   const disclosure = $("[data-area-disclosure]", root);
   disclosure.hidden = !poll.identifiable_by_area;
   if (poll.identifiable_by_area) {
@@ -162,12 +182,22 @@ function storedReceipt() {
   }
 }
 
-function keepReceipt(answer) {
+/** The ballot's choice in words, from what this phone sent. */
+function choiceText(body) {
+  const label = (id) => (poll.kind === "proposal" ? t(`ui.poll_page.proposal.${id}`)
+    : (poll.options.find((o) => o.id === id) || { label: "?" }).label);
+  if (!body) return "";
+  if (body.scores) return Object.entries(body.scores).map(([id, n]) => `${label(id)} ${n}`).join("、");
+  return (body.choices || []).map(label).join("、");
+}
+
+function keepReceipt(answer, body) {
   const kept = storedReceipt();
   if (kept && kept.seq >= answer.seq) return false;
   try {
     localStorage.setItem(RECEIPT_KEY, JSON.stringify({
       receipt: answer.receipt, seq: answer.seq, hash: answer.hash, at: new Date().toISOString(),
+      check: answer.check_code || null, choice: choiceText(body),
     }));
   } catch {
     // Storage blocked: the receipt is on the screen, to be written down.
@@ -191,6 +221,18 @@ function renderVote() {
   if (kept) {
     $("[data-receipt-code]", box).textContent = kept.receipt;
     $("[data-receipt-check]", box).href = `/receipts/${encodeURIComponent(kept.receipt)}`;
+    for (const row of $$("[data-my-choice-row]", box)) row.hidden = !kept.choice;
+    $("[data-my-choice]", box).textContent = kept.choice || "";
+    for (const row of $$("[data-check-code-row]", box)) row.hidden = !kept.check;
+    $("[data-check-code]", box).textContent = kept.check || "";
+    const inBox = $("[data-in-box]", box);
+    inBox.hidden = !boxCheck || boxCheck.check !== kept.check;
+    if (boxCheck && boxCheck.check === kept.check) {
+      inBox.textContent = boxCheck.found ? t("ui.poll_page.in_box", { choice: boxCheck.choices })
+        : t("ui.poll_page.not_in_box");
+      inBox.classList.toggle("notice--success", boxCheck.found);
+      inBox.classList.toggle("notice--warning", !boxCheck.found);
+    }
   }
   const mayVote = poll.actions.includes("vote");
   const canChange = mayVote && me.voted && me.may_change && Boolean(kept);
@@ -434,7 +476,7 @@ async function submitBallot(form) {
   try {
     const outcome = await submitWrite("POST", BALLOTS, body, { label: "ui.poll_page.queue_label", keepResponse: true });
     if (outcome.status === "sent") {
-      keepReceipt(outcome.response);
+      keepReceipt(outcome.response, body);
       changing = false;
       toast(t(outcome.response.changed ? "ui.poll_page.changed" : "ui.poll_page.voted"));
       form.hidden = true;
@@ -458,7 +500,9 @@ async function syncQueue() {
   const waiting = writes.some((item) => item.status === "queued" || item.status === "sending");
   let arrived = false;
   for (const item of writes) {
-    if (item.status === "sent" && item.response && item.response.receipt) arrived = keepReceipt(item.response) || arrived;
+    if (item.status === "sent" && item.response && item.response.receipt) {
+      arrived = keepReceipt(item.response, item.body) || arrived;
+    }
   }
   $("[data-queued-note]").hidden = !waiting;
   if (waiting) {
@@ -488,8 +532,10 @@ function pct(part, whole) {
 
 function renderResults(view) {
   const box = $("[data-results]");
-  const hidden = poll.hide_results && !view?.visible && poll.status !== "draft";
+  const hidden = (poll.hide_results || poll.secret) && !view?.visible && poll.status !== "draft";
   $("[data-results-hidden]").hidden = !hidden;
+  $("[data-results-hidden]").textContent = t(poll.secret ? "ui.poll_page.results_hidden_secret"
+    : "ui.poll_page.results_hidden");
   const none = !hidden && (!view || !view.visible || !view.result);
   $("[data-results-none]").hidden = !none;
   box.hidden = hidden || none;
@@ -663,13 +709,13 @@ function startLive() {
   if (live) live.stop();
   live = null;
   $("[data-live]").hidden = true;
-  if (poll.status !== "open" || !poll.results_visible) return;
+  if (poll.status !== "open") return; // a secret poll streams its turnout; the counts come at the close
   const controller = new AbortController();
   let timer = null;
   let stopped = false;
   const fallback = () => {
     if (stopped) return;
-    $("[data-live]").hidden = false;
+    $("[data-live]").hidden = !poll.results_visible; // turnout alone is no live result
     timer = setInterval(() => {
       api("GET", `${base}/results`).then(onSnapshot).catch(() => undefined);
     }, POLL_EVERY_MS);
@@ -698,7 +744,7 @@ async function streamResults(signal, retried = false) {
     return streamResults(signal, true);
   }
   if (!response.ok || !response.body) throw new NetworkError(`stream ${response.status}`);
-  $("[data-live]").hidden = false;
+  $("[data-live]").hidden = !poll.results_visible; // turnout alone is no live result
   const reader = response.body.getReader();
   const decoder = new TextDecoder();
   let buffer = "";

@@ -1,6 +1,7 @@
 // /receipts and /receipts/{receipt}: the public receipt check 回执查验. Anyone, signed in or not,
 // enters a receipt and sees whether that ballot is in its poll's chain, whether it still counts
-// (or a later vote replaced it), where it sits in the chain, and the choices recorded.
+// (or a later vote replaced it) and where it sits in the chain — never what it chose: a receipt that
+// showed the choice would be proof for whoever buys or forces votes.
 
 import { api, ApiError } from "../api.js";
 import { t } from "../i18n.js";
@@ -56,7 +57,6 @@ function show(found) {
       poll: found.poll_title,
       community: found.community_name || "",
       status: t(`ui.poll.status.${found.status}`),
-      choices: (found.choices || []).join(t("ui.common.list_sep")),
       seq: t("ui.receipt.seq_of", { seq: found.seq, total: found.chain_seq }),
       hash: found.hash,
       head: found.chain_head,
