@@ -1,4 +1,5 @@
-"""The ``wugong`` command for operators: serve, migrate, demo, create-admin, import-roster, sweep.
+"""The ``wugong`` command for operators: serve, migrate, demo, create-admin, import-roster, sweep,
+verify-poll, backup, restore.
 
 Settings come from the environment (``WUGONG_*``, see app/core/config.py), exactly as for the
 server. Each command that touches data runs in one session and commits once at the end (the
@@ -296,6 +297,66 @@ def _download(url: str, token: str | None) -> dict[str, Any]:
         raise _fail(f"{url} answered {r.status_code} ({r.headers.get('content-type', '?')}), not a chain download")
     data: dict[str, Any] = r.json()
     return data
+
+
+@cli.command()
+def backup(
+    directory: Annotated[Path, typer.Argument(help="A new directory to write the backup into.")],
+) -> None:
+    """Back up the database and the uploaded media into a new directory, while the server keeps running.
+    The secret key is not in the backup: keep it apart."""
+    from app.core import backup as backups
+
+    try:
+        manifest = backups.take_backup(get_settings(), directory)
+    except backups.BackupError as exc:
+        raise _fail(str(exc)) from exc
+    rows = sum(manifest["tables"].values())
+    typer.secho(f"Backup written to {directory}: {rows} rows in {len(manifest['tables'])} tables "
+                f"({manifest['engine']}, schema {manifest['schema_revision']}), {manifest['media']['files']} media "
+                f"files ({manifest['media']['bytes'] / 1e6:.1f} MB).", fg=typer.colors.GREEN)
+    typer.echo(f"The secret key is not in it (fingerprint {manifest['secret_key_fingerprint']}): keep it apart.")
+
+
+@cli.command()
+def restore(
+    directory: Annotated[Path, typer.Argument(help="A directory written by `wugong backup`.")],
+    force: Annotated[bool, typer.Option(
+        "--force", help="Replace a database and media directory that are not empty (everything in them is lost).")
+    ] = False,
+    check: Annotated[bool, typer.Option(
+        "--check", help="Only check the backup against its manifest; change nothing.")] = False,
+) -> None:
+    """Restore a backup into an empty database and data directory (stop the server first). A backup of an
+    older schema is migrated; one of a newer schema is refused."""
+    from app.core import backup as backups
+
+    settings = get_settings()
+    try:
+        if check:
+            manifest = backups.check_backup(directory)
+            typer.secho(f"The backup in {directory} is whole: {len(manifest['files'])} files match the manifest "
+                        f"({manifest['engine']}, schema {manifest['schema_revision']}, taken "
+                        f"{manifest['created_at']}).", fg=typer.colors.GREEN)
+            return
+        _ensure_data_dir(settings)
+        restored = backups.restore_backup(settings, directory, force=force)
+    except backups.BackupError as exc:
+        raise _fail(str(exc)) from exc
+    manifest = restored.manifest
+    typer.secho(f"Restored the backup taken {manifest['created_at']}: {sum(manifest['tables'].values())} rows in "
+                f"{len(manifest['tables'])} tables, {manifest['media']['files']} media files.",
+                fg=typer.colors.GREEN)
+    if restored.migrated_from:
+        typer.echo(f"The schema was migrated from revision {restored.migrated_from} to {restored.head}.")
+    if not restored.key_matches:
+        typer.secho(
+            f"Warning: this backup was taken under another secret key (fingerprint "
+            f"{manifest['secret_key_fingerprint']}; the key set now is "
+            f"{backups.key_fingerprint(settings.secret_key)}). "
+            "Closed polls need nothing, but an open secret poll in this backup can be closed and counted only "
+            "with the key it was taken under: set WUGONG_SECRET_KEY to that key before starting the server. "
+            "Everyone will also have to sign in again.", fg=typer.colors.YELLOW, err=True)
 
 
 def main() -> None:
