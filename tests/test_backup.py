@@ -43,6 +43,7 @@ from app.polls import verify
 from tests import factories as f
 from tests.conftest import DATABASE_URL, IS_PG
 from tests.issues import support as issues
+from tests.polls import adversary
 from tests.polls import support as polls
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -287,6 +288,26 @@ async def test_a_backup_taken_during_a_burst_restores_every_acknowledged_write(b
         assert len(uploads) >= len(burst.before(burst.reports))
         for key, thumb_key, size in uploads:
             assert (media / key).stat().st_size == size and (media / thumb_key).is_file(), key
+
+
+async def test_the_backup_links_no_voter_to_a_choice(burst: Burst, tmp_path: Path) -> None:
+    """Taken while a secret poll was open, the backup holds who voted, never what: no choice in the
+    clear in any table, only sealed ballots, whose key is itself sealed under the server's secret key,
+    which is not in the backup (with it, a backup is worth what the running server is)."""
+    engine = create_async_engine(restored_database_path(burst) if IS_PG else burst.restored.url, poolclass=NullPool)
+    try:
+        copy = await adversary.take_copy(tmp_path / "restored", engine)
+    finally:
+        await engine.dispose()
+    options = {str(r["id"]) for r in copy.tables["poll_options"] if r["poll_id"] == burst.poll_id}
+    assert len(options) == 2
+    assert adversary.choice_rows(copy.tables, options) == {}
+    assert all(adversary.choice_rows(state, options) == {} for state in copy.wal_states)
+    assert adversary.opened_with_secret_key(copy, "another-secret-key-" + "0" * 32, burst.poll_id) == 0
+    assert adversary.opened_with_secret_key(copy, burst.source.secret_key, burst.poll_id) > 0
+    secret = burst.source.secret_key.encode()
+    for path in burst.backup.rglob("*"):
+        assert path.is_dir() or secret not in path.read_bytes(), path
 
 
 async def test_the_restored_poll_closes_and_its_count_verifies(burst: Burst) -> None:

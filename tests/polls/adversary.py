@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.core import db
 from app.models import Base
@@ -110,9 +111,10 @@ def _sqlite_copy(path: Path, work: Path) -> Copy:
     return Copy("sqlite", _read_sqlite(snapshot), _wal_states(db_bytes, wal, work))
 
 
-async def take_copy(work: Path) -> Copy:
-    """A full copy of the database as it is now, as someone with the files (or superuser) has it."""
-    engine = db.get_engine()
+async def take_copy(work: Path, engine: AsyncEngine | None = None) -> Copy:
+    """A full copy of the database as it is now, as someone with the files (or superuser) has it:
+    the app's database, or the one ``engine`` reaches."""
+    engine = engine or db.get_engine()
     if engine.dialect.name == "sqlite":
         return await asyncio.to_thread(_sqlite_copy, Path(str(engine.url.database)), work)
     tables: Tables = {}
