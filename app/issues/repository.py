@@ -87,6 +87,11 @@ async def handler_ids_of(session: AsyncSession, person_id: str) -> list[str]:
     return list((await session.execute(q)).scalars().all())
 
 
+def visible_to(person_id: str, handler_ids: Sequence[str]) -> ColumnElement[bool]:
+    """``service.sees_issue`` in SQL, for a caller who does not see every staff-only issue."""
+    return or_(Issue.staff_only.is_(False), Issue.reporter_id == person_id, Issue.handler_id.in_(list(handler_ids)))
+
+
 async def move_to(session: AsyncSession, issue: Issue, expected: str, values: dict[str, Any]) -> bool:
     """Change an issue only if it is still in ``expected``: of two people acting at once, one wins."""
     result = await session.execute(
@@ -265,18 +270,19 @@ def search_clause(dialect: str, q: str) -> ColumnElement[bool]:
 CandidateRow = tuple[str, str, float | None, float | None, str | None]
 
 
-def _candidates(community_id: str, statuses: Sequence[str], staff: bool) -> Select[Any]:
+def _candidates(community_id: str, statuses: Sequence[str], visible: ColumnElement[bool] | None) -> Select[Any]:
     q: Select[Any] = select(Issue.id, Issue.title, Issue.lat, Issue.lng, Issue.category_id).where(  # type: ignore[assignment]
         Issue.community_id == community_id, Issue.status.in_(list(statuses)))
-    return q if staff else q.where(Issue.staff_only.is_(False))
+    return q if visible is None else q.where(visible)
 
 
-async def open_in_box(session: AsyncSession, community_id: str, statuses: Sequence[str], staff: bool,
+async def open_in_box(session: AsyncSession, community_id: str, statuses: Sequence[str],
+                      visible: ColumnElement[bool] | None,
                       box: tuple[float, float, float, float], category_id: str | None,
                       limit: int = 500) -> list[CandidateRow]:
     """Open issues inside a lat/lng box (the prefilter of "nearby"), nearest to its centre first."""
     min_lat, max_lat, min_lng, max_lng = box
-    q = _candidates(community_id, statuses, staff).where(
+    q = _candidates(community_id, statuses, visible).where(
         Issue.lat.between(min_lat, max_lat), Issue.lng.between(min_lng, max_lng))
     if category_id:
         q = q.where(Issue.category_id == category_id)
@@ -285,12 +291,13 @@ async def open_in_box(session: AsyncSession, community_id: str, statuses: Sequen
     return [tuple(r) for r in (await session.execute(q)).all()]
 
 
-async def open_with_title_like(session: AsyncSession, community_id: str, statuses: Sequence[str], staff: bool,
+async def open_with_title_like(session: AsyncSession, community_id: str, statuses: Sequence[str],
+                               visible: ColumnElement[bool] | None,
                                keys: Sequence[str], title: str, limit: int = 200) -> list[CandidateRow]:
     """Open issues whose title contains any of ``keys`` (trigrams, or one short title), best first."""
     if not keys:
         return []
-    q = _candidates(community_id, statuses, staff)
+    q = _candidates(community_id, statuses, visible)
     dialect = dialect_of(session)
     if dialect == "sqlite" and all(len(k) >= MIN_INDEXED_CHARS for k in keys):
         match = "title : (" + " OR ".join(_fts_phrase(k) for k in keys) + ")"
