@@ -15,7 +15,7 @@ from sqlalchemy import text
 
 from app.accounts.router import router as accounts_router
 from app.communities.router import router as communities_router
-from app.core import db, errors
+from app.core import db, errors, ratelimit
 from app.core.config import Settings, get_settings
 from app.core.i18n import SUPPORTED, catalogue
 from app.core.idempotency import IdempotencyMiddleware
@@ -75,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await polls_scheduled.stop(poll_sweeper)
         await issues_scheduled.stop(sweeper)
         await close_redis()
+        ratelimit.reset()
         await db.dispose_engine()
 
     app = FastAPI(

@@ -2,7 +2,8 @@
 thumbnail. Other resources (issues, projects, a community's cover) refer to upload ids.
 
 The body is read with a cap while it arrives, so an oversized upload is refused without
-being spooled to disk first; authorisation runs before any of it is read.
+being spooled to disk first; authorisation and the per-person rate limit run before any of it
+is read.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from starlette.datastructures import UploadFile
 from starlette.types import Message
 
 from app.communities.deps import CommunityScope, Require
-from app.core import images
+from app.core import images, ratelimit
 from app.core.config import get_settings
 from app.core.deps import Locale, Session
 from app.core.errors import Invalid, NotFound
@@ -96,6 +97,7 @@ async def create_upload(session: AsyncSession, storage: Storage, *, community_id
     settings = get_settings()
     processed = await anyio.to_thread.run_sync(
         partial(images.process_image, data, max_pixels=settings.upload_max_pixels,
+                max_decoded_pixels=settings.upload_max_decoded_pixels,
                 max_side=settings.image_max_side, thumb_side=settings.thumb_side),
         limiter=_IMAGE_WORKERS,
     )
@@ -158,7 +160,10 @@ _MULTIPART_FILE: dict[str, Any] = {
 @router.post("/communities/{cid}/uploads", status_code=201, openapi_extra=_MULTIPART_FILE)
 async def upload_image(request: Request, session: Session, storage: StorageDep, locale: Locale,
                        scope: CommunityScope = Require("uploads.create")) -> UploadRead:
-    data = await receive_file(request, locale, get_settings().upload_max_bytes)
+    settings = get_settings()
+    # Counted before the body is read: decoding is what costs, and a refused photo cost it too.
+    await ratelimit.hit("uploads", settings.upload_rate_limit, scope.person.id, error="upload_rate_limited")
+    data = await receive_file(request, locale, settings.upload_max_bytes)
     upload = await create_upload(session, storage, community_id=scope.community_id,
                                  uploader_id=scope.person.id, data=data)
     return upload_view(request, storage, upload)
