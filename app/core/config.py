@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     # what image_max_side needs (a 50 MP JPEG decodes as 12.5 MP). A 12–16 MP photo fits as it is.
     upload_max_decoded_pixels: int = 4096 * 4096
     upload_rate_limit: str = "20/minute;300/day"  # photos one person may upload ("" for no limit)
+    media_url_seconds: int = Field(default=3600, ge=60)  # a private photo's signed URL lasts 1–2 of these
     image_max_side: int = 2048
     thumb_side: int = 400
     idempotency_hours: int = 24

@@ -37,6 +37,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "join_requests.decide": frozenset({Role.committee}),
     "audit.read": frozenset({Role.committee}),
     "uploads.create": ALL_ROLES,
+    "uploads.view_any": frozenset({Role.committee}),  # any upload of the community, attached or not
     "issues.view": ALL_ROLES,
     "issues.report": ALL_ROLES,
     # Every staff-only issue (disputes). A handler sees one only when it is dispatched to them or

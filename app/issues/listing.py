@@ -10,7 +10,7 @@ from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.communities.deps import CommunityScope
-from app.core import clock
+from app.core import clock, media
 from app.core.errors import Invalid, NotFound
 from app.core.pagination import PageParams, decode_cursor, encode_cursor
 from app.core.storage import get_storage
@@ -136,9 +136,11 @@ async def views(session: AsyncSession, scope: CommunityScope, issues: list[Issue
             "reporter_name": None if hidden else names.get(i.reporter_id or ""),
             "overdue": is_overdue(i), "escalated": i.escalated_at is not None,
             "supported_by_me": i.id in mine,
+            # A staff-only issue's photos get short-lived signed URLs, a public one's their lasting ones.
             "photos": [{"id": p.upload_id, "kind": p.kind,
-                        "url": _absolute(base, storage.url(uploads[p.upload_id][0])),
-                        "thumb_url": _absolute(base, storage.url(uploads[p.upload_id][1]))}
+                        "url": _absolute(base, media.url(storage, uploads[p.upload_id][0], public=not i.staff_only)),
+                        "thumb_url": _absolute(base, media.url(storage, uploads[p.upload_id][1],
+                                                               public=not i.staff_only))}
                        for p in photos.get(i.id, []) if p.upload_id in uploads],
         }
         if detail:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, delete, func, or_, select, table, text, update
+from sqlalchemy import ColumnElement, Select, String, cast, delete, func, or_, select, table, text, union_all, update
 from sqlalchemy import column as table_column
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -158,6 +158,17 @@ async def names(session: AsyncSession, person_ids: Sequence[str | None]) -> dict
 async def events(session: AsyncSession, issue_id: str) -> list[IssueEvent]:
     q = select(IssueEvent).where(IssueEvent.issue_id == issue_id).order_by(IssueEvent.id)
     return list((await session.execute(q)).scalars().all())
+
+
+async def staff_only_of_issues_showing(session: AsyncSession, community_id: str, upload_id: str) -> list[bool]:
+    """``staff_only`` of each issue that shows this upload, as one of its photos or in a comment."""
+    as_photo = (select(Issue.staff_only).join(IssuePhoto, IssuePhoto.issue_id == Issue.id)
+                .where(IssuePhoto.upload_id == upload_id))
+    # A comment keeps its uploads' ids in a JSON list; ids are [0-9a-z], so the quoted id is exact.
+    in_comment = (select(Issue.staff_only).join(IssueComment, IssueComment.issue_id == Issue.id)
+                  .where(Issue.community_id == community_id,
+                         cast(IssueComment.upload_ids, String).like(f'%"{upload_id}"%')))
+    return list((await session.execute(union_all(as_photo, in_comment))).scalars().all())
 
 
 def comments_query(issue_id: str) -> Select[Any]:

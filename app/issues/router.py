@@ -158,7 +158,7 @@ async def _comment_views(session: AsyncSession, scope: CommunityScope, request: 
         for upload_id in c.upload_ids:
             u = await uploads.find_upload(session, scope.community_id, upload_id)
             if u is not None:
-                v = uploads.upload_view(request, storage, u)
+                v = uploads.upload_view(request, storage, u, public=not issue.staff_only)
                 photos.append({"id": u.id, "url": v.url, "thumb_url": v.thumb_url, "kind": "comment"})
         anonymous = hide and c.author_id == issue.reporter_id
         out.append(CommentRead(id=c.id, author_id=None if anonymous else c.author_id,

@@ -17,6 +17,7 @@ from app.communities import service as communities
 from app.communities.deps import CommunityScope
 from app.core import audit, clock, policy, uploads
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
+from app.core.models import Upload
 from app.core.pagination import PageParams, paginate
 from app.issues import flows
 from app.issues import repository as repo
@@ -100,6 +101,13 @@ async def actors_for(session: AsyncSession, scope: CommunityScope, issue: Issue)
     return frozenset(out)
 
 
+async def upload_on_issues(session: AsyncSession, upload: Upload) -> bool | None:
+    """For app/core/media.py: a photo shown on issues (a report or after photo, or in a comment) is
+    public if every such issue is, private if one is staff-only; None when it is on no issue."""
+    staff_only = await repo.staff_only_of_issues_showing(session, upload.community_id, upload.id)
+    return not any(staff_only) if staff_only else None
+
+
 # --- categories and handlers -----------------------------------------------------------------
 
 async def categories(session: AsyncSession, community_id: str) -> list[Category]:
@@ -157,12 +165,12 @@ async def create_handler(session: AsyncSession, scope: CommunityScope,
 
 # --- reporting -----------------------------------------------------------------------------
 
-async def _attach_photos(session: AsyncSession, community_id: str, issue_id: str, photo_ids: list[str],
+async def _attach_photos(session: AsyncSession, scope: CommunityScope, issue_id: str, photo_ids: list[str],
                          kind: str, start: int = 0) -> None:
     if len(set(photo_ids)) != len(photo_ids):
         raise Invalid("photo_duplicate")
     for i, upload_id in enumerate(photo_ids):
-        await uploads.get_upload(session, community_id, upload_id)  # 404 for another community's upload
+        await uploads.visible_upload(session, scope, upload_id)  # 404 for another community's, or person's
         session.add(IssuePhoto(issue_id=issue_id, upload_id=upload_id, kind=kind, position=start + i))
 
 
@@ -189,7 +197,7 @@ async def report_issue(session: AsyncSession, scope: CommunityScope, data: Issue
     )
     session.add(issue)
     await session.flush()
-    await _attach_photos(session, scope.community_id, issue.id, data.photo_ids, "report")
+    await _attach_photos(session, scope, issue.id, data.photo_ids, "report")
     session.add(IssueFollower(issue_id=issue.id, person_id=scope.person.id))
     session.add(IssueEvent(issue_id=issue.id, actor_id=scope.person.id, action="report", to_status=Status.reported,
                            data={"source": data.source}))
@@ -239,7 +247,7 @@ async def transition(session: AsyncSession, scope: CommunityScope, issue_id: str
     session.add(IssueEvent(issue_id=issue.id, actor_id=scope.person.id, action=body.action, from_status=expected,
                            to_status=str(target), note=step.note, data=step.data))
     if body.action == "resolve" or body.action == "close_on_spot":
-        await _attach_photos(session, scope.community_id, issue.id, body.photo_ids, "after", start=MAX_PHOTOS)
+        await _attach_photos(session, scope, issue.id, body.photo_ids, "after", start=MAX_PHOTOS)
     if body.action == "merge":
         await repo.move_children(session, issue.id, step.data["into"])
         session.add(IssueEvent(issue_id=step.data["into"], actor_id=scope.person.id, action="merged_in",
@@ -306,7 +314,7 @@ async def _prepare(session: AsyncSession, scope: CommunityScope, issue: Issue, b
         return Step(values, body.reason or body.note, data)
     if action in ("resolve", "close_on_spot"):
         for upload_id in body.photo_ids:
-            await uploads.get_upload(session, cid, upload_id)
+            await uploads.visible_upload(session, scope, upload_id)
         return Step({"resolution_note": body.note}, body.note, {"photos": len(body.photo_ids)})
     return Step({}, body.note or body.reason, {})
 
@@ -441,7 +449,7 @@ async def add_comment(session: AsyncSession, scope: CommunityScope, issue_id: st
     if len(set(data.photo_ids)) != len(data.photo_ids):
         raise Invalid("photo_duplicate")
     for upload_id in data.photo_ids:
-        await uploads.get_upload(session, scope.community_id, upload_id)
+        await uploads.visible_upload(session, scope, upload_id)
     comment = IssueComment(issue_id=issue.id, author_id=scope.person.id, body=data.body, upload_ids=data.photo_ids)
     session.add(comment)
     await session.flush()
