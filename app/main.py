@@ -14,14 +14,16 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
 from app.accounts.router import router as accounts_router
+from app.communities import service as communities_service
 from app.communities.router import router as communities_router
-from app.core import db, errors
+from app.core import db, errors, media, ratelimit
 from app.core.config import Settings, get_settings
 from app.core.i18n import SUPPORTED, catalogue
 from app.core.idempotency import IdempotencyMiddleware
 from app.core.redis import close_redis, get_redis
 from app.core.uploads import router as uploads_router
 from app.issues import scheduled as issues_scheduled
+from app.issues import service as issues_service
 from app.issues.region_router import router as issues_region_router
 from app.issues.router import router as issues_router
 from app.notifications.router import router as notifications_router
@@ -75,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await polls_scheduled.stop(poll_sweeper)
         await issues_scheduled.stop(sweeper)
         await close_redis()
+        ratelimit.reset()
         await db.dispose_engine()
 
     app = FastAPI(
@@ -128,11 +131,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             locale = "zh-CN"
         return JSONResponse(catalogue(locale), headers={"Cache-Control": "public, max-age=300"})
 
+    # Which photos are public is asked of what they are attached to (app/core/media.py).
+    media.register_attachment("issue", issues_service.upload_on_issues)
+    media.register_attachment("community_cover", communities_service.upload_as_cover)
+    app.include_router(media.router)
     app.include_router(sharing_router)
     app.include_router(web_router)
     app.include_router(polls_pages_router)
     app.include_router(poll_admin_pages_router)
     settings.media_dir.mkdir(parents=True, exist_ok=True)
-    app.mount("/media", StaticFiles(directory=settings.media_dir), name="media")
     app.mount("/static", RevalidatedStaticFiles(directory=WEB_DIR / "static"), name="static")
     return app

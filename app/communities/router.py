@@ -85,7 +85,8 @@ async def get_community(request: Request, scope: Scope, session: Session) -> Com
     if scope.community.cover_upload_id:
         cover = await uploads.find_upload(session, scope.community_id, scope.community.cover_upload_id)
         if cover is not None:
-            detail.cover_url = uploads.upload_view(request, get_storage(), cover).url
+            # A cover is public; if its photo is also a staff-only issue's, this URL answers 404.
+            detail.cover_url = uploads.upload_view(request, get_storage(), cover, public=True).url
     return detail
 
 
@@ -93,7 +94,7 @@ async def get_community(request: Request, scope: Scope, session: Session) -> Com
 async def update_community(body: CommunityUpdate, session: Session,
                            scope: CommunityScope = Require("community.edit")) -> CommunityRead:
     if body.cover_upload_id:
-        await uploads.get_upload(session, scope.community_id, body.cover_upload_id)
+        await uploads.visible_upload(session, scope, body.cover_upload_id)
     return CommunityRead.model_validate(
         await service.update_community(session, scope.person, scope.community, body))
 

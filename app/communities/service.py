@@ -41,6 +41,7 @@ from app.communities.schemas import (
 from app.core import audit, clock, policy
 from app.core.errors import Conflict, Forbidden, Invalid, Msg, NotFound
 from app.core.i18n import t
+from app.core.models import Upload
 from app.core.pagination import PageParams
 from app.core.security import mask_phone
 from app.sharing import service as sharing
@@ -52,6 +53,12 @@ REGION_LEVELS = ("city", "district", "street")  # 市 → 区/县 → 街道/镇
 
 async def get_community(session: AsyncSession, cid: str) -> Community | None:
     return await repo.community(session, cid)
+
+
+async def upload_as_cover(session: AsyncSession, upload: Upload) -> bool | None:
+    """For app/core/media.py: a community's cover is public (invitation pages show it); None if not one."""
+    community = await repo.community(session, upload.community_id)
+    return True if community is not None and community.cover_upload_id == upload.id else None
 
 
 async def caller_scope(session: AsyncSession, claims: dict[str, Any],

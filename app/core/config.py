@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -36,7 +36,13 @@ class Settings(BaseSettings):
     otp_per_phone_hour: int = 5
     otp_per_ip_hour: int = 30
     upload_max_bytes: int = 10 * 1024 * 1024
-    upload_max_pixels: int = 40_000_000
+    # Width × height of any image, from its header: the largest phone photo, 50 MP (8192 × 6144).
+    upload_max_pixels: int = 8192 * 6144
+    # Pixels actually decoded: a PNG, WebP or GIF whole; a JPEG after its decoder scaled it down to
+    # what image_max_side needs (a 50 MP JPEG decodes as 12.5 MP). A 12–16 MP photo fits as it is.
+    upload_max_decoded_pixels: int = 4096 * 4096
+    upload_rate_limit: str = "20/minute;300/day"  # photos one person may upload ("" for no limit)
+    media_url_seconds: int = Field(default=3600, ge=60)  # a private photo's signed URL lasts 1–2 of these
     image_max_side: int = 2048
     thumb_side: int = 400
     idempotency_hours: int = 24
@@ -47,6 +53,17 @@ class Settings(BaseSettings):
     # under the server's max_connections (100 unless raised).
     db_pool_size: int | None = Field(default=None, ge=1)
     db_max_overflow: int | None = Field(default=None, ge=0)
+
+    @field_validator("upload_rate_limit")
+    @classmethod
+    def _rates(cls, value: str) -> str:
+        from app.core.ratelimit import parse
+
+        try:
+            parse(value)
+        except ValueError as exc:
+            raise ValueError(f"not a rate limit like '20/minute;300/day': {value!r}") from exc
+        return value
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:

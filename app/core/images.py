@@ -46,9 +46,10 @@ def too_many_pixels(max_pixels: int) -> Invalid:
     return Invalid("upload_too_many_pixels", megapixels=max_pixels // 1_000_000)
 
 
-def process_image(data: bytes, *, max_pixels: int, max_side: int, thumb_side: int) -> ProcessedImage:
+def process_image(data: bytes, *, max_pixels: int, max_decoded_pixels: int, max_side: int,
+                  thumb_side: int) -> ProcessedImage:
     """Decode ``data`` and answer a clean, bounded image and its thumbnail (raises ``Invalid``)."""
-    picture = decode(data, max_pixels=max_pixels, draft_side=max_side)
+    picture = decode(data, max_pixels=max_pixels, max_decoded_pixels=max_decoded_pixels, draft_side=max_side)
     picture = upright(picture)
     picture = to_srgb(picture)
     picture.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
@@ -57,22 +58,29 @@ def process_image(data: bytes, *, max_pixels: int, max_side: int, thumb_side: in
     return ProcessedImage(image=encode(picture, quality=85), thumb=encode(thumb, quality=80))
 
 
-def decode(data: bytes, *, max_pixels: int, draft_side: int | None = None) -> Image.Image:
+def decode(data: bytes, *, max_pixels: int, max_decoded_pixels: int | None = None,
+           draft_side: int | None = None) -> Image.Image:
     """Open, verify and load the first frame, refusing anything that is not a sane image.
 
-    The pixel count comes from the header and is checked before a single pixel is decoded,
-    so a 20000×20000 PNG of a few kilobytes costs nothing. Pillow's own bomb guard (a warning
-    then an error, at its higher limit) is turned into the same refusal.
+    What decoding costs is known from the header before a single pixel is decoded, and bounded
+    twice: width × height at most ``max_pixels`` (a phone's largest photo), and the pixels really
+    decoded at most ``max_decoded_pixels`` — a JPEG's after its decoder scales it down by 1/2 to 1/8
+    towards ``draft_side``, which no other format can. So a 116 KB PNG of 6300×6300 (1.4 s and
+    370 MB to decode and shrink) is refused for nothing, and a 50 MP phone photo costs what a
+    12 MP one does. Pillow's own bomb guard, set to the same limit, is turned into the same refusal.
     """
+    Image.MAX_IMAGE_PIXELS = max_pixels  # Pillow refuses twice this in open() (and warns above it)
     try:
         with Image.open(BytesIO(data), formats=ACCEPTED_FORMATS) as probe:
             _check_pixels(probe.size, max_pixels)
             probe.verify()  # structure and checksums, without decoding pixels
         picture = Image.open(BytesIO(data), formats=ACCEPTED_FORMATS)
         if draft_side and picture.format == "JPEG":
-            # Let the JPEG decoder scale by 1/2, 1/4 or 1/8 while decoding: a 48 MP photo
-            # then needs a quarter of the memory and time, and is still at least draft_side.
-            picture.draft(picture.mode, (draft_side, draft_side))
+            # Let the JPEG decoder scale by 1/2, 1/4 or 1/8 while decoding, as far as the
+            # largest image we keep allows (a panorama as far as its long side does).
+            picture.draft(picture.mode, fit(picture.size, draft_side))
+        if max_decoded_pixels:
+            _check_pixels(picture.size, max_decoded_pixels)
         picture.load()
     except Invalid:
         raise
@@ -82,6 +90,13 @@ def decode(data: bytes, *, max_pixels: int, draft_side: int | None = None) -> Im
         log.info("refused an upload that does not decode: %s: %s", type(exc).__name__, exc)
         raise not_an_image() from exc
     return picture
+
+
+def fit(size: tuple[int, int], side: int) -> tuple[int, int]:
+    """``size`` shrunk, keeping its shape, to fit a ``side``×``side`` square (never enlarged)."""
+    width, height = size
+    scale = min(1.0, side / max(width, height))
+    return max(1, round(width * scale)), max(1, round(height * scale))
 
 
 def _check_pixels(size: tuple[int, int], max_pixels: int) -> None:
@@ -95,17 +110,20 @@ def _check_pixels(size: tuple[int, int], max_pixels: int) -> None:
 def upright(picture: Image.Image) -> Image.Image:
     """Apply the EXIF orientation to the pixels, since the EXIF that carried it is dropped."""
     try:
-        return ImageOps.exif_transpose(picture) or picture
+        ImageOps.exif_transpose(picture, in_place=True)  # in place: no copy of an upright photo
     except Exception:  # a broken EXIF block costs the rotation, not the photo
         log.info("ignored an unreadable EXIF orientation")
-        return picture
+    return picture
 
 
 def has_alpha(picture: Image.Image) -> bool:
     """True when some pixel is actually see-through (an opaque RGBA screenshot is not)."""
     if not picture.has_transparency_data:
         return False
-    low, _ = picture.convert("RGBA").getchannel("A").getextrema()
+    if picture.mode in ("RGBA", "LA"):  # read the alpha band where it is, not from a copy
+        low, _ = picture.getextrema()[-1]  # type: ignore[misc]
+    else:
+        low, _ = picture.convert("RGBA").getchannel("A").getextrema()
     return isinstance(low, int) and low < 255
 
 
@@ -122,7 +140,7 @@ def to_srgb(picture: Image.Image) -> Image.Image:
                 return converted
         except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
             log.info("ignored an unusable colour profile")
-    return picture.convert(mode)
+    return picture if picture.mode == mode else picture.convert(mode)  # no copy of a large photo for nothing
 
 
 def encode(picture: Image.Image, *, quality: int) -> EncodedImage:

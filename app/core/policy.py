@@ -37,9 +37,13 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "join_requests.decide": frozenset({Role.committee}),
     "audit.read": frozenset({Role.committee}),
     "uploads.create": ALL_ROLES,
+    "uploads.view_any": frozenset({Role.committee}),  # any upload of the community, attached or not
     "issues.view": ALL_ROLES,
     "issues.report": ALL_ROLES,
-    "issues.see_staff_only": STAFF,  # staff-only issues (disputes) and hidden reporters' names
+    # Every staff-only issue (disputes). A handler sees one only when it is dispatched to them or
+    # they reported it: that rule is app/issues/service.py's sees_issue, not a role.
+    "issues.see_staff_only": frozenset({Role.committee, Role.grid_worker}),
+    "issues.see_reporters": STAFF,  # the names of reporters who asked to be hidden from residents
     "issues.report_as_staff": STAFF,  # sources other than "resident", staff-only reports
     "issues.triage": frozenset({Role.committee}),
     "issues.configure": frozenset({Role.committee}),  # categories and handlers

@@ -2,12 +2,16 @@
 
 Keys are paths the server makes (``<community id>/<upload id>.jpg``), never a name a user
 sent, so a key can neither climb out of the store nor collide with someone else's file.
-The interface is async so that an object store (S3, OSS, COS) can stand in later.
+The interface is async so that an object store (S3, OSS, COS) can stand in later; such a
+store would hand out its own pre-signed URLs from ``private_url``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import hmac
 import os
 import re
 import tempfile
@@ -27,7 +31,11 @@ class Storage(Protocol):
     async def delete(self, key: str) -> None: ...
 
     def url(self, key: str) -> str:
-        """Where a browser fetches the file: a path on this site, or an absolute URL."""
+        """Where anyone fetches the file (if it is public): a path on this site, or an absolute URL."""
+        ...
+
+    def private_url(self, key: str, expires: int) -> str:
+        """Where whoever holds this URL fetches the file until ``expires`` (Unix seconds)."""
         ...
 
 
@@ -60,6 +68,9 @@ class LocalStorage:
     def url(self, key: str) -> str:
         return f"{self.url_prefix}/{check_key(key)}"
 
+    def private_url(self, key: str, expires: int) -> str:
+        return f"{self.url(key)}?exp={expires}&sig={signature(key, expires)}"
+
     @staticmethod
     def _write(path: Path, data: bytes) -> None:
         # Write beside the target and rename, so a reader never sees half a file.
@@ -73,6 +84,26 @@ class LocalStorage:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+
+# --- signed URLs ---------------------------------------------------------------------------------
+
+def _signing_key() -> bytes:
+    """A key of its own, derived from the secret key: a media signature is good for nothing else."""
+    return hashlib.sha256(b"wugong media url\0" + get_settings().secret_key.encode()).digest()
+
+
+def signature(key: str, expires: int) -> str:
+    """HMAC-SHA256 of the key and the expiry, 128 bits of it in URL-safe base64."""
+    mac = hmac.new(_signing_key(), f"{key}\n{expires}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac[:16]).decode().rstrip("=")
+
+
+def signed(key: str, expires: str, sig: str, now: float) -> bool:
+    """Whether ``sig`` is ours for this key and expiry, and the expiry has not passed."""
+    if not expires.isdigit() or len(expires) > 12 or int(expires) <= now or not sig.isascii():
+        return False
+    return hmac.compare_digest(signature(key, int(expires)), sig)
 
 
 def get_storage() -> Storage:

@@ -2,7 +2,9 @@
 thumbnail. Other resources (issues, projects, a community's cover) refer to upload ids.
 
 The body is read with a cap while it arrives, so an oversized upload is refused without
-being spooled to disk first; authorisation runs before any of it is read.
+being spooled to disk first; authorisation and the per-person rate limit run before any of it
+is read. An upload attached to nothing yet is seen (and attached) only by its uploader and the
+committee; once attached, it is seen as what it is attached to is (app/core/media.py).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from starlette.datastructures import UploadFile
 from starlette.types import Message
 
 from app.communities.deps import CommunityScope, Require
-from app.core import images
+from app.core import images, media, ratelimit
 from app.core.config import get_settings
 from app.core.deps import Locale, Session
 from app.core.errors import Invalid, NotFound
@@ -96,6 +98,7 @@ async def create_upload(session: AsyncSession, storage: Storage, *, community_id
     settings = get_settings()
     processed = await anyio.to_thread.run_sync(
         partial(images.process_image, data, max_pixels=settings.upload_max_pixels,
+                max_decoded_pixels=settings.upload_max_decoded_pixels,
                 max_side=settings.image_max_side, thumb_side=settings.thumb_side),
         limiter=_IMAGE_WORKERS,
     )
@@ -130,14 +133,24 @@ async def get_upload(session: AsyncSession, community_id: str, upload_id: str) -
     return upload
 
 
+async def visible_upload(session: AsyncSession, scope: CommunityScope, upload_id: str) -> Upload:
+    """The upload if this caller may see it, and so show it or attach it to something: their own,
+    any for the committee, or one that is public already; 404 otherwise, as if it did not exist."""
+    upload = await get_upload(session, scope.community_id, upload_id)
+    if upload.uploader_id == scope.person.id or scope.can("uploads.view_any") or await media.is_public(session, upload):
+        return upload
+    raise NotFound("upload_not_found")
+
+
 def public_url(request: Request, url: str) -> str:
     """Storage hands out site paths (local disk) or absolute URLs (an object store)."""
     return url if url.startswith(("https://", "http://")) else absolute(request, url)
 
 
-def upload_view(request: Request, storage: Storage, upload: Upload) -> UploadRead:
-    return UploadRead(id=upload.id, url=public_url(request, storage.url(upload.key)),
-                      thumb_url=public_url(request, storage.url(upload.thumb_key)),
+def upload_view(request: Request, storage: Storage, upload: Upload, *, public: bool) -> UploadRead:
+    """The upload with its URLs, for a caller who may see it; ``public`` when it is (media.py)."""
+    return UploadRead(id=upload.id, url=public_url(request, media.url(storage, upload.key, public=public)),
+                      thumb_url=public_url(request, media.url(storage, upload.thumb_key, public=public)),
                       width=upload.width, height=upload.height, content_type=upload.content_type)
 
 
@@ -158,13 +171,17 @@ _MULTIPART_FILE: dict[str, Any] = {
 @router.post("/communities/{cid}/uploads", status_code=201, openapi_extra=_MULTIPART_FILE)
 async def upload_image(request: Request, session: Session, storage: StorageDep, locale: Locale,
                        scope: CommunityScope = Require("uploads.create")) -> UploadRead:
-    data = await receive_file(request, locale, get_settings().upload_max_bytes)
+    settings = get_settings()
+    # Counted before the body is read: decoding is what costs, and a refused photo cost it too.
+    await ratelimit.hit("uploads", settings.upload_rate_limit, scope.person.id, error="upload_rate_limited")
+    data = await receive_file(request, locale, settings.upload_max_bytes)
     upload = await create_upload(session, storage, community_id=scope.community_id,
                                  uploader_id=scope.person.id, data=data)
-    return upload_view(request, storage, upload)
+    return upload_view(request, storage, upload, public=False)  # attached to nothing yet
 
 
 @router.get("/communities/{cid}/uploads/{upload_id}")
 async def read_upload(request: Request, upload_id: Id, session: Session, storage: StorageDep,
                       scope: CommunityScope = Require("community.view")) -> UploadRead:
-    return upload_view(request, storage, await get_upload(session, scope.community_id, upload_id))
+    upload = await visible_upload(session, scope, upload_id)
+    return upload_view(request, storage, upload, public=await media.is_public(session, upload))

@@ -10,7 +10,7 @@ from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.communities.deps import CommunityScope
-from app.core import clock
+from app.core import clock, media
 from app.core.errors import Invalid, NotFound
 from app.core.pagination import PageParams, decode_cursor, encode_cursor
 from app.core.storage import get_storage
@@ -18,7 +18,7 @@ from app.issues import duplicates, flows
 from app.issues import repository as repo
 from app.issues.flows import Status
 from app.issues.models import Issue, IssueFollower, IssueSupport
-from app.issues.service import actors_for, sees_staff_only
+from app.issues.service import actors_for, sees_reporters, visibility_clause
 
 Sort = Literal["-created", "-supports", "deadline"]
 
@@ -39,8 +39,9 @@ async def filtered(session: AsyncSession, scope: CommunityScope, f: IssueFilters
     """The community's issues this caller may see, narrowed by ``f``; no order yet."""
     now = clock.now()
     stmt = select(Issue).where(Issue.community_id == scope.community_id)
-    if not sees_staff_only(scope):
-        stmt = stmt.where(Issue.staff_only.is_(False))
+    visible = await visibility_clause(session, scope)
+    if visible is not None:
+        stmt = stmt.where(visible)
     if f.status:
         bad = [s for s in f.status if s not in Status.__members__]
         if bad:
@@ -118,7 +119,7 @@ async def views(session: AsyncSession, scope: CommunityScope, issues: list[Issue
     cats = await repo.category_names(session, [i.category_id for i in issues if i.category_id])
     photos = await repo.photos_of(session, ids)
     mine = await repo.supported(session, ids, scope.person.id)
-    staff = sees_staff_only(scope)
+    staff = sees_reporters(scope)
     storage = get_storage()
     uploads = await _uploads(session, [p.upload_id for ps in photos.values() for p in ps])
     out = []
@@ -135,9 +136,11 @@ async def views(session: AsyncSession, scope: CommunityScope, issues: list[Issue
             "reporter_name": None if hidden else names.get(i.reporter_id or ""),
             "overdue": is_overdue(i), "escalated": i.escalated_at is not None,
             "supported_by_me": i.id in mine,
+            # A staff-only issue's photos get short-lived signed URLs, a public one's their lasting ones.
             "photos": [{"id": p.upload_id, "kind": p.kind,
-                        "url": _absolute(base, storage.url(uploads[p.upload_id][0])),
-                        "thumb_url": _absolute(base, storage.url(uploads[p.upload_id][1]))}
+                        "url": _absolute(base, media.url(storage, uploads[p.upload_id][0], public=not i.staff_only)),
+                        "thumb_url": _absolute(base, media.url(storage, uploads[p.upload_id][1],
+                                                               public=not i.staff_only))}
                        for p in photos.get(i.id, []) if p.upload_id in uploads],
         }
         if detail:
@@ -172,15 +175,15 @@ async def similar_issues(session: AsyncSession, scope: CommunityScope, *, title:
                                                       "msg": "lat and lng go together"}])
     if category_id and await repo.category_in(session, scope.community_id, category_id) is None:
         raise NotFound("category_not_found")
-    staff = sees_staff_only(scope)
+    visible = await visibility_clause(session, scope)
     statuses = sorted(str(s) for s in flows.OPEN)
     rows: list[repo.CandidateRow] = []
     if lat is not None and lng is not None:
         box = duplicates.bounding_box(lat, lng, duplicates.NEARBY_M)
-        rows += await repo.open_in_box(session, scope.community_id, statuses, staff, box, category_id)
+        rows += await repo.open_in_box(session, scope.community_id, statuses, visible, box, category_id)
     if title:
         keys = duplicates.trigrams(title) or [k for k in ["".join(ch for ch in title.casefold() if ch.isalnum())] if k]
-        rows += await repo.open_with_title_like(session, scope.community_id, statuses, staff, keys, title)
+        rows += await repo.open_with_title_like(session, scope.community_id, statuses, visible, keys, title)
     matches = duplicates.rank([duplicates.Candidate(*r) for r in rows], title=title, lat=lat, lng=lng,
                               category_id=category_id)
     issues = {i.id: i for i in await repo.issues_in(session, scope.community_id, [m.id for m in matches])}

@@ -92,7 +92,7 @@ class IssuePhoto(IdMixin, Base):
     __table_args__ = (UniqueConstraint("issue_id", "upload_id"),)
 
     issue_id: Mapped[str] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"), index=True)
-    upload_id: Mapped[str] = mapped_column(ForeignKey("uploads.id", ondelete="CASCADE"))
+    upload_id: Mapped[str] = mapped_column(ForeignKey("uploads.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(10), default="report")  # report | after
     position: Mapped[int] = mapped_column(Integer, default=0)
 

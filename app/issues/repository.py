@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, delete, func, or_, select, table, text, update
+from sqlalchemy import ColumnElement, Select, String, cast, delete, func, or_, select, table, text, union_all, update
 from sqlalchemy import column as table_column
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -87,6 +87,11 @@ async def handler_ids_of(session: AsyncSession, person_id: str) -> list[str]:
     return list((await session.execute(q)).scalars().all())
 
 
+def visible_to(person_id: str, handler_ids: Sequence[str]) -> ColumnElement[bool]:
+    """``service.sees_issue`` in SQL, for a caller who does not see every staff-only issue."""
+    return or_(Issue.staff_only.is_(False), Issue.reporter_id == person_id, Issue.handler_id.in_(list(handler_ids)))
+
+
 async def move_to(session: AsyncSession, issue: Issue, expected: str, values: dict[str, Any]) -> bool:
     """Change an issue only if it is still in ``expected``: of two people acting at once, one wins."""
     result = await session.execute(
@@ -153,6 +158,17 @@ async def names(session: AsyncSession, person_ids: Sequence[str | None]) -> dict
 async def events(session: AsyncSession, issue_id: str) -> list[IssueEvent]:
     q = select(IssueEvent).where(IssueEvent.issue_id == issue_id).order_by(IssueEvent.id)
     return list((await session.execute(q)).scalars().all())
+
+
+async def staff_only_of_issues_showing(session: AsyncSession, community_id: str, upload_id: str) -> list[bool]:
+    """``staff_only`` of each issue that shows this upload, as one of its photos or in a comment."""
+    as_photo = (select(Issue.staff_only).join(IssuePhoto, IssuePhoto.issue_id == Issue.id)
+                .where(IssuePhoto.upload_id == upload_id))
+    # A comment keeps its uploads' ids in a JSON list; ids are [0-9a-z], so the quoted id is exact.
+    in_comment = (select(Issue.staff_only).join(IssueComment, IssueComment.issue_id == Issue.id)
+                  .where(Issue.community_id == community_id,
+                         cast(IssueComment.upload_ids, String).like(f'%"{upload_id}"%')))
+    return list((await session.execute(union_all(as_photo, in_comment))).scalars().all())
 
 
 def comments_query(issue_id: str) -> Select[Any]:
@@ -265,18 +281,19 @@ def search_clause(dialect: str, q: str) -> ColumnElement[bool]:
 CandidateRow = tuple[str, str, float | None, float | None, str | None]
 
 
-def _candidates(community_id: str, statuses: Sequence[str], staff: bool) -> Select[Any]:
+def _candidates(community_id: str, statuses: Sequence[str], visible: ColumnElement[bool] | None) -> Select[Any]:
     q: Select[Any] = select(Issue.id, Issue.title, Issue.lat, Issue.lng, Issue.category_id).where(  # type: ignore[assignment]
         Issue.community_id == community_id, Issue.status.in_(list(statuses)))
-    return q if staff else q.where(Issue.staff_only.is_(False))
+    return q if visible is None else q.where(visible)
 
 
-async def open_in_box(session: AsyncSession, community_id: str, statuses: Sequence[str], staff: bool,
+async def open_in_box(session: AsyncSession, community_id: str, statuses: Sequence[str],
+                      visible: ColumnElement[bool] | None,
                       box: tuple[float, float, float, float], category_id: str | None,
                       limit: int = 500) -> list[CandidateRow]:
     """Open issues inside a lat/lng box (the prefilter of "nearby"), nearest to its centre first."""
     min_lat, max_lat, min_lng, max_lng = box
-    q = _candidates(community_id, statuses, staff).where(
+    q = _candidates(community_id, statuses, visible).where(
         Issue.lat.between(min_lat, max_lat), Issue.lng.between(min_lng, max_lng))
     if category_id:
         q = q.where(Issue.category_id == category_id)
@@ -285,12 +302,13 @@ async def open_in_box(session: AsyncSession, community_id: str, statuses: Sequen
     return [tuple(r) for r in (await session.execute(q)).all()]
 
 
-async def open_with_title_like(session: AsyncSession, community_id: str, statuses: Sequence[str], staff: bool,
+async def open_with_title_like(session: AsyncSession, community_id: str, statuses: Sequence[str],
+                               visible: ColumnElement[bool] | None,
                                keys: Sequence[str], title: str, limit: int = 200) -> list[CandidateRow]:
     """Open issues whose title contains any of ``keys`` (trigrams, or one short title), best first."""
     if not keys:
         return []
-    q = _candidates(community_id, statuses, staff)
+    q = _candidates(community_id, statuses, visible)
     dialect = dialect_of(session)
     if dialect == "sqlite" and all(len(k) >= MIN_INDEXED_CHARS for k in keys):
         match = "title : (" + " OR ".join(_fts_phrase(k) for k in keys) + ")"

@@ -121,7 +121,7 @@ async def timeline(issue_id: Id, session: Session, scope: Viewer) -> list[EventR
     issue = await service.visible_issue(session, scope, issue_id)
     events = await repo.events(session, issue.id)
     names = await repo.names(session, [e.actor_id for e in events])
-    hide = issue.hide_reporter and not service.sees_staff_only(scope) and issue.reporter_id != scope.person.id
+    hide = issue.hide_reporter and not service.sees_reporters(scope) and issue.reporter_id != scope.person.id
     return [EventRead(id=e.id, action=e.action, from_status=e.from_status, to_status=e.to_status,
                       actor_name=None if hide and e.actor_id == issue.reporter_id else names.get(e.actor_id or ""),
                       note=e.note, data=e.data, created_at=e.created_at) for e in events]
@@ -150,7 +150,7 @@ async def _comment_views(session: AsyncSession, scope: CommunityScope, request: 
     from app.core.storage import get_storage
 
     names = await repo.names(session, [c.author_id for c in rows])
-    hide = issue.hide_reporter and not service.sees_staff_only(scope) and issue.reporter_id != scope.person.id
+    hide = issue.hide_reporter and not service.sees_reporters(scope) and issue.reporter_id != scope.person.id
     storage = get_storage()
     out = []
     for c in rows:
@@ -158,7 +158,7 @@ async def _comment_views(session: AsyncSession, scope: CommunityScope, request: 
         for upload_id in c.upload_ids:
             u = await uploads.find_upload(session, scope.community_id, upload_id)
             if u is not None:
-                v = uploads.upload_view(request, storage, u)
+                v = uploads.upload_view(request, storage, u, public=not issue.staff_only)
                 photos.append({"id": u.id, "url": v.url, "thumb_url": v.thumb_url, "kind": "comment"})
         anonymous = hide and c.author_id == issue.reporter_id
         out.append(CommentRead(id=c.id, author_id=None if anonymous else c.author_id,

@@ -3,10 +3,12 @@ out the lifecycle table of ``flows.py``."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import ColumnElement
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,6 +17,7 @@ from app.communities import service as communities
 from app.communities.deps import CommunityScope
 from app.core import audit, clock, policy, uploads
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
+from app.core.models import Upload
 from app.core.pagination import PageParams, paginate
 from app.issues import flows
 from app.issues import repository as repo
@@ -43,17 +46,43 @@ DEFAULT_CATEGORIES: tuple[tuple[str, int], ...] = (
 
 
 # --- visibility ---------------------------------------------------------------------------
+# Who sees a staff-only issue (a dispute 纠纷, a theft …) is decided here, once: ``sees_issue``
+# for one issue, ``visibility_clause`` for a query of many (list, search, map, duplicates), the
+# same rule in Python and in SQL. Everything about an issue (comments, timeline, photos,
+# support, follow, transitions) goes through ``visible_issue``.
 
-def sees_staff_only(scope: CommunityScope) -> bool:
-    return scope.can("issues.see_staff_only")
+def sees_reporters(scope: CommunityScope) -> bool:
+    """Staff see the names of reporters who asked to be hidden from their neighbours."""
+    return scope.can("issues.see_reporters")
+
+
+def sees_issue(issue: Issue, person_id: str, roles: frozenset[str], handler_ids: Collection[str]) -> bool:
+    """Anyone in the community sees a public issue. A staff-only one is seen by the committee and
+    grid workers, and by anyone else only if they reported it or it is dispatched to a handler
+    unit they belong to (``handler_ids``): a property company's plumber does not read every
+    neighbours' dispute in the community, only those sent to the company."""
+    return (not issue.staff_only or policy.allowed("issues.see_staff_only", roles)
+            or issue.reporter_id == person_id or (issue.handler_id is not None and issue.handler_id in handler_ids))
+
+
+async def visibility_clause(session: AsyncSession, scope: CommunityScope) -> ColumnElement[bool] | None:
+    """``sees_issue`` as a filter on a query of this community's issues; None: the caller sees them all."""
+    if scope.can("issues.see_staff_only"):
+        return None
+    return repo.visible_to(scope.person.id, await repo.handler_ids_of(session, scope.person.id))
 
 
 async def visible_issue(session: AsyncSession, scope: CommunityScope, issue_id: str) -> Issue:
     """The issue if this caller may see it; 404 otherwise, exactly as if it did not exist."""
     issue = await repo.issue_in(session, scope.community_id, issue_id)
-    if issue is None or (issue.staff_only and not sees_staff_only(scope)):
+    if issue is None or not await _sees(session, scope, issue):
         raise NotFound("issue_not_found")
     return issue
+
+
+async def _sees(session: AsyncSession, scope: CommunityScope, issue: Issue) -> bool:
+    handler_ids = await repo.handler_ids_of(session, scope.person.id) if issue.staff_only else []
+    return sees_issue(issue, scope.person.id, scope.roles, handler_ids)
 
 
 async def actors_for(session: AsyncSession, scope: CommunityScope, issue: Issue) -> frozenset[Actor]:
@@ -70,6 +99,13 @@ async def actors_for(session: AsyncSession, scope: CommunityScope, issue: Issue)
     if issue.handler_id and await repo.is_handler_member(session, issue.handler_id, scope.person.id):
         out.add(Actor.handler)
     return frozenset(out)
+
+
+async def upload_on_issues(session: AsyncSession, upload: Upload) -> bool | None:
+    """For app/core/media.py: a photo shown on issues (a report or after photo, or in a comment) is
+    public if every such issue is, private if one is staff-only; None when it is on no issue."""
+    staff_only = await repo.staff_only_of_issues_showing(session, upload.community_id, upload.id)
+    return not any(staff_only) if staff_only else None
 
 
 # --- categories and handlers -----------------------------------------------------------------
@@ -129,12 +165,12 @@ async def create_handler(session: AsyncSession, scope: CommunityScope,
 
 # --- reporting -----------------------------------------------------------------------------
 
-async def _attach_photos(session: AsyncSession, community_id: str, issue_id: str, photo_ids: list[str],
+async def _attach_photos(session: AsyncSession, scope: CommunityScope, issue_id: str, photo_ids: list[str],
                          kind: str, start: int = 0) -> None:
     if len(set(photo_ids)) != len(photo_ids):
         raise Invalid("photo_duplicate")
     for i, upload_id in enumerate(photo_ids):
-        await uploads.get_upload(session, community_id, upload_id)  # 404 for another community's upload
+        await uploads.visible_upload(session, scope, upload_id)  # 404 for another community's, or person's
         session.add(IssuePhoto(issue_id=issue_id, upload_id=upload_id, kind=kind, position=start + i))
 
 
@@ -161,7 +197,7 @@ async def report_issue(session: AsyncSession, scope: CommunityScope, data: Issue
     )
     session.add(issue)
     await session.flush()
-    await _attach_photos(session, scope.community_id, issue.id, data.photo_ids, "report")
+    await _attach_photos(session, scope, issue.id, data.photo_ids, "report")
     session.add(IssueFollower(issue_id=issue.id, person_id=scope.person.id))
     session.add(IssueEvent(issue_id=issue.id, actor_id=scope.person.id, action="report", to_status=Status.reported,
                            data={"source": data.source}))
@@ -211,7 +247,7 @@ async def transition(session: AsyncSession, scope: CommunityScope, issue_id: str
     session.add(IssueEvent(issue_id=issue.id, actor_id=scope.person.id, action=body.action, from_status=expected,
                            to_status=str(target), note=step.note, data=step.data))
     if body.action == "resolve" or body.action == "close_on_spot":
-        await _attach_photos(session, scope.community_id, issue.id, body.photo_ids, "after", start=MAX_PHOTOS)
+        await _attach_photos(session, scope, issue.id, body.photo_ids, "after", start=MAX_PHOTOS)
     if body.action == "merge":
         await repo.move_children(session, issue.id, step.data["into"])
         session.add(IssueEvent(issue_id=step.data["into"], actor_id=scope.person.id, action="merged_in",
@@ -244,7 +280,7 @@ async def _prepare(session: AsyncSession, scope: CommunityScope, issue: Issue, b
         return Step(values, body.reason, {})
     if action == "merge":
         into = await repo.issue_in(session, cid, body.into or "")
-        if into is None or into.id == issue.id or (into.staff_only and not sees_staff_only(scope)):
+        if into is None or into.id == issue.id or not await _sees(session, scope, into):
             raise NotFound("issue_not_found")
         if Status(into.status) in flows.FINAL:
             raise Conflict("issue_merge_target_final")
@@ -278,7 +314,7 @@ async def _prepare(session: AsyncSession, scope: CommunityScope, issue: Issue, b
         return Step(values, body.reason or body.note, data)
     if action in ("resolve", "close_on_spot"):
         for upload_id in body.photo_ids:
-            await uploads.get_upload(session, cid, upload_id)
+            await uploads.visible_upload(session, scope, upload_id)
         return Step({"resolution_note": body.note}, body.note, {"photos": len(body.photo_ids)})
     return Step({}, body.note or body.reason, {})
 
@@ -311,15 +347,16 @@ async def escalations_below(session: AsyncSession, person: Person, region_id: st
 # --- who is told (the inbox) ------------------------------------------------------------------
 
 async def _audience(session: AsyncSession, issue: Issue, people: list[str | None]) -> list[str]:
-    """Of these people, those who may see the issue now: anyone in its community (or staff above
-    it) for a public issue, staff only for a staff-only one — a follower who lost sight of it hears nothing."""
+    """Of these people, those who may see the issue now (``sees_issue``): anyone in its community
+    (or staff above it) for a public issue — a follower who lost sight of it hears nothing."""
     ids = [p for p in dict.fromkeys(people) if p]
     community = await communities.get_community(session, issue.community_id)
     if not ids or community is None:
         return []
     roles = await communities.roles_of_people(session, community, ids)
-    needed = "issues.see_staff_only" if issue.staff_only else "issues.view"
-    return [p for p in ids if p in roles and policy.allowed(needed, roles[p])]
+    units = await repo.handler_members(session, [issue.handler_id]) if issue.staff_only and issue.handler_id else {}
+    return [p for p in ids if p in roles and policy.allowed("issues.view", roles[p])
+            and sees_issue(issue, p, roles[p], [h for h, members in units.items() if p in members])]
 
 
 async def _tell(session: AsyncSession, issue: Issue, people: list[str | None], kind: str, actor_id: str | None,
@@ -412,7 +449,7 @@ async def add_comment(session: AsyncSession, scope: CommunityScope, issue_id: st
     if len(set(data.photo_ids)) != len(data.photo_ids):
         raise Invalid("photo_duplicate")
     for upload_id in data.photo_ids:
-        await uploads.get_upload(session, scope.community_id, upload_id)
+        await uploads.visible_upload(session, scope, upload_id)
     comment = IssueComment(issue_id=issue.id, author_id=scope.person.id, body=data.body, upload_ids=data.photo_ids)
     session.add(comment)
     await session.flush()

@@ -22,6 +22,13 @@ def test_development_generates_a_secret_once_and_keeps_it(tmp_path, monkeypatch)
     assert oct((tmp_path / "secret_key").stat().st_mode)[-3:] == "600"
 
 
+def test_an_upload_rate_limit_that_does_not_parse_stops_the_start(tmp_path):
+    assert Settings(data_dir=tmp_path, secret_key="x", upload_rate_limit="5 per minute;50/day").upload_rate_limit
+    assert Settings(data_dir=tmp_path, secret_key="x", upload_rate_limit="").upload_rate_limit == ""  # no limit
+    with pytest.raises(ValueError, match="20/minute;300/day"):
+        Settings(data_dir=tmp_path, secret_key="x", upload_rate_limit="lots")
+
+
 def test_sqlite_is_the_default_database(tmp_path, monkeypatch):
     monkeypatch.delenv("WUGONG_DATABASE_URL", raising=False)
     s = Settings(data_dir=tmp_path, secret_key="x")

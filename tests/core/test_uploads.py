@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import struct
 import zlib
 from io import BytesIO
 from pathlib import Path
 
 import pytest
+from limits.aio.storage import RedisStorage
+from limits.aio.strategies import MovingWindowRateLimiter
 from PIL import Image
 from sqlalchemy import func, select
 
+from app.core import ratelimit
 from app.core.config import get_settings
 from app.core.i18n import t
 from app.core.models import Upload
@@ -236,19 +240,74 @@ async def test_declared_length_over_the_limit_is_refused_before_reading(client, 
     assert_problem(r, 413, "upload_too_large")
 
 
-@pytest.mark.parametrize("size", [(20000, 20000), (7000, 7000)])
-async def test_decompression_bomb_is_refused_and_nothing_is_stored(client, session, size):
-    # 20000² trips Pillow's own bomb error; 7000² (49 MP) only our lower limit (40 MP).
+def png_undecodable(width: int, height: int) -> bytes:
+    """A PNG whose header says ``width×height`` and whose pixel data is not even zlib: whatever
+    decoding it starts fails, so a refusal for its size proves that nothing was decoded."""
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", header) + png_chunk(b"IDAT", b"not zlib" * 20)
+            + png_chunk(b"IEND", b""))
+
+
+@pytest.mark.parametrize(("size", "limit"), [
+    ((20000, 20000), "50"),  # past twice the limit: Pillow's own bomb guard refuses it in open()
+    ((8200, 8200), "50"),  # 67 MP: more than a 50 MP phone's photo, from the header
+    ((6300, 6300), "16"),  # 40 MP: fine for a phone's JPEG, but a PNG is decoded whole
+])
+async def test_decompression_bomb_is_refused_and_nothing_is_stored(client, session, size, limit):
     c = await f.community(session)
     resident = await f.member(session, c)
     bomb = png_bomb(*size)
     assert len(bomb) < 200_000
 
-    body = assert_problem(await post_file(client, c, resident, bomb, "bomb.png", "image/png"),
+    body = assert_problem(await post_file(client, c, resident, bomb, "bomb.png", "image/png", lang="en"),
                           422, "upload_too_many_pixels")
 
-    assert "40" in body["detail"]
+    assert f"at most {limit} megapixels" in body["detail"]
     assert await count_uploads(session) == 0 and stored_files(c.id) == []
+
+
+async def test_too_many_pixels_is_refused_from_the_header_before_any_pixel_is_decoded(client, session):
+    c = await f.community(session)
+    resident = await f.member(session, c)
+    small = await post_file(client, c, resident, png_undecodable(100, 100), "a.png", "image/png")
+    huge = await post_file(client, c, resident, png_undecodable(6300, 6300), "a.png", "image/png")
+
+    assert_problem(small, 422, "upload_not_image")  # decoding it fails ...
+    assert_problem(huge, 422, "upload_too_many_pixels")  # ... so this one was never decoded
+
+
+async def test_a_50_megapixel_phone_photo_and_a_panorama_are_accepted(client, session):
+    # JPEGs are decoded at 1/2 to 1/4 of their size: 50 MP costs what 12 MP does.
+    c = await f.community(session)
+    resident = await f.member(session, c)
+    for size, stored in (((8192, 6144), (2048, 1536)), ((12000, 3000), (2048, 512))):
+        photo = image_bytes(Image.new("L", size, 90), "JPEG", quality=60)
+        r = await post_file(client, c, resident, photo)
+        assert r.status_code == 201, r.text
+        assert (r.json()["width"], r.json()["height"]) == stored
+
+
+async def test_uploads_past_the_rate_limit_get_429_with_retry_after_and_then_go_through(client, session,
+                                                                                        monkeypatch):
+    monkeypatch.setattr(get_settings(), "upload_rate_limit", "2/second;100/day")
+    c = await f.community(session)
+    resident = await f.member(session, c)
+    neighbour = await f.member(session, c, name="王五")
+    photo = image_bytes(Image.new("RGB", (40, 30), "red"), "JPEG")
+    for _ in range(2):
+        assert (await post_file(client, c, resident, photo)).status_code == 201
+
+    refused = await post_file(client, c, resident, photo, lang="en")
+    refused_zh = await post_file(client, c, resident, photo)
+
+    en = assert_problem(refused, 429, "upload_rate_limited")
+    assert en["detail"] == "Too many photos uploaded in a short time; try again in 1 min."
+    assert assert_problem(refused_zh, 429)["detail"] == "上传照片太频繁，请 1 分钟后再试。"
+    assert refused.headers["retry-after"] == "1"
+    assert await count_uploads(session) == 2
+    assert (await post_file(client, c, neighbour, photo)).status_code == 201  # counted per person
+    await asyncio.sleep(1.1)
+    assert (await post_file(client, c, resident, photo)).status_code == 201
 
 
 async def test_missing_file_field_is_422(client, session):
@@ -312,7 +371,7 @@ async def test_cover_must_be_an_upload_of_the_same_community(client, session):
     assert_problem(refused, 404, "upload_not_found")
     assert accepted.status_code == 200 and accepted.json()["cover_upload_id"] == mine["id"]
     page = (await client.get(f"/api/v1/communities/{c.id}", headers=f.auth(committee))).json()
-    assert page["cover_url"] == mine["url"]
+    assert page["cover_url"] == mine["url"].split("?")[0]  # a cover is public: its lasting URL
 
 
 def test_storage_keys_cannot_leave_the_media_folder(tmp_path):
@@ -335,3 +394,12 @@ async def test_malformed_multipart_is_a_problem_not_a_crash(client, session):
     assert_problem(no_boundary, 400)
     assert_problem(two_files, 400)
     assert await count_uploads(session) == 0
+
+
+async def test_an_upload_goes_through_when_the_rate_limits_redis_is_down(client, session, monkeypatch):
+    down = RedisStorage("async+redis://127.0.0.1:1/0", implementation="redispy", wrap_exceptions=True)
+    monkeypatch.setattr(ratelimit, "_limiter", MovingWindowRateLimiter(down))
+    c = await f.community(session)
+    resident = await f.member(session, c)
+    r = await post_file(client, c, resident, image_bytes(Image.new("RGB", (40, 30), "red"), "JPEG"))
+    assert r.status_code == 201, r.text

@@ -1,7 +1,8 @@
 """The issue list through the pages, at phone size: a resident reports with a photo, a neighbour
 supports, the committee dispatches, the handler unit starts and resolves with an after-photo,
 the reporter reopens, the handler resolves again, the reporter verifies and it closes; a third
-reopen escalates; and a report made offline is sent once when the network returns."""
+reopen escalates; a report made offline is sent once when the network returns; and a staff-only
+issue's photo shows to the committee by its signed URL."""
 
 from __future__ import annotations
 
@@ -70,6 +71,7 @@ async def test_the_whole_story_from_report_to_closed_through_the_pages(new_page,
     issue_id = resident.url.rsplit("/", 1)[1]
     await expect(resident.locator("[data-badges] [data-status]")).to_have_text("待受理")
     await expect(resident.locator("[data-photos] img")).to_have_count(1)
+    await expect(resident.locator("[data-photos] img")).to_have_js_property("naturalWidth", 64)  # it loaded
     await expect(resident.locator("[data-timeline] li")).to_have_count(1)
 
     # A neighbour sees it in the list and presses 我也关注.
@@ -233,3 +235,14 @@ async def test_grid_worker_closes_a_small_thing_on_the_spot_from_patrol(new_page
     await worker.click("[data-patrol-report]")
     await expect(worker.locator("[data-staff]")).to_be_visible()
     await expect(worker.locator("#issue-source")).to_have_value("grid_patrol")
+
+
+async def test_a_staff_only_issues_photo_shows_to_the_committee_by_its_signed_url(new_page, client, session):
+    p = await place(client, session)
+    pic = await photo(client, p.c, p.grid_worker)
+    issue = await report(client, p, who=p.grid_worker, title="楼上漏水邻里纠纷", staff_only=True, photo_ids=[pic])
+    committee = await phone_of(client, p.committee, new_page)
+    await committee.goto(f"/c/{p.c.id}/issues/{issue['id']}")
+    shown = committee.locator("[data-photos] img")
+    await expect(shown).to_have_js_property("naturalWidth", 64)
+    assert "&sig=" in str(await shown.get_attribute("src"))
