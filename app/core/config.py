@@ -29,12 +29,16 @@ class Settings(BaseSettings):
     access_token_minutes: int = 15
     refresh_token_days: int = 30
     sms_backend: Literal["console", "memory"] = "console"
+    # Sign-in limits; the reasoning and the numbers are in app/accounts/service.py.
     otp_ttl_seconds: int = 300
-    otp_max_attempts: int = 5
-    otp_lock_seconds: int = 900
-    otp_resend_seconds: int = 60
-    otp_per_phone_hour: int = 5
-    otp_per_ip_hour: int = 30
+    otp_max_attempts: int = Field(default=5, ge=1)  # wrong guesses a code takes from its address, and from all others
+    otp_resend_seconds: int = 60  # between codes for one phone asked from one address
+    otp_per_phone_hour: int = 5  # codes for one phone asked from one address in an hour
+    otp_per_ip_hour: int = 30  # codes one address may ask for in an hour, all phones together
+    otp_wrong_per_phone_ip_day: int = 10  # wrong codes for one phone from one address in 24 hours
+    otp_wrong_per_phone_day: int = 30  # wrong codes for one phone from all addresses in 24 hours
+    password_max_attempts: int = 5  # wrong passwords for one username from one address in 15 minutes
+    sign_in_failures_per_ip_hour: int = 20  # wrong codes and passwords from one address in an hour
     upload_max_bytes: int = 10 * 1024 * 1024
     upload_max_pixels: int = 40_000_000
     image_max_side: int = 2048
