@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import OtpCode, Person, RefreshToken, SignInFailure, SignInLock
@@ -14,6 +15,22 @@ from app.core import clock, db
 
 async def person_by_id(session: AsyncSession, person_id: str) -> Person | None:
     return await session.get(Person, person_id)
+
+
+def family_revoked(family_id: Any) -> ColumnElement[bool]:
+    """Whether the token family was revoked (a reused refresh token, a logout): one probe of a
+    partial index, for the statements that load the caller of every request."""
+    return select(RefreshToken.id).where(RefreshToken.family_id == family_id,
+                                         RefreshToken.revoked_at.is_not(None)).exists()
+
+
+# The caller of a request and whether their token's family was revoked, in one statement built once.
+_CALLER = select(Person, family_revoked(bindparam("fam"))).where(Person.id == bindparam("person_id"))
+
+
+async def caller(session: AsyncSession, person_id: str, family_id: str | None) -> tuple[Person | None, bool]:
+    row = (await session.execute(_CALLER, {"person_id": person_id, "fam": family_id})).first()
+    return (None, False) if row is None else (row[0], bool(row[1]))
 
 
 async def person_by_phone(session: AsyncSession, phone: str) -> Person | None:

@@ -30,7 +30,8 @@ Retry-After) when the window frees. With the default settings (app/core/config.p
   limit above, both checked before the (deliberately slow) argon2 check, so wrong passwords
   cannot keep a server's CPU busy and a stranger cannot lock the owner out of their own address.
 
-A refresh token rotates on each use; presenting a rotated one revokes its whole family.
+A refresh token rotates on each use; presenting a rotated one revokes its whole family, and the
+family's access tokens (which carry its id, ``fam``) are refused from that moment.
 """
 
 from __future__ import annotations
@@ -187,12 +188,13 @@ async def sign_in_with_password(session: AsyncSession, username: str, password: 
 async def issue_tokens(session: AsyncSession, person: Person, family_id: str | None = None) -> TokenPair:
     s = get_settings()
     raw = security.new_refresh_token()
-    session.add(RefreshToken(
+    token = RefreshToken(
         person_id=person.id, family_id=family_id or new_id(), token_hash=security.keyed_hash(raw),
         expires_at=clock.now() + timedelta(days=s.refresh_token_days),
-    ))
+    )
+    session.add(token)
     await session.flush()
-    access, ttl = security.create_access_token(person.id)
+    access, ttl = security.create_access_token(person.id, family=token.family_id)
     return TokenPair(access_token=access, refresh_token=raw, expires_in=ttl)
 
 
@@ -230,7 +232,8 @@ async def logout(session: AsyncSession, person: Person, raw: str | None, everywh
 
 async def authenticate(session: AsyncSession, bearer: str | None) -> Person:
     claims = token_claims(bearer)
-    return still_valid(await repo.person_by_id(session, claims["sub"]), claims)
+    person, family_revoked = await repo.caller(session, claims["sub"], family_of(claims))
+    return still_valid(person, claims, family_revoked)
 
 
 def token_claims(bearer: str | None) -> dict[str, Any]:
@@ -243,9 +246,17 @@ def token_claims(bearer: str | None) -> dict[str, Any]:
         raise Unauthorized("token_expired" if "expired" in str(exc).lower() else "token_invalid") from exc
 
 
-def still_valid(person: Person | None, claims: dict[str, Any]) -> Person:
-    """The person the claims name, unless they are gone or signed out everywhere since (401)."""
-    if person is None or security.issued_before(claims, person.tokens_valid_after):
+def family_of(claims: dict[str, Any]) -> str | None:
+    """The refresh-token family an access token was issued with (None in tokens from before)."""
+    family = claims.get("fam")
+    return family if isinstance(family, str) else None
+
+
+def still_valid(person: Person | None, claims: dict[str, Any], family_revoked: bool) -> Person:
+    """The person the claims name, unless they are gone, signed out everywhere since, or the
+    token's family was revoked (a reused refresh token, a logout) (401). The caller's statement
+    reads all three, so a revoked token is refused at once, and no cache remembers a verdict."""
+    if person is None or family_revoked or security.issued_before(claims, person.tokens_valid_after):
         raise Unauthorized("token_revoked")
     return person
 

@@ -1,8 +1,9 @@
-"""Sign-in limits that a stranger cannot turn against the owner.
+"""Sign-in limits that a stranger cannot turn against the owner, and revoked token families.
 
 A code counts the wrong guesses from its own address and from all others apart; wrong codes and
 passwords are logged (subject, address, time) for sliding-window limits instead of locking a phone
-or an account; sign_in_locks keeps only the row that parallel attempts queue on.
+or an account; sign_in_locks keeps only the row that parallel attempts queue on; a partial index
+finds a revoked token family in one probe.
 
 Revision ID: 0009
 Revises: 0006
@@ -47,8 +48,18 @@ def upgrade() -> None:
         batch_op.drop_column('failures')
         batch_op.drop_column('locked_until')
 
+    with op.batch_alter_table('refresh_tokens', schema=None) as batch_op:
+        batch_op.create_index('ix_refresh_tokens_revoked_family', ['family_id'], unique=False,
+                              postgresql_where=sa.text('revoked_at IS NOT NULL'),
+                              sqlite_where=sa.text('revoked_at IS NOT NULL'))
+
 
 def downgrade() -> None:
+    with op.batch_alter_table('refresh_tokens', schema=None) as batch_op:
+        batch_op.drop_index('ix_refresh_tokens_revoked_family',
+                            postgresql_where=sa.text('revoked_at IS NOT NULL'),
+                            sqlite_where=sa.text('revoked_at IS NOT NULL'))
+
     op.execute(sa.text('DELETE FROM sign_in_locks'))
     with op.batch_alter_table('sign_in_locks', schema=None) as batch_op:
         batch_op.add_column(sa.Column('locked_until', app.core.db.UTCDateTime(timezone=True), nullable=True))
