@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -39,6 +40,9 @@ class Settings(BaseSettings):
     otp_wrong_per_phone_day: int = 30  # wrong codes for one phone from all addresses in 24 hours
     password_max_attempts: int = 5  # wrong passwords for one username from one address in 15 minutes
     sign_in_failures_per_ip_hour: int = 20  # wrong codes and passwords from one address in an hour
+    # Peers whose X-Forwarded-For / X-Forwarded-Proto are believed: comma-separated addresses or
+    # networks ("127.0.0.1,10.0.0.0/8"). Empty: none, the peer itself is the client.
+    trusted_proxies: str = ""
     upload_max_bytes: int = 10 * 1024 * 1024
     upload_max_pixels: int = 40_000_000
     image_max_side: int = 2048
@@ -51,6 +55,21 @@ class Settings(BaseSettings):
     # under the server's max_connections (100 unless raised).
     db_pool_size: int | None = Field(default=None, ge=1)
     db_max_overflow: int | None = Field(default=None, ge=0)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: str) -> str:
+        # uvicorn's middleware would silently treat a mistyped address as a literal never matched.
+        for item in filter(None, (v.strip() for v in value.split(","))):
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"WUGONG_TRUSTED_PROXIES: {item!r} is not an address or a network") from exc
+        return value
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        return [v.strip() for v in self.trusted_proxies.split(",") if v.strip()]
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:
