@@ -142,8 +142,9 @@ def serve(
         _load_demo(only_if_empty=True)
     if settings.sms_backend == "console":
         typer.echo("SMS backend: console — one-time codes are printed in this log.")
+    # X-Forwarded-For is read by the app, from WUGONG_TRUSTED_PROXIES only (app/main.py).
     uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers,
-                reload=False, access_log=access_log)
+                reload=False, access_log=access_log, proxy_headers=False)
 
 
 @cli.command()

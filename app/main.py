@@ -12,6 +12,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.accounts.router import router as accounts_router
 from app.communities import service as communities_service
@@ -91,6 +92,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     errors.install(app, html_not_found=web_not_found)
     app.add_middleware(IdempotencyMiddleware)
+    if settings.trusted_proxy_list:
+        # Outermost, so every part of the app sees the client the proxy names. Only here: `wugong
+        # serve` turns uvicorn's own reading (which trusts any loopback peer) off.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxy_list)
 
     api = APIRouter(prefix="/api/v1")
     api.include_router(accounts_router)

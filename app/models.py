@@ -1,6 +1,6 @@
 """Every model, imported once so that Alembic and the tests see the whole schema."""
 
-from app.accounts.models import OtpCode, Person, RefreshToken, SignInLock
+from app.accounts.models import OtpCode, Person, RefreshToken, SignInFailure, SignInLock
 from app.communities.models import (
     Building,
     Community,
@@ -68,6 +68,7 @@ __all__ = [
     "RegionAdmin",
     "RosterEntry",
     "ShortLink",
+    "SignInFailure",
     "SignInLock",
     "Upload",
 ]

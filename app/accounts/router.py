@@ -20,11 +20,11 @@ async def request_otp(body: OtpRequest, session: Session, ip: ClientIp) -> dict[
 
 
 @router.post("/auth/token")
-async def token(body: TokenRequest, session: Session) -> TokenPair:
+async def token(body: TokenRequest, session: Session, ip: ClientIp) -> TokenPair:
     if body.phone and body.code:
-        return await service.sign_in_with_code(session, body.phone, body.code)
+        return await service.sign_in_with_code(session, body.phone, body.code, ip)
     if body.username and body.password:
-        return await service.sign_in_with_password(session, body.username, body.password)
+        return await service.sign_in_with_password(session, body.username, body.password, ip)
     raise Invalid("credentials_required")
 
 

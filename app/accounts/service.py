@@ -1,13 +1,43 @@
 """Identity: one-time codes, passwords, token families, sign-out.
 
-Rules: a code is 6 digits, kept only as a keyed hash, lives 5 minutes and is spent on use;
-5 wrong codes lock the phone for 15 minutes; sending is throttled per phone and per IP.
-A refresh token rotates on each use; presenting a rotated one revokes its whole family.
+Sign-in limits are built so that a stranger cannot keep the owner of a phone or an account out,
+while guessing stays hopeless. Nothing is ever locked; wrong codes and passwords are counted over
+sliding windows per phone or username, per address, and per both, and each refusal says (429,
+Retry-After) when the window frees. With the default settings (app/core/config.py):
+
+- A code is 6 digits, kept only as a keyed hash, lives 5 minutes and is spent on use. It takes
+  5 wrong guesses from the address that asked for it, and 5 more from all other addresses
+  together; then it is dead for them and a new code must be asked for, which goes to the phone.
+  A stranger's guesses never use up the tries of the owner who asked for the code, and a
+  stranger asking for a code does not spend the owner's (each address keeps its newest code).
+- Codes are sent at most once a minute and 5 times an hour for one phone from one address, and
+  30 times an hour from one address: a stranger asking for codes for the owner's phone uses up
+  only their own address's allowance, never the owner's.
+- Wrong codes for one phone: at most 10 from one address and 30 from all addresses together in
+  24 hours; at most 20 wrong codes and passwords from one address in an hour, all phones and
+  usernames together. A guess checked against several live codes counts once for each.
+- Brute force: the 30 wrong codes a phone takes a day are 30 of 1,000,000 possible codes, so an
+  attacker's chance of getting in is at most 0.003% a day (1 in 33,000), about 1% over a year of
+  guessing without pause, and every code guessed at is one sent to the owner's phone. Spraying
+  guesses over many phones from one address: at most 20 an hour, 0.05% a day of getting into
+  some account.
+- The owner: one address cannot reach a phone's 30, so a stranger there, however many wrong
+  guesses they make, never stops the owner (at another address) from signing in with a fresh
+  code. Strangers at three or more addresses can fill a phone's 24 hours; the owner then waits
+  until the oldest of those guesses is a day old. That is the price of the brute-force bound:
+  nothing but the code tells the owner from a stranger.
+- Passwords: at most 5 wrong for one username from one address in 15 minutes, and the address
+  limit above, both checked before the (deliberately slow) argon2 check, so wrong passwords
+  cannot keep a server's CPU busy and a stranger cannot lock the owner out of their own address.
+
+A refresh token rotates on each use; presenting a rotated one revokes its whole family, and the
+family's access tokens (which carry its id, ``fam``) are refused from that moment.
 """
 
 from __future__ import annotations
 
 import hmac
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,83 +49,122 @@ from app.accounts.schemas import TokenPair
 from app.accounts.sms import get_sender
 from app.core import clock, security
 from app.core.config import get_settings
-from app.core.errors import AppError, TooMany, Unauthorized
+from app.core.errors import TooMany, Unauthorized
 from app.core.ids import new_id
 
+HOUR = timedelta(hours=1)
+DAY = timedelta(days=1)
+PASSWORD_WINDOW = timedelta(minutes=15)
+FAILURES_KEPT = DAY  # the longest window
 
-def _locked(until: datetime, *, keep_changes: bool = False) -> TooMany:
-    seconds = max(1, int((until - clock.now()).total_seconds()) + 1)
-    return TooMany("sign_in_locked", minutes=max(1, -(-seconds // 60)), headers={"Retry-After": str(seconds)},
+
+@dataclass(frozen=True)
+class _Window:
+    """A limit on failures: for a subject, an address or both, within ``span``."""
+
+    refusal: str  # the error code of the 429
+    limit: int
+    span: timedelta
+    subject: str | None = None
+    ip: str | None = None
+
+
+def _wait(refusal: str, oldest: datetime | None, span: timedelta, *, keep_changes: bool = False) -> TooMany:
+    """429 until the oldest counted event leaves the window."""
+    now = clock.now()
+    seconds = max(1, int(((oldest or now) + span - now).total_seconds()) + 1)
+    return TooMany(refusal, minutes=max(1, -(-seconds // 60)), headers={"Retry-After": str(seconds)},
                    keep_changes=keep_changes)
 
 
-async def _take_attempt(session: AsyncSession, subject: str) -> int:
-    """Count one sign-in attempt before checking it; its number, or 429 while the subject is locked.
-
-    Counting first, in one statement that holds the row until commit, means that parallel
-    guesses queue behind each other and none slips past the limit.
-    """
-    failures, locked_until = await repo.count_attempt(session, subject)
-    if locked_until is not None and locked_until > clock.now():
-        raise _locked(locked_until)
-    return failures
-
-
-async def _wrong(session: AsyncSession, subject: str, failures: int, code: str) -> AppError:
-    """The refusal for a wrong code or password: 401 with tries left, or 429 on the one that locks."""
+def _guess_windows(subject: str, ip: str) -> list[_Window]:
     s = get_settings()
-    if failures >= s.otp_max_attempts:
-        until = clock.now() + timedelta(seconds=s.otp_lock_seconds)
-        await repo.set_lock(session, subject, until)
-        return _locked(until, keep_changes=True)
-    return Unauthorized(code, keep_changes=True, left=s.otp_max_attempts - failures)
+    address = _Window("sign_in_ip_throttled", s.sign_in_failures_per_ip_hour, HOUR, ip=ip)
+    if subject.startswith("user:"):
+        return [address, _Window("sign_in_locked", s.password_max_attempts, PASSWORD_WINDOW, subject, ip)]
+    return [address, _Window("sign_in_locked", s.otp_wrong_per_phone_ip_day, DAY, subject, ip),
+            _Window("sign_in_locked", s.otp_wrong_per_phone_day, DAY, subject)]
+
+
+async def _take_turn(session: AsyncSession, subject: str, ip: str) -> list[tuple[_Window, int, datetime | None]]:
+    """Queue behind other attempts for this subject and address; 429 if a window is full, else
+    each window with the failures it holds."""
+    await repo.hold(session, subject)
+    await repo.hold(session, f"ip:{ip}")
+    now = clock.now()
+    counted = []
+    for w in _guess_windows(subject, ip):
+        used, oldest = await repo.failures_since(session, since=now - w.span, subject=w.subject, ip=w.ip)
+        if used >= w.limit:
+            raise _wait(w.refusal, oldest, w.span)
+        counted.append((w, used, oldest))
+    return counted
+
+
+async def _failed(session: AsyncSession, subject: str, ip: str, counted: list[tuple[_Window, int, datetime | None]],
+                  refusal: Unauthorized, weight: int = 1) -> Exception:
+    """Log a wrong code or password; the refusal, or 429 when this failure filled a window."""
+    await repo.record_failure(session, subject, ip, weight=weight, forget_before=clock.now() - FAILURES_KEPT)
+    for w, used, oldest in counted:
+        if used + weight >= w.limit:
+            return _wait(w.refusal, oldest, w.span, keep_changes=True)
+    return refusal
 
 
 async def request_code(session: AsyncSession, phone: str, ip: str) -> None:
     s = get_settings()
-    # Holding the phone's lock row makes concurrent requests for one phone queue, so the
-    # throttles below count every code that was sent.
-    _, locked_until = await repo.count_attempt(session, f"phone:{phone}", by=0)
+    # Holding the phone's and the address's rows makes concurrent requests queue, so the limits
+    # below count every code that was sent; a phone or address that may not guess gets no code.
+    await _take_turn(session, f"phone:{phone}", ip)
     now = clock.now()
-    if locked_until is not None and locked_until > now:
-        raise _locked(locked_until)
-    last = await repo.last_code_at(session, phone)
+    last = await repo.last_code_at(session, phone, ip)
     if last and (now - last).total_seconds() < s.otp_resend_seconds:
         wait = max(1, s.otp_resend_seconds - int((now - last).total_seconds()))
         raise TooMany("otp_resend_too_soon", seconds=wait, headers={"Retry-After": str(wait)})
-    hour_ago = now - timedelta(hours=1)
-    if await repo.codes_since(session, since=hour_ago, phone=phone) >= s.otp_per_phone_hour:
-        raise TooMany("otp_phone_hourly", headers={"Retry-After": "3600"})
-    if await repo.codes_since(session, since=hour_ago, ip=ip) >= s.otp_per_ip_hour:
-        raise TooMany("otp_ip_hourly", headers={"Retry-After": "3600"})
+    sent, oldest = await repo.codes_since(session, since=now - HOUR, phone=phone, ip=ip)
+    if sent >= s.otp_per_phone_hour:
+        raise _wait("otp_phone_hourly", oldest, HOUR)
+    sent, oldest = await repo.codes_since(session, since=now - HOUR, ip=ip)
+    if sent >= s.otp_per_ip_hour:
+        raise _wait("otp_ip_hourly", oldest, HOUR)
     code = security.new_otp()
-    await repo.spend_codes(session, phone, now)  # only the newest code works
+    # Only an address's newest code works; the codes other addresses asked for live on.
+    await repo.spend_codes(session, phone, now, ip=ip)
     session.add(OtpCode(phone=phone, code_hash=security.keyed_hash(f"{phone}:{code}"),
                         expires_at=now + timedelta(seconds=s.otp_ttl_seconds), ip=ip))
     await session.flush()
     await get_sender().send_code(phone, code)
 
 
-async def sign_in_with_code(session: AsyncSession, phone: str, code: str) -> TokenPair:
+async def sign_in_with_code(session: AsyncSession, phone: str, code: str, ip: str) -> TokenPair:
+    s = get_settings()
     subject = f"phone:{phone}"
-    failures = await _take_attempt(session, subject)
-    # A missing, spent or expired code is refused without counting: there was nothing to guess.
-    otp = await repo.latest_code(session, phone)
+    counted = await _take_turn(session, subject, ip)
     now = clock.now()
-    if otp is None or otp.used_at is not None:
-        raise Unauthorized("otp_invalid")
-    if otp.expires_at <= now:
-        raise Unauthorized("otp_expired")
-    if not hmac.compare_digest(otp.code_hash, security.keyed_hash(f"{phone}:{code}")):
-        refusal = await _wrong(session, subject, failures, "otp_wrong")
-        if isinstance(refusal, TooMany):
-            await repo.spend_code(session, otp.id, now, wrong=True)  # a locked phone needs a new code
-        else:
-            await repo.count_code_attempt(session, otp.id)
-        raise refusal
-    if not await repo.spend_code(session, otp.id, now, wrong=False):
-        raise Unauthorized("otp_invalid")
-    await repo.set_lock(session, subject, None)
+
+    def tries_used(c: OtpCode) -> int:
+        return c.attempts if c.ip == ip else c.foreign_attempts
+
+    # The live codes this address may still guess, no more than the windows have room for: a
+    # guess checked against k codes is k guesses.
+    room = min(w.limit - used for w, used, _ in counted)
+    usable = [c for c in await repo.live_codes(session, phone, now) if tries_used(c) < s.otp_max_attempts][:room]
+    if not usable:
+        # Nothing to guess: refused without counting.
+        latest = await repo.latest_code(session, phone)
+        if latest is None or latest.used_at is not None:
+            raise Unauthorized("otp_invalid")
+        raise Unauthorized("otp_expired" if latest.expires_at <= now else "otp_exhausted")
+    digest = security.keyed_hash(f"{phone}:{code}")
+    if not any(hmac.compare_digest(c.code_hash, digest) for c in usable):
+        await repo.count_wrong_guess(session, [c.id for c in usable if c.ip == ip],
+                                     [c.id for c in usable if c.ip != ip])
+        left = max(s.otp_max_attempts - tries_used(c) - 1 for c in usable)
+        refusal = Unauthorized("otp_wrong", keep_changes=True, left=left) if left else \
+            Unauthorized("otp_exhausted", keep_changes=True)
+        raise await _failed(session, subject, ip, counted, refusal, weight=len(usable))
+    await repo.spend_codes(session, phone, now)  # signed in: every code of the phone is done
+    await repo.forget_failures(session, subject, ip)
     person = await repo.person_by_phone(session, phone)
     if person is None:
         person = Person(phone=phone, name="")
@@ -104,27 +173,28 @@ async def sign_in_with_code(session: AsyncSession, phone: str, code: str) -> Tok
     return await issue_tokens(session, person)
 
 
-async def sign_in_with_password(session: AsyncSession, username: str, password: str) -> TokenPair:
+async def sign_in_with_password(session: AsyncSession, username: str, password: str, ip: str) -> TokenPair:
     subject = f"user:{username.lower()}"
-    failures = await _take_attempt(session, subject)
+    counted = await _take_turn(session, subject, ip)  # before argon2: a refused guess costs no hashing
     person = await repo.person_by_username(session, username)
     if person is None or not security.verify_password(person.password_hash, password):
         if person is None:
             security.verify_password(None, password)  # the same time as a real check
-        raise await _wrong(session, subject, failures, "bad_credentials")
-    await repo.set_lock(session, subject, None)
+        raise await _failed(session, subject, ip, counted, Unauthorized("bad_credentials", keep_changes=True))
+    await repo.forget_failures(session, subject, ip)
     return await issue_tokens(session, person)
 
 
 async def issue_tokens(session: AsyncSession, person: Person, family_id: str | None = None) -> TokenPair:
     s = get_settings()
     raw = security.new_refresh_token()
-    session.add(RefreshToken(
+    token = RefreshToken(
         person_id=person.id, family_id=family_id or new_id(), token_hash=security.keyed_hash(raw),
         expires_at=clock.now() + timedelta(days=s.refresh_token_days),
-    ))
+    )
+    session.add(token)
     await session.flush()
-    access, ttl = security.create_access_token(person.id)
+    access, ttl = security.create_access_token(person.id, family=token.family_id)
     return TokenPair(access_token=access, refresh_token=raw, expires_in=ttl)
 
 
@@ -162,7 +232,8 @@ async def logout(session: AsyncSession, person: Person, raw: str | None, everywh
 
 async def authenticate(session: AsyncSession, bearer: str | None) -> Person:
     claims = token_claims(bearer)
-    return still_valid(await repo.person_by_id(session, claims["sub"]), claims)
+    person, family_revoked = await repo.caller(session, claims["sub"], family_of(claims))
+    return still_valid(person, claims, family_revoked)
 
 
 def token_claims(bearer: str | None) -> dict[str, Any]:
@@ -175,9 +246,17 @@ def token_claims(bearer: str | None) -> dict[str, Any]:
         raise Unauthorized("token_expired" if "expired" in str(exc).lower() else "token_invalid") from exc
 
 
-def still_valid(person: Person | None, claims: dict[str, Any]) -> Person:
-    """The person the claims name, unless they are gone or signed out everywhere since (401)."""
-    if person is None or security.issued_before(claims, person.tokens_valid_after):
+def family_of(claims: dict[str, Any]) -> str | None:
+    """The refresh-token family an access token was issued with (None in tokens from before)."""
+    family = claims.get("fam")
+    return family if isinstance(family, str) else None
+
+
+def still_valid(person: Person | None, claims: dict[str, Any], family_revoked: bool) -> Person:
+    """The person the claims name, unless they are gone, signed out everywhere since, or the
+    token's family was revoked (a reused refresh token, a logout) (401). The caller's statement
+    reads all three, so a revoked token is refused at once, and no cache remembers a verdict."""
+    if person is None or family_revoked or security.issued_before(claims, person.tokens_valid_after):
         raise Unauthorized("token_revoked")
     return person
 

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, String, bindparam, cast, delete, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.accounts import repository as accounts_repo
 from app.accounts.models import Person
 from app.communities.models import (
     Building,
@@ -69,11 +70,13 @@ async def child_regions(session: AsyncSession, region_id: str | None) -> list[Re
     return list((await session.execute(q.order_by(Region.name))).scalars().all())
 
 
-# The caller, the community, their membership and whether they administer any region: what every
-# community-scoped request needs, in one statement built once.
+# The caller, the community, their membership, whether they administer any region and whether
+# their token's family was revoked: what every community-scoped request needs, in one statement
+# built once.
 _CALLER_IN_COMMUNITY = (
     select(Person, Community, Membership,
-           select(RegionAdmin.id).where(RegionAdmin.person_id == Person.id).exists())
+           select(RegionAdmin.id).where(RegionAdmin.person_id == Person.id).exists(),
+           accounts_repo.family_revoked(bindparam("fam")))
     .select_from(Person)
     .outerjoin(Community, Community.id == bindparam("cid"))
     .outerjoin(Membership, (Membership.community_id == Community.id) & (Membership.person_id == Person.id))
@@ -81,10 +84,15 @@ _CALLER_IN_COMMUNITY = (
 )
 
 
-async def caller_in_community(session: AsyncSession, person_id: str,
-                              cid: str) -> tuple[Person | None, Community | None, Membership | None, bool]:
-    row = (await session.execute(_CALLER_IN_COMMUNITY, {"person_id": person_id, "cid": cid})).first()
-    return (None, None, None, False) if row is None else (row[0], row[1], row[2], bool(row[3]))
+async def caller_in_community(
+    session: AsyncSession, person_id: str, cid: str, family_id: str | None,
+) -> tuple[Person | None, Community | None, Membership | None, bool, bool]:
+    """The caller, the community, the membership, whether they administer a region, and whether
+    the token's family was revoked."""
+    row = (await session.execute(_CALLER_IN_COMMUNITY, {"person_id": person_id, "cid": cid, "fam": family_id})).first()
+    if row is None:
+        return None, None, None, False, False
+    return row[0], row[1], row[2], bool(row[3]), bool(row[4])
 
 
 async def admin_region_ids(session: AsyncSession, person_id: str) -> list[str]:

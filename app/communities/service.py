@@ -65,8 +65,9 @@ async def caller_scope(session: AsyncSession, claims: dict[str, Any],
                        cid: str) -> tuple[Person, Community | None, Membership | None, frozenset[str]]:
     """For a bearer token's claims: the caller (401 if no longer valid), the community, their
     membership and effective roles there, in one statement unless the caller administers a region."""
-    person, community, membership, administers = await repo.caller_in_community(session, claims["sub"], cid)
-    person = accounts.still_valid(person, claims)
+    person, community, membership, administers, family_revoked = await repo.caller_in_community(
+        session, claims["sub"], cid, accounts.family_of(claims))
+    person = accounts.still_valid(person, claims, family_revoked)
     if community is None:
         return person, None, None, frozenset()
     return person, community, membership, await _roles(session, person, community, membership, administers)

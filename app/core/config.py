@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -29,12 +30,19 @@ class Settings(BaseSettings):
     access_token_minutes: int = 15
     refresh_token_days: int = 30
     sms_backend: Literal["console", "memory"] = "console"
+    # Sign-in limits; the reasoning and the numbers are in app/accounts/service.py.
     otp_ttl_seconds: int = 300
-    otp_max_attempts: int = 5
-    otp_lock_seconds: int = 900
-    otp_resend_seconds: int = 60
-    otp_per_phone_hour: int = 5
-    otp_per_ip_hour: int = 30
+    otp_max_attempts: int = Field(default=5, ge=1)  # wrong guesses a code takes from its address, and from all others
+    otp_resend_seconds: int = 60  # between codes for one phone asked from one address
+    otp_per_phone_hour: int = 5  # codes for one phone asked from one address in an hour
+    otp_per_ip_hour: int = 30  # codes one address may ask for in an hour, all phones together
+    otp_wrong_per_phone_ip_day: int = 10  # wrong codes for one phone from one address in 24 hours
+    otp_wrong_per_phone_day: int = 30  # wrong codes for one phone from all addresses in 24 hours
+    password_max_attempts: int = 5  # wrong passwords for one username from one address in 15 minutes
+    sign_in_failures_per_ip_hour: int = 20  # wrong codes and passwords from one address in an hour
+    # Peers whose X-Forwarded-For / X-Forwarded-Proto are believed: comma-separated addresses or
+    # networks ("127.0.0.1,10.0.0.0/8"). Empty: none, the peer itself is the client.
+    trusted_proxies: str = ""
     upload_max_bytes: int = 10 * 1024 * 1024
     # Width × height of any image, from its header: the largest phone photo, 50 MP (8192 × 6144).
     upload_max_pixels: int = 8192 * 6144
@@ -64,6 +72,21 @@ class Settings(BaseSettings):
         except ValueError as exc:
             raise ValueError(f"not a rate limit like '20/minute;300/day': {value!r}") from exc
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: str) -> str:
+        # uvicorn's middleware would silently treat a mistyped address as a literal never matched.
+        for item in filter(None, (v.strip() for v in value.split(","))):
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"WUGONG_TRUSTED_PROXIES: {item!r} is not an address or a network") from exc
+        return value
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        return [v.strip() for v in self.trusted_proxies.split(",") if v.strip()]
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:

@@ -27,7 +27,10 @@ class BadToken(Exception):
     pass
 
 
-def create_access_token(person_id: str, *, minutes: int | None = None) -> tuple[str, int]:
+def create_access_token(person_id: str, *, minutes: int | None = None,
+                        family: str | None = None) -> tuple[str, int]:
+    """A signed access token; ``family``, the refresh-token family it came with, lets revoking
+    the family refuse it too."""
     settings = get_settings()
     ttl = (minutes if minutes is not None else settings.access_token_minutes) * 60
     issued = clock.now()
@@ -39,11 +42,15 @@ def create_access_token(person_id: str, *, minutes: int | None = None) -> tuple[
         "typ": "access",
         "jti": secrets.token_hex(8),
     }
+    if family:
+        claims["fam"] = family
     return jwt.encode(claims, settings.secret_key, algorithm=ALGORITHM), ttl
 
 
 # Tokens whose signature and claims were checked, until they expire: a phone sends the same token
 # with every request, and checking it again is ~0.3 ms of CPU each time. Keyed by the secret too.
+# Only the signature is remembered: whether the token was revoked since (signed out everywhere,
+# its family revoked) is read from the database with the caller on every request.
 _VERIFIED: OrderedDict[tuple[str, str], dict[str, Any]] = OrderedDict()
 VERIFIED_MAX = 10_000  # ~5 MB
 

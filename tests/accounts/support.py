@@ -3,8 +3,8 @@ time-travelling the database behind the app's back, and changing settings for on
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -22,6 +22,14 @@ EN = {"Accept-Language": "en"}
 
 async def request_code(client: httpx.AsyncClient, phone: str, **kw: Any) -> httpx.Response:
     return await client.post(f"{API}/auth/otp", json={"phone": phone}, **kw)
+
+
+@asynccontextmanager
+async def client_at(app: Any, address: str) -> AsyncIterator[httpx.AsyncClient]:
+    """A client calling from another address (the ``client`` fixture calls from 203.0.113.7)."""
+    transport = httpx.ASGITransport(app=app, client=(address, 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
 
 
 def last_code(phone: str) -> str:

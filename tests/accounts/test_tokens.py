@@ -161,6 +161,49 @@ async def test_reuse_revokes_only_that_family(client):
     assert (await refresh(client, tablet_tokens["refresh_token"])).status_code == 200
 
 
+async def member_of_a_community(client, session, tokens: dict) -> str:
+    """A community route of a community the signed-in person is a resident of."""
+    from app.communities.models import Membership
+
+    c = await f.community(session)
+    me = (await client.get(f"{API}/me", headers=bearer(tokens))).json()
+    session.add(Membership(community_id=c.id, person_id=me["id"], roles=["resident"], verified=True, grid_ids=[]))
+    await session.commit()
+    return f"{API}/communities/{c.id}/issues"
+
+
+async def test_reusing_a_rotated_refresh_token_ends_the_familys_access_tokens_at_once(client, session):
+    """A thief who refreshed with a stolen token holds a fresh access token too: when the rotated
+    token comes back, that access token is refused at once, on /me and in communities, though
+    it was checked (and remembered) before."""
+    victim = await sign_in(client, PHONE)
+    other_device = await second_sign_in(client)
+    route = await member_of_a_community(client, session, victim)
+    thief = (await refresh(client, victim["refresh_token"])).json()
+    for tokens in (victim, thief, other_device):
+        assert (await client.get(f"{API}/me", headers=bearer(tokens))).status_code == 200
+        assert (await client.get(route, headers=bearer(tokens))).status_code == 200
+
+    assert_problem(await refresh(client, victim["refresh_token"]), 401, "refresh_reused")
+    for tokens in (victim, thief):
+        body = assert_problem(await client.get(f"{API}/me", headers=bearer(tokens, "en")), 401, "token_revoked")
+        assert body["detail"] == "You have signed out; please sign in again."
+        assert_problem(await client.get(route, headers=bearer(tokens)), 401, "token_revoked")
+    # The person's other device, another family, goes on.
+    assert (await client.get(f"{API}/me", headers=bearer(other_device))).status_code == 200
+    assert (await client.get(route, headers=bearer(other_device))).status_code == 200
+    assert (await refresh(client, other_device["refresh_token"])).status_code == 200
+
+
+async def test_access_tokens_name_their_family(client):
+    tokens = await sign_in(client, PHONE)
+    claims = jwt.get_unverified_claims(tokens["access_token"])
+    (stored,) = await fetch_all(select(RefreshToken))
+    assert claims["fam"] == stored.family_id
+    rotated = (await refresh(client, tokens["refresh_token"])).json()
+    assert jwt.get_unverified_claims(rotated["access_token"])["fam"] == stored.family_id
+
+
 async def test_concurrent_refreshes_with_one_token_let_exactly_one_through(client):
     tokens = await sign_in(client, PHONE)
     answers = await asyncio.gather(*[refresh(client, tokens["refresh_token"]) for _ in range(10)])
@@ -202,6 +245,9 @@ async def test_logout_revokes_that_family_only(client):
                           headers=bearer(phone_tokens))
     assert r.status_code == 204
     assert_problem(await refresh(client, phone_tokens["refresh_token"]), 401, "refresh_invalid")
+    # The device that signed out keeps no working access token either.
+    assert_problem(await client.get(f"{API}/me", headers=bearer(phone_tokens)), 401, "token_revoked")
+    assert (await client.get(f"{API}/me", headers=bearer(tablet_tokens))).status_code == 200
     assert (await refresh(client, tablet_tokens["refresh_token"])).status_code == 200
 
 

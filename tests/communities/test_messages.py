@@ -38,9 +38,11 @@ def raised_codes() -> dict[str, set[str]]:
                 if isinstance(first, ast.Constant) and isinstance(first.value, str):
                     params = {k.arg for k in node.keywords if k.arg} - NOT_PARAMS
                     found.setdefault(first.value, set()).update(params)
-            # Codes handed on through a helper: _wrong(..., "otp_wrong") and invite_problem()'s answers.
-            if isinstance(node, ast.Call) and _name(node.func) == "_wrong":
-                found.setdefault(node.args[-1].value, {"left"})  # type: ignore[attr-defined]
+            # Codes handed on through helpers: the sign-in limits' 429s, _wait("otp_ip_hourly", ...)
+            # and _Window("sign_in_locked", ...), which say in how many minutes; invite_problem()'s answers.
+            if isinstance(node, ast.Call) and _name(node.func) in {"_wait", "_Window"} and node.args \
+                    and isinstance(node.args[0], ast.Constant):
+                found.setdefault(node.args[0].value, set()).add("minutes")
             if isinstance(node, ast.FunctionDef) and node.name == "invite_problem":
                 for ret in ast.walk(node):
                     if isinstance(ret, ast.Return) and isinstance(ret.value, ast.Constant) and ret.value.value:
@@ -68,8 +70,9 @@ def placeholders(text: str) -> set[str]:
 
 def test_the_scan_finds_the_codes_it_should():
     codes = raised_codes()
-    for code in ("otp_wrong", "sign_in_locked", "name_taken", "invite_expired", "last_committee",
-                 "community_not_found", "roster_rejected", "bad_cursor", "forbidden_role"):
+    for code in ("otp_wrong", "sign_in_locked", "sign_in_ip_throttled", "otp_ip_hourly", "name_taken",
+                 "invite_expired", "last_committee", "community_not_found", "roster_rejected", "bad_cursor",
+                 "forbidden_role"):
         assert code in codes
     assert codes["join_request_decided"] >= {"state"}
     assert len(codes) > 30
