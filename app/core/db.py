@@ -200,14 +200,14 @@ async def _file_turn(database: str | None) -> AsyncIterator[None]:
         fcntl.flock(fd, fcntl.LOCK_UN)
 
 
-async def scrub(tables: tuple[str, ...]) -> bool:
+async def scrub(tables: tuple[str, ...], engine: AsyncEngine | None = None) -> bool:
     """Leave nothing deleted from ``tables`` in the database's files. SQLite zeroes deleted rows
     (secure_delete) but the WAL still holds the pages as they were until a checkpoint truncates it;
     PostgreSQL keeps dead row versions in the table's pages until it is rewritten. False when it
     could not be done now (a reader on an old snapshot, a lock held): the caller tries again later.
     On PostgreSQL the old row versions may also live in WAL segments until they are recycled, and
     in any WAL archive: keep none longer than you would keep the data itself."""
-    engine = get_engine()
+    engine = engine or get_engine()
     async with engine.connect() as conn:
         if engine.dialect.name == "sqlite":
             await conn.execution_options(sqlite_autocommit=True)

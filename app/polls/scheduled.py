@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.core import db, lease, periodic
 from app.core.errors import AppError
@@ -53,7 +53,8 @@ async def sweep(session: AsyncSession, now: datetime, *, holder: str) -> PollSwe
             result.finalised.append(poll_id)
     await lease.release(session, LEASE, holder)
     await session.commit()
-    await scrub_erased_keys(closed=bool(result.closed))
+    bind = session.bind
+    await scrub_erased_keys(bind if isinstance(bind, AsyncEngine) else None, closed=bool(result.closed))
     for poll_id in (*result.opened, *result.closed, *result.finalised):
         await live.hub.changed(poll_id)
     return result
@@ -62,12 +63,12 @@ async def sweep(session: AsyncSession, now: datetime, *, holder: str) -> PollSwe
 _scrub_pending = True  # at start too: a close just before a crash may have left its key in the files
 
 
-async def scrub_erased_keys(*, closed: bool = True) -> None:
+async def scrub_erased_keys(engine: AsyncEngine | None = None, *, closed: bool = True) -> None:
     """After a sealed poll's close commits, scrub its erased key from the database's files
     (app/core/db.py ``scrub``); what cannot be done now is tried again at the next sweep."""
     global _scrub_pending
     if closed or _scrub_pending:
-        _scrub_pending = not await db.scrub((PollKey.__tablename__,))
+        _scrub_pending = not await db.scrub((PollKey.__tablename__,), engine)
         if _scrub_pending:
             log.info("polls: erased keys not yet scrubbed from the database files; trying again next sweep")
 
