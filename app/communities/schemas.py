@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from app.core.ids import Id
 from app.core.policy import Role
 
 Name = Field(min_length=1, max_length=100)
@@ -29,7 +30,7 @@ class _Out(BaseModel):
 class RegionCreate(_In):
     name: str = Name
     level: Literal["city", "district", "street"]
-    parent_id: str | None = Field(default=None, max_length=26)
+    parent_id: Id | None = None
 
 
 class RegionRead(_Out):
@@ -57,7 +58,7 @@ class RegionDetail(RegionRead):
 class CommunityCreate(_In):
     name: str = Name
     kind: Literal["community", "village"] = "community"
-    region_id: str | None = Field(default=None, max_length=26)
+    region_id: Id | None = None
     address: str = Field(default="", max_length=200)
     description: str = Field(default="", max_length=2000)
 
@@ -66,7 +67,7 @@ class CommunityUpdate(_In):
     name: str | None = Field(default=None, min_length=1, max_length=100)
     address: str | None = Field(default=None, max_length=200)
     description: str | None = Field(default=None, max_length=2000)
-    cover_upload_id: str | None = Field(default=None, max_length=26)
+    cover_upload_id: Id | None = None  # null: no cover
 
     _not_null = field_validator("name", "address", "description")(_refuse_null)
 
@@ -109,7 +110,7 @@ class GridRead(_Out):
 
 class BuildingCreate(_In):
     name: str = Name
-    grid_id: str | None = Field(default=None, max_length=26)
+    grid_id: Id | None = None
     kind: Literal["building", "village_group"] = "building"
 
 
@@ -122,7 +123,7 @@ class BuildingRead(_Out):
 
 
 class HouseholdCreate(_In):
-    building_id: str | None = Field(default=None, max_length=26)
+    building_id: Id | None = None
     unit: str = Field(default="", max_length=20)
     room: str = Field(default="", max_length=50)
     address: str = Field(default="", max_length=200)
@@ -153,16 +154,16 @@ class MemberRead(BaseModel):
 
 class MemberUpdate(_In):
     roles: list[Role] | None = Field(default=None, max_length=6)
-    household_id: str | None = Field(default=None, max_length=26)
-    building_id: str | None = Field(default=None, max_length=26)
-    grid_ids: list[str] | None = Field(default=None, max_length=50)
+    household_id: Id | None = None
+    building_id: Id | None = None
+    grid_ids: list[Id] | None = Field(default=None, max_length=50)
     display_name: str | None = Field(default=None, max_length=50)
 
     _not_null = field_validator("roles", "grid_ids", "display_name")(_refuse_null)
 
 
 class InviteCreate(_In):
-    building_id: str | None = Field(default=None, max_length=26)
+    building_id: Id | None = None
     expires_in_days: int | None = Field(default=14, ge=1, le=365)
     max_uses: int | None = Field(default=None, ge=1, le=100000)
     note: str = Field(default="", max_length=100)
@@ -221,7 +222,7 @@ class JoinRequestRead(BaseModel):
 
 class JoinApproval(_In):
     reason: str = Field(default="", max_length=200)
-    household_id: str | None = Field(default=None, max_length=26)
+    household_id: Id | None = None
 
 
 class JoinRejection(_In):

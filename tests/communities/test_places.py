@@ -72,14 +72,14 @@ async def test_committee_creates_buildings_in_its_grids(client, session, place):
     assert {b["name"] for b in listed} == {"3栋", "一组"}
 
 
-async def test_building_in_another_communitys_grid_is_404(client, session, place):
+async def test_building_in_another_communitys_grid_is_refused_naming_the_field(client, session, place):
     c, boss = place
     other = await f.community(session, "别的社区")
     foreign = await f.grid(session, other)
-    body = assert_problem(await client.post(f"{API}/communities/{c.id}/buildings",
-                                            json={"name": "3栋", "grid_id": foreign.id},
-                                            headers=f.auth(boss, "en")), 404, "grid_not_found")
-    assert body["detail"] == "No such grid."
+    body = f.assert_unknown_ref(await client.post(f"{API}/communities/{c.id}/buildings",
+                                                  json={"name": "3栋", "grid_id": foreign.id},
+                                                  headers=f.auth(boss, "en")), "grid_not_found", "grid_id")
+    assert body["detail"] == body["errors"][0]["msg"] == "No such grid."
     assert await count(Building) == 0
 
 
@@ -116,13 +116,13 @@ async def test_duplicate_household_is_409(client, session, place):
     assert await count(Household) == 1
 
 
-async def test_household_in_another_communitys_building_is_404(client, session, place):
+async def test_household_in_another_communitys_building_is_refused_naming_the_field(client, session, place):
     c, boss = place
     other = await f.community(session, "别的社区")
     foreign = await f.building(session, other)
-    assert_problem(await client.post(f"{API}/communities/{c.id}/households",
-                                     json={"building_id": foreign.id, "room": "101"}, headers=f.auth(boss)),
-                   404, "building_not_found")
+    f.assert_unknown_ref(await client.post(f"{API}/communities/{c.id}/households",
+                                           json={"building_id": foreign.id, "room": "101"}, headers=f.auth(boss)),
+                         "building_not_found", "building_id")
     assert await count(Household) == 0
 
 
