@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
+from app.communities.areas import floor_area
 from app.core.ids import Id
 from app.core.policy import Role
 
@@ -21,6 +22,15 @@ def _refuse_null(value: object) -> object:
     if value is None:
         raise ValueError("validation.not_null")
     return value
+
+
+def _floor_area(value: object) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
+        raise ValueError("validation.area_not_number")
+    return floor_area(str(value))  # a JSON number's shortest form: 33.335 stays 33.335, and is refused
+
+
+FloorArea = Annotated[Decimal, BeforeValidator(_floor_area)]
 
 
 class _Out(BaseModel):
@@ -127,7 +137,7 @@ class HouseholdCreate(_In):
     unit: str = Field(default="", max_length=20)
     room: str = Field(default="", max_length=50)
     address: str = Field(default="", max_length=200)
-    owner_area_m2: Decimal | None = Field(default=None, ge=0, le=100000, max_digits=10, decimal_places=2)
+    owner_area_m2: FloorArea | None = None
 
 
 class HouseholdRead(_Out):

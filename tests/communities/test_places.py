@@ -130,6 +130,10 @@ async def test_household_in_another_communitys_building_is_refused_naming_the_fi
     ({"room": "101", "owner_area_m2": "-1"}, ["body", "owner_area_m2"]),
     ({"room": "101", "owner_area_m2": "abc"}, ["body", "owner_area_m2"]),
     ({"room": "101", "owner_area_m2": "1.234"}, ["body", "owner_area_m2"]),
+    ({"room": "101", "owner_area_m2": 33.335}, ["body", "owner_area_m2"]),
+    ({"room": "101", "owner_area_m2": 0}, ["body", "owner_area_m2"]),
+    ({"room": "101", "owner_area_m2": "10000.01"}, ["body", "owner_area_m2"]),
+    ({"room": "101", "owner_area_m2": True}, ["body", "owner_area_m2"]),
     ({"room": "x" * 51}, ["body", "room"]),
     ({"room": "101", "floor": 3}, ["body", "floor"]),
 ])
@@ -138,7 +142,7 @@ async def test_bad_household_input_is_a_422(client, session, place, body, loc):
     problem = assert_problem(await client.post(f"{API}/communities/{c.id}/households", json=body,
                                                headers=f.auth(boss)), 422, "invalid")
     assert problem["errors"][0]["loc"] == loc
-    assert problem["errors"][0]["msg"]
+    assert problem["errors"][0]["msg"] and not problem["errors"][0]["msg"].isascii()  # said in zh-CN
     assert await count(Household) == 0
 
 
