@@ -26,9 +26,10 @@ when not in their own transaction, together (app/core/group_commit.py), instead 
 A stored answer may be a secret ballot's receipt, so the database keeps nothing it could read
 back on its own: the caller and the key are stored only as one hash keyed by the server's secret
 (a copy of the table cannot tell whose records they are), the fingerprint is keyed by the key, the
-answer is encrypted (AES-GCM) under a key derived from it, and the record's id is random and its
-time rounded to the hour, so records do not even sort in the order ballots were cast. Only the
-phone, which knows its Idempotency-Key, can have the answer replayed.
+answer is encrypted (AES-GCM) under a key derived from it (both with the secret too), and the
+record's id is random and its time rounded to the hour, so records do not even sort in the order
+ballots were cast; a running record's lease is cleared with its answer. Only the phone, which knows
+its Idempotency-Key, can have the answer replayed.
 """
 
 from __future__ import annotations
