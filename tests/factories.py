@@ -88,3 +88,10 @@ def assert_problem(resp: Any, status: int, code: str | None = None) -> dict[str,
     if code:
         assert body["code"] == code, body
     return body
+
+
+def assert_unknown_ref(resp: Any, code: str, *loc: str | int) -> dict[str, Any]:
+    """A field naming a row that is not there (unknown, or another community's): 422 naming the field."""
+    body = assert_problem(resp, 422, code)
+    assert [e["loc"] for e in body["errors"]] == [["body", *loc]] and body["errors"][0]["msg"], body
+    return body

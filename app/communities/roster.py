@@ -12,7 +12,9 @@ import csv
 import io
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+
+from app.communities.areas import floor_area
 
 MAX_ROWS = 20_000
 
@@ -168,12 +170,9 @@ def parse(content: bytes, filename: str) -> tuple[list[RosterRow], list[RowError
         area_text = get("area").replace("㎡", "").replace("m²", "").strip()
         if area_text:
             try:
-                area = Decimal(area_text)
-                if not area.is_finite() or area < 0 or area > 100000:
-                    raise InvalidOperation
-                area = area.quantize(Decimal("0.01"))
-            except InvalidOperation:
-                row_errors.append(RowError(line, "area", "roster.area_invalid", area_text))
+                area = floor_area(area_text)
+            except ValueError as exc:  # the same rule as POST /households: refused, never rounded
+                row_errors.append(RowError(line, "area", str(exc), area_text))
         owner_text = get("owner").lower()
         if owner_text in _TRUE:
             is_owner = True

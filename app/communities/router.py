@@ -93,8 +93,6 @@ async def get_community(request: Request, scope: Scope, session: Session) -> Com
 @router.patch("/communities/{cid}", tags=["communities"])
 async def update_community(body: CommunityUpdate, session: Session,
                            scope: CommunityScope = Require("community.edit")) -> CommunityRead:
-    if body.cover_upload_id:
-        await uploads.visible_upload(session, scope, body.cover_upload_id)
     return CommunityRead.model_validate(
         await service.update_community(session, scope.person, scope.community, body))
 

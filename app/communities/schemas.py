@@ -2,10 +2,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
+from app.communities.areas import floor_area
+from app.core.ids import Id
 from app.core.policy import Role
 
 Name = Field(min_length=1, max_length=100)
@@ -22,6 +24,15 @@ def _refuse_null(value: object) -> object:
     return value
 
 
+def _floor_area(value: object) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
+        raise ValueError("validation.area_not_number")
+    return floor_area(str(value))  # a JSON number's shortest form: 33.335 stays 33.335, and is refused
+
+
+FloorArea = Annotated[Decimal, BeforeValidator(_floor_area)]
+
+
 class _Out(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -29,7 +40,7 @@ class _Out(BaseModel):
 class RegionCreate(_In):
     name: str = Name
     level: Literal["city", "district", "street"]
-    parent_id: str | None = Field(default=None, max_length=26)
+    parent_id: Id | None = None
 
 
 class RegionRead(_Out):
@@ -57,7 +68,7 @@ class RegionDetail(RegionRead):
 class CommunityCreate(_In):
     name: str = Name
     kind: Literal["community", "village"] = "community"
-    region_id: str | None = Field(default=None, max_length=26)
+    region_id: Id | None = None
     address: str = Field(default="", max_length=200)
     description: str = Field(default="", max_length=2000)
 
@@ -66,7 +77,7 @@ class CommunityUpdate(_In):
     name: str | None = Field(default=None, min_length=1, max_length=100)
     address: str | None = Field(default=None, max_length=200)
     description: str | None = Field(default=None, max_length=2000)
-    cover_upload_id: str | None = Field(default=None, max_length=26)
+    cover_upload_id: Id | None = None  # null: no cover
 
     _not_null = field_validator("name", "address", "description")(_refuse_null)
 
@@ -109,7 +120,7 @@ class GridRead(_Out):
 
 class BuildingCreate(_In):
     name: str = Name
-    grid_id: str | None = Field(default=None, max_length=26)
+    grid_id: Id | None = None
     kind: Literal["building", "village_group"] = "building"
 
 
@@ -122,11 +133,11 @@ class BuildingRead(_Out):
 
 
 class HouseholdCreate(_In):
-    building_id: str | None = Field(default=None, max_length=26)
+    building_id: Id | None = None
     unit: str = Field(default="", max_length=20)
     room: str = Field(default="", max_length=50)
     address: str = Field(default="", max_length=200)
-    owner_area_m2: Decimal | None = Field(default=None, ge=0, le=100000, max_digits=10, decimal_places=2)
+    owner_area_m2: FloorArea | None = None
 
 
 class HouseholdRead(_Out):
@@ -153,16 +164,16 @@ class MemberRead(BaseModel):
 
 class MemberUpdate(_In):
     roles: list[Role] | None = Field(default=None, max_length=6)
-    household_id: str | None = Field(default=None, max_length=26)
-    building_id: str | None = Field(default=None, max_length=26)
-    grid_ids: list[str] | None = Field(default=None, max_length=50)
+    household_id: Id | None = None
+    building_id: Id | None = None
+    grid_ids: list[Id] | None = Field(default=None, max_length=50)
     display_name: str | None = Field(default=None, max_length=50)
 
     _not_null = field_validator("roles", "grid_ids", "display_name")(_refuse_null)
 
 
 class InviteCreate(_In):
-    building_id: str | None = Field(default=None, max_length=26)
+    building_id: Id | None = None
     expires_in_days: int | None = Field(default=14, ge=1, le=365)
     max_uses: int | None = Field(default=None, ge=1, le=100000)
     note: str = Field(default="", max_length=100)
@@ -221,7 +232,7 @@ class JoinRequestRead(BaseModel):
 
 class JoinApproval(_In):
     reason: str = Field(default="", max_length=200)
-    household_id: str | None = Field(default=None, max_length=26)
+    household_id: Id | None = None
 
 
 class JoinRejection(_In):

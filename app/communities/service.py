@@ -38,8 +38,8 @@ from app.communities.schemas import (
     RegionCreate,
     RosterImportResult,
 )
-from app.core import audit, clock, policy
-from app.core.errors import Conflict, Forbidden, Invalid, Msg, NotFound
+from app.core import audit, clock, policy, uploads
+from app.core.errors import Conflict, Forbidden, Invalid, Msg, NotFound, UnknownReference
 from app.core.i18n import t
 from app.core.models import Upload
 from app.core.pagination import PageParams
@@ -157,7 +157,7 @@ async def create_region(session: AsyncSession, actor: Person, data: RegionCreate
         raise Forbidden("forbidden_region")
     parent = await repo.region(session, data.parent_id) if data.parent_id else None
     if data.parent_id and parent is None:
-        raise NotFound("region_not_found")
+        raise UnknownReference("region_not_found", "parent_id")
     if parent is not None and REGION_LEVELS.index(data.level) <= REGION_LEVELS.index(parent.level):
         raise Invalid("region_level", level=data.level, parent=parent.level)
     region = Region(name=data.name, level=data.level, parent_id=data.parent_id)
@@ -203,7 +203,7 @@ async def create_community(session: AsyncSession, actor: Person, data: Community
     if not await _may_administer_region(session, actor, data.region_id):
         raise Forbidden("forbidden_region")
     if data.region_id and await repo.region(session, data.region_id) is None:
-        raise NotFound("region_not_found")
+        raise UnknownReference("region_not_found", "region_id")
     community = Community(**data.model_dump())
     session.add(community)
     await session.flush()
@@ -218,6 +218,9 @@ COMMUNITY_FIELDS = ("name", "address", "description", "cover_upload_id")
 async def update_community(session: AsyncSession, actor: Person, community: Community,
                            data: CommunityUpdate) -> Community:
     changes = data.model_dump(exclude_unset=True)
+    cover = changes.get("cover_upload_id")
+    if cover is not None and await uploads.find_upload(session, community.id, cover) is None:
+        raise UnknownReference("upload_not_found", "cover_upload_id")
     before = audit.snapshot(community, tuple(changes))
     for field, value in changes.items():
         setattr(community, field, value)
@@ -280,7 +283,7 @@ async def create_grid(session: AsyncSession, actor: Person, cid: str, data: Grid
 
 async def create_building(session: AsyncSession, actor: Person, cid: str, data: BuildingCreate) -> Building:
     if data.grid_id and await repo.get_in(session, Grid, cid, data.grid_id) is None:
-        raise NotFound("grid_not_found")
+        raise UnknownReference("grid_not_found", "grid_id")
     if await repo.building_by_name(session, cid, data.name):
         raise Conflict("name_taken")
     building = Building(community_id=cid, **data.model_dump())
@@ -292,7 +295,7 @@ async def create_building(session: AsyncSession, actor: Person, cid: str, data: 
 
 async def create_household(session: AsyncSession, actor: Person, cid: str, data: HouseholdCreate) -> Household:
     if data.building_id and await repo.get_in(session, Building, cid, data.building_id) is None:
-        raise NotFound("building_not_found")
+        raise UnknownReference("building_not_found", "building_id")
     if data.building_id and await repo.household_at(session, cid, data.building_id, data.unit, data.room):
         raise Conflict("household_exists")
     household = Household(community_id=cid, **data.model_dump())
@@ -349,13 +352,13 @@ async def update_member(session: AsyncSession, actor: Person, cid: str, member_i
             raise Conflict("last_committee")
         changes["roles"] = roles
     if changes.get("household_id") and await repo.get_in(session, Household, cid, changes["household_id"]) is None:
-        raise NotFound("household_not_found")
+        raise UnknownReference("household_not_found", "household_id")
     if changes.get("building_id") and await repo.get_in(session, Building, cid, changes["building_id"]) is None:
-        raise NotFound("building_not_found")
+        raise UnknownReference("building_not_found", "building_id")
     if "grid_ids" in changes:
         changes["grid_ids"] = list(dict.fromkeys(changes["grid_ids"]))
         if not await repo.grids_exist(session, cid, changes["grid_ids"]):
-            raise NotFound("grid_not_found")
+            raise UnknownReference("grid_not_found", "grid_ids")
     before = audit.snapshot(m, tuple(changes))
     for field, value in changes.items():
         setattr(m, field, value)
@@ -415,7 +418,7 @@ async def add_member(session: AsyncSession, cid: str, person: Person, roles: lis
 
 async def create_invite(session: AsyncSession, actor: Person, cid: str, data: InviteCreate) -> Invite:
     if data.building_id and await repo.get_in(session, Building, cid, data.building_id) is None:
-        raise NotFound("building_not_found")
+        raise UnknownReference("building_not_found", "building_id")
     link = await sharing.create_link(session, kind="invite", target_id="", community_id=cid)
     invite = Invite(
         community_id=cid, code=link.code, building_id=data.building_id, max_uses=data.max_uses,
@@ -534,7 +537,7 @@ async def decide_join(session: AsyncSession, actor: Person, cid: str, request_id
     if j.status != "pending":
         raise Conflict("join_request_decided", state=Msg(f"join_request.state.{j.status}"))
     if household_id and await repo.get_in(session, Household, cid, household_id) is None:
-        raise NotFound("household_not_found")
+        raise UnknownReference("household_not_found", "household_id")
     person = await repo.person(session, j.person_id)
     if person is None:
         raise NotFound("join_request_not_found")

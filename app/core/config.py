@@ -54,6 +54,13 @@ class Settings(BaseSettings):
     image_max_side: int = 2048
     thumb_side: int = 400
     idempotency_hours: int = 24
+    # A request running under an Idempotency-Key holds its key for this long, renewed while it
+    # runs; a retry finding the key held past that (its server died) takes it over.
+    idempotency_lease_seconds: float = Field(default=5, gt=0)
+    # Tests only (env "test"): hold every answer to an Idempotency-Key at this point until the
+    # server is killed, so that a test can kill it there: "record" (the request's own writes are
+    # done, its answer not yet recorded) or "send" (recorded, not yet sent).
+    idempotency_test_hold: Literal["", "record", "send"] = ""
     default_locale: str = "zh-CN"
     sweep_seconds: float = 60  # the overdue-issue sweep's period in each server process; 0 turns it off
     # Database connections each server process keeps open, and may open beyond those under load;

@@ -273,16 +273,30 @@ async def begin_writing(session: AsyncSession) -> None:
         await session.commit()
 
 
+COMMITS_WITH_ANSWER = "wugong.commits_with_answer"
+"""Scope key: set by the Idempotency-Key middleware (app/core/idempotency.py) to a callable that
+takes a request's session that wrote, to commit it together with the request's recorded answer once
+the answer is known, so that a crash leaves both or neither."""
+
+
 async def session_dependency(request: Request) -> AsyncIterator[AsyncSession]:
-    """The request's one session: committed when the handler returns, rolled back on error."""
-    async with sessionmaker()() as session:
+    """The request's one session: committed when the handler returns, rolled back on error; under an
+    Idempotency-Key committed by the middleware instead, with the answer."""
+    session = sessionmaker()()
+    handed_over = False
+    try:
         if getattr(request.scope.get("endpoint"), "wugong_reads_first", False):
             await begin_reading(session, autocommit=True)
         elif request.method in READ_METHODS:
             await begin_reading(session)
         try:
             yield session
-            await session.commit()
+            take = request.scope.get(COMMITS_WITH_ANSWER)
+            if take is not None and session.in_transaction() and not is_reading(session):
+                take(session)
+                handed_over = True
+            else:
+                await session.commit()
         except AppError as exc:
             # A refusal changes nothing, except where the refusal is itself a fact to keep
             # (a wrong one-time code counts towards the lock; a reused refresh token revokes).
@@ -294,6 +308,9 @@ async def session_dependency(request: Request) -> AsyncIterator[AsyncSession]:
         except BaseException:
             await session.rollback()
             raise
+    finally:
+        if not handed_over:
+            await session.close()
 
 
 @asynccontextmanager

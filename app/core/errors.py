@@ -83,6 +83,14 @@ class Invalid(AppError):
     status, code = 422, "invalid"
 
 
+class UnknownReference(Invalid):
+    """A field of the request names a row that is not there: unknown, or another community's (the
+    same answer for both). 422 naming the field, with the code saying what was not found."""
+
+    def __init__(self, code: str, *loc: str | int, **kw: Any) -> None:
+        super().__init__(code, errors=[{"loc": ["body", *loc], "msg_key": f"error.{code}"}], **kw)
+
+
 class TooMany(AppError):
     status, code = 429, "too_many_requests"
 

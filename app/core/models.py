@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base, IdMixin, TimestampMixin
@@ -24,15 +26,18 @@ class Upload(IdMixin, TimestampMixin, Base):
 
 
 class IdempotencyRecord(IdMixin, TimestampMixin, Base):
-    """The first answer to a write retried with the same ``Idempotency-Key``."""
+    """The first answer to a write retried with the same ``Idempotency-Key`` (app/core/idempotency.py)."""
 
     __tablename__ = "idempotency_records"
-    __table_args__ = (UniqueConstraint("principal", "key"),)
 
-    principal: Mapped[str] = mapped_column(String(64))  # person id, or "anon:<ip>"
-    key: Mapped[str] = mapped_column(String(200))
+    # The caller and their key, hashed together under the server's secret: nothing here says whose.
+    key: Mapped[str] = mapped_column(String(64), unique=True)
     fingerprint: Mapped[str] = mapped_column(String(64))  # method, path and body hash
     status_code: Mapped[int | None] = mapped_column(Integer)  # None while the first request runs
+    # While it runs: the running request's random token, and until when it holds the key unless
+    # renewed; both cleared with the answer.
+    owner: Mapped[str | None] = mapped_column(String(32))
+    lease_until: Mapped[datetime | None] = mapped_column()
     content_type: Mapped[str] = mapped_column(String(100), default="")
     body: Mapped[bytes | None] = mapped_column(LargeBinary)
     headers: Mapped[str] = mapped_column(Text, default="")

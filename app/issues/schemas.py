@@ -5,8 +5,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.core.ids import Id
+
 Source = Literal["resident", "grid_patrol", "meeting", "hotline", "api"]
-Id = Field(max_length=26)
 
 
 class _In(BaseModel):
@@ -16,12 +17,12 @@ class _In(BaseModel):
 class IssueCreate(_In):
     title: str = Field(min_length=1, max_length=100)
     description: str = Field(default="", max_length=4000)
-    category_id: str = Field(max_length=26)
+    category_id: Id
     lat: float | None = Field(default=None, ge=-90, le=90)
     lng: float | None = Field(default=None, ge=-180, le=180)
-    building_id: str | None = Field(default=None, max_length=26)
+    building_id: Id | None = None
     location_text: str = Field(default="", max_length=200)
-    photo_ids: list[str] = Field(default_factory=list, max_length=9)
+    photo_ids: list[Id] = Field(default_factory=list, max_length=9)
     source: Source = "resident"
     staff_only: bool = False
     hide_reporter: bool = False
@@ -31,22 +32,22 @@ class TransitionIn(_In):
     action: str = Field(min_length=1, max_length=20)
     reason: str = Field(default="", max_length=1000)
     note: str = Field(default="", max_length=2000)
-    handler_id: str | None = Field(default=None, max_length=26)
-    category_id: str | None = Field(default=None, max_length=26)
+    handler_id: Id | None = None
+    category_id: Id | None = None
     deadline_at: datetime | None = None
-    into: str | None = Field(default=None, max_length=26)
-    photo_ids: list[str] = Field(default_factory=list, max_length=9)
+    into: Id | None = None
+    photo_ids: list[Id] = Field(default_factory=list, max_length=9)
 
 
 class CommentCreate(_In):
     body: str = Field(min_length=1, max_length=2000)
-    photo_ids: list[str] = Field(default_factory=list, max_length=9)
+    photo_ids: list[Id] = Field(default_factory=list, max_length=9)
 
 
 class CategoryCreate(_In):
     name: str = Field(min_length=1, max_length=30)
     deadline_days: int = Field(default=7, ge=1, le=365)
-    default_handler_id: str | None = Field(default=None, max_length=26)
+    default_handler_id: Id | None = None
 
 
 class CategoryRead(BaseModel):
@@ -60,7 +61,7 @@ class CategoryRead(BaseModel):
 class HandlerCreate(_In):
     name: str = Field(min_length=1, max_length=50)
     kind: Literal["person", "unit"] = "unit"
-    member_ids: list[str] = Field(default_factory=list, max_length=50)  # person ids of community members
+    member_ids: list[Id] = Field(default_factory=list, max_length=50)  # person ids of community members
 
 
 class HandlerRead(BaseModel):

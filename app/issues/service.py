@@ -16,7 +16,7 @@ from app.accounts.models import Person
 from app.communities import service as communities
 from app.communities.deps import CommunityScope
 from app.core import audit, clock, policy, uploads
-from app.core.errors import Conflict, Forbidden, Invalid, NotFound
+from app.core.errors import Conflict, Forbidden, Invalid, NotFound, UnknownReference
 from app.core.models import Upload
 from app.core.pagination import PageParams, paginate
 from app.issues import flows
@@ -128,7 +128,7 @@ async def categories(session: AsyncSession, community_id: str) -> list[Category]
 async def create_category(session: AsyncSession, scope: CommunityScope, data: CategoryCreate) -> Category:
     await categories(session, scope.community_id)
     if data.default_handler_id and await repo.handler_in(session, scope.community_id, data.default_handler_id) is None:
-        raise NotFound("handler_not_found")
+        raise UnknownReference("handler_not_found", "default_handler_id")
     category = Category(community_id=scope.community_id, position=100, **data.model_dump())
     try:
         async with session.begin_nested():
@@ -146,7 +146,7 @@ async def create_handler(session: AsyncSession, scope: CommunityScope,
                          data: HandlerCreate) -> tuple[Handler, list[str]]:
     member_ids = list(dict.fromkeys(data.member_ids))
     if not await communities.are_members(session, scope.community_id, member_ids):
-        raise NotFound("member_not_found")
+        raise UnknownReference("member_not_found", "member_ids")
     handler = Handler(community_id=scope.community_id, name=data.name, kind=data.kind)
     try:
         async with session.begin_nested():
@@ -165,12 +165,22 @@ async def create_handler(session: AsyncSession, scope: CommunityScope,
 
 # --- reporting -----------------------------------------------------------------------------
 
-async def _attach_photos(session: AsyncSession, scope: CommunityScope, issue_id: str, photo_ids: list[str],
-                         kind: str, start: int = 0) -> None:
+async def _check_photos(session: AsyncSession, scope: CommunityScope, photo_ids: list[str]) -> None:
+    """Photos the caller may attach: their own uploads (any, for the committee) or public ones. Another
+    community's, another person's, or an unknown one is a 422 naming it, as if it did not exist."""
     if len(set(photo_ids)) != len(photo_ids):
         raise Invalid("photo_duplicate")
     for i, upload_id in enumerate(photo_ids):
-        await uploads.visible_upload(session, scope, upload_id)  # 404 for another community's, or person's
+        try:
+            await uploads.visible_upload(session, scope, upload_id)
+        except NotFound as e:
+            raise UnknownReference("upload_not_found", "photo_ids", i) from e
+
+
+async def _attach_photos(session: AsyncSession, scope: CommunityScope, issue_id: str, photo_ids: list[str],
+                         kind: str, start: int = 0) -> None:
+    await _check_photos(session, scope, photo_ids)
+    for i, upload_id in enumerate(photo_ids):
         session.add(IssuePhoto(issue_id=issue_id, upload_id=upload_id, kind=kind, position=start + i))
 
 
@@ -180,12 +190,12 @@ async def report_issue(session: AsyncSession, scope: CommunityScope, data: Issue
     await categories(session, scope.community_id)
     category = await repo.category_in(session, scope.community_id, data.category_id)
     if category is None or not category.active:
-        raise NotFound("category_not_found")
+        raise UnknownReference("category_not_found", "category_id")
     grid_id = None
     if data.building_id:
         building = await communities.get_building(session, scope.community_id, data.building_id)
         if building is None:
-            raise NotFound("building_not_found")
+            raise UnknownReference("building_not_found", "building_id")
         grid_id = building.grid_id
     if (data.lat is None) != (data.lng is None):
         raise Invalid("location_incomplete")
@@ -291,12 +301,12 @@ async def _prepare(session: AsyncSession, scope: CommunityScope, issue: Issue, b
         if body.category_id:
             category = await repo.category_in(session, cid, body.category_id)
             if category is None:
-                raise NotFound("category_not_found")
+                raise UnknownReference("category_not_found", "category_id")
             values["category_id"], data["category_id"] = category.id, category.id
         handler_id = body.handler_id or (category.default_handler_id if category else None)
         if handler_id:
             if await repo.handler_in(session, cid, handler_id) is None:
-                raise NotFound("handler_not_found")
+                raise UnknownReference("handler_not_found", "handler_id")
             values["handler_id"], data["handler_id"] = handler_id, handler_id
         if action == "dispatch":
             if not handler_id:
@@ -313,8 +323,7 @@ async def _prepare(session: AsyncSession, scope: CommunityScope, issue: Issue, b
             values["status"] = str(Status.dispatched)  # the new handler starts afresh
         return Step(values, body.reason or body.note, data)
     if action in ("resolve", "close_on_spot"):
-        for upload_id in body.photo_ids:
-            await uploads.visible_upload(session, scope, upload_id)
+        await _check_photos(session, scope, body.photo_ids)
         return Step({"resolution_note": body.note}, body.note, {"photos": len(body.photo_ids)})
     return Step({}, body.note or body.reason, {})
 
@@ -446,10 +455,7 @@ async def add_comment(session: AsyncSession, scope: CommunityScope, issue_id: st
     issue = await visible_issue(session, scope, issue_id)
     if Status(issue.status) is Status.merged:
         raise Conflict("issue_merged", extra={"merged_into_id": issue.merged_into_id})
-    if len(set(data.photo_ids)) != len(data.photo_ids):
-        raise Invalid("photo_duplicate")
-    for upload_id in data.photo_ids:
-        await uploads.visible_upload(session, scope, upload_id)
+    await _check_photos(session, scope, data.photo_ids)
     comment = IssueComment(issue_id=issue.id, author_id=scope.person.id, body=data.body, upload_ids=data.photo_ids)
     session.add(comment)
     await session.flush()

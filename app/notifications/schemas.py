@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from app.core.ids import Id
 
 
 class NotificationRead(BaseModel):
@@ -24,7 +25,7 @@ class MarkRead(BaseModel):
     """``{"ids": [...]}`` marks those (only the caller's own); ``{"all": true}`` marks every one."""
 
     model_config = ConfigDict(extra="forbid")
-    ids: list[Annotated[str, Field(max_length=26)]] | None = Field(default=None, max_length=100)
+    ids: list[Id] | None = Field(default=None, max_length=100)
     all: bool = False
 
 

@@ -64,11 +64,11 @@ async def test_residents_cannot_create_invites(client, session, place, roles):
     assert await count(Invite) == 0
 
 
-async def test_invite_for_a_building_of_another_community_is_404(client, session, place):
+async def test_invite_for_a_building_of_another_community_is_refused_naming_the_field(client, session, place):
     c, boss = place
     foreign = await f.building(session, await f.community(session, "别的社区"))
-    assert_problem(await client.post(f"{API}/communities/{c.id}/invites", json={"building_id": foreign.id},
-                                     headers=f.auth(boss)), 404, "building_not_found")
+    f.assert_unknown_ref(await client.post(f"{API}/communities/{c.id}/invites", json={"building_id": foreign.id},
+                                           headers=f.auth(boss)), "building_not_found", "building_id")
     assert await count(Invite) == 0
 
 
@@ -191,16 +191,16 @@ async def test_approve_needs_no_body(client, session, place):
     assert r.status_code == 200 and r.json()["status"] == "approved"
 
 
-async def test_approving_into_another_communitys_household_is_404(client, session, place):
+async def test_approving_into_another_communitys_household_is_refused_naming_the_field(client, session, place):
     c, boss = place
     other = await f.community(session, "别的社区")
     foreign = await f.household(session, other, await f.building(session, other))
     invite = await make_invite(client, c, boss)
     newcomer = await f.person(session)
     jr = (await join(client, newcomer, invite["code"])).json()["join_request_id"]
-    assert_problem(await client.post(f"{API}/communities/{c.id}/join-requests/{jr}/approve",
-                                     json={"household_id": foreign.id}, headers=f.auth(boss)), 404,
-                   "household_not_found")
+    f.assert_unknown_ref(await client.post(f"{API}/communities/{c.id}/join-requests/{jr}/approve",
+                                           json={"household_id": foreign.id}, headers=f.auth(boss)),
+                         "household_not_found", "household_id")
     assert (await fetch_one(select(JoinRequest))).status == "pending"
     assert await count(Membership, Membership.person_id == newcomer.id) == 0
 

@@ -123,8 +123,9 @@ async def test_grid_worker_is_assigned_grids_of_this_community_only(client, sess
     r = await client.patch(f"{API}/communities/{c.id}/members/{m.id}", json={"grid_ids": [g.id, g.id]},
                            headers=f.auth(boss))
     assert r.status_code == 200 and r.json()["grid_ids"] == [g.id]
-    assert_problem(await client.patch(f"{API}/communities/{c.id}/members/{m.id}", json={"grid_ids": [foreign.id]},
-                                      headers=f.auth(boss)), 404, "grid_not_found")
+    f.assert_unknown_ref(await client.patch(f"{API}/communities/{c.id}/members/{m.id}",
+                                            json={"grid_ids": [foreign.id]}, headers=f.auth(boss)),
+                         "grid_not_found", "grid_ids")
     assert (await membership_of(c, worker)).grid_ids == [g.id]
 
 
@@ -135,9 +136,9 @@ async def test_member_is_placed_in_a_household_of_this_community_only(client, se
     other = await f.community(session, "别的社区")
     foreign = await f.household(session, other, await f.building(session, other))
     m = await membership_of(c, resident)
-    assert_problem(await client.patch(f"{API}/communities/{c.id}/members/{m.id}",
-                                      json={"household_id": foreign.id}, headers=f.auth(boss)), 404,
-                   "household_not_found")
+    f.assert_unknown_ref(await client.patch(f"{API}/communities/{c.id}/members/{m.id}",
+                                            json={"household_id": foreign.id}, headers=f.auth(boss)),
+                         "household_not_found", "household_id")
     r = await client.patch(f"{API}/communities/{c.id}/members/{m.id}", json={"household_id": h.id},
                            headers=f.auth(boss))
     assert r.json()["household_id"] == h.id

@@ -72,14 +72,14 @@ async def test_committee_creates_buildings_in_its_grids(client, session, place):
     assert {b["name"] for b in listed} == {"3栋", "一组"}
 
 
-async def test_building_in_another_communitys_grid_is_404(client, session, place):
+async def test_building_in_another_communitys_grid_is_refused_naming_the_field(client, session, place):
     c, boss = place
     other = await f.community(session, "别的社区")
     foreign = await f.grid(session, other)
-    body = assert_problem(await client.post(f"{API}/communities/{c.id}/buildings",
-                                            json={"name": "3栋", "grid_id": foreign.id},
-                                            headers=f.auth(boss, "en")), 404, "grid_not_found")
-    assert body["detail"] == "No such grid."
+    body = f.assert_unknown_ref(await client.post(f"{API}/communities/{c.id}/buildings",
+                                                  json={"name": "3栋", "grid_id": foreign.id},
+                                                  headers=f.auth(boss, "en")), "grid_not_found", "grid_id")
+    assert body["detail"] == body["errors"][0]["msg"] == "No such grid."
     assert await count(Building) == 0
 
 
@@ -116,13 +116,13 @@ async def test_duplicate_household_is_409(client, session, place):
     assert await count(Household) == 1
 
 
-async def test_household_in_another_communitys_building_is_404(client, session, place):
+async def test_household_in_another_communitys_building_is_refused_naming_the_field(client, session, place):
     c, boss = place
     other = await f.community(session, "别的社区")
     foreign = await f.building(session, other)
-    assert_problem(await client.post(f"{API}/communities/{c.id}/households",
-                                     json={"building_id": foreign.id, "room": "101"}, headers=f.auth(boss)),
-                   404, "building_not_found")
+    f.assert_unknown_ref(await client.post(f"{API}/communities/{c.id}/households",
+                                           json={"building_id": foreign.id, "room": "101"}, headers=f.auth(boss)),
+                         "building_not_found", "building_id")
     assert await count(Household) == 0
 
 
@@ -130,6 +130,10 @@ async def test_household_in_another_communitys_building_is_404(client, session, 
     ({"room": "101", "owner_area_m2": "-1"}, ["body", "owner_area_m2"]),
     ({"room": "101", "owner_area_m2": "abc"}, ["body", "owner_area_m2"]),
     ({"room": "101", "owner_area_m2": "1.234"}, ["body", "owner_area_m2"]),
+    ({"room": "101", "owner_area_m2": 33.335}, ["body", "owner_area_m2"]),
+    ({"room": "101", "owner_area_m2": 0}, ["body", "owner_area_m2"]),
+    ({"room": "101", "owner_area_m2": "10000.01"}, ["body", "owner_area_m2"]),
+    ({"room": "101", "owner_area_m2": True}, ["body", "owner_area_m2"]),
     ({"room": "x" * 51}, ["body", "room"]),
     ({"room": "101", "floor": 3}, ["body", "floor"]),
 ])
@@ -138,7 +142,7 @@ async def test_bad_household_input_is_a_422(client, session, place, body, loc):
     problem = assert_problem(await client.post(f"{API}/communities/{c.id}/households", json=body,
                                                headers=f.auth(boss)), 422, "invalid")
     assert problem["errors"][0]["loc"] == loc
-    assert problem["errors"][0]["msg"]
+    assert problem["errors"][0]["msg"] and not problem["errors"][0]["msg"].isascii()  # said in zh-CN
     assert await count(Household) == 0
 
 

@@ -82,7 +82,8 @@ async def test_unknown_parent_region(client, session):
     admin = await platform_admin(session)
     nobody = await f.person(session)
     body = {"name": "某街道", "level": "street", "parent_id": "01h0000000000000000000000"}
-    assert_problem(await client.post(f"{API}/regions", json=body, headers=f.auth(admin)), 404, "region_not_found")
+    f.assert_unknown_ref(await client.post(f"{API}/regions", json=body, headers=f.auth(admin)), "region_not_found",
+                         "parent_id")
     # Someone who may not create regions learns nothing about which ids exist.
     assert_problem(await client.post(f"{API}/regions", json=body, headers=f.auth(nobody)), 403)
     assert await count(Region) == 0

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from app.communities.models import Building, Household, Membership, RosterEntry
 from app.core.audit import AuditEntry
+from app.core.i18n import t
 from tests import factories as f
 from tests.accounts.support import API, count, fetch_all, fetch_one
 from tests.factories import assert_problem
@@ -124,7 +125,7 @@ async def test_a_file_with_bad_rows_imports_nothing_and_lists_every_bad_row(clie
     assert got == {
         (3, "phone"): "手机号“1380000000x”不正确",
         (4, "room"): "缺少房号",
-        (5, "area"): "面积“八十”不是有效的数字",
+        (5, "area"): "面积应为数字（平方米）",
         (6, "phone"): "手机号与第 2 行重复",
         (7, "owner"): "“是否业主”应填 是 或 否（当前：也许）",
     }
@@ -267,3 +268,25 @@ async def test_excel_unicode_text_imports(client, place):
     r = await upload(client, c, boss, content, "roster.txt")
     assert r.status_code == 200, r.text
     assert r.json()["residents"] == 4
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+async def test_an_area_with_three_decimals_refuses_the_row_as_post_households_does(client, place, kind):
+    """33.335 is neither 33.33 nor 33.34: rounding it could decide an owners' vote (66.66 or 66.67 of 100)."""
+    c, boss = place
+    rows = [["姓名", "手机号", "楼栋", "单元", "房号", "面积", "业主"],
+            ["陈大明", "13800000001", "3栋", "1单元", "301", "89.50", "是"],
+            ["李四", "13800000003", "3栋", "1单元", "302", 33.335 if kind == "xlsx" else "33.335", "是"]]
+    if kind == "xlsx":
+        r = await upload(client, c, boss, xlsx(rows), "花名册.xlsx", lang="en",
+                         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    else:
+        r = await upload(client, c, boss, "\n".join(",".join(row) for row in rows).encode(), lang="en")
+    body = assert_problem(r, 422, "roster_rejected")
+    assert [(e["line"], e["loc"]) for e in body["errors"]] == [(3, ["file", 3, "area"])]
+    same = await client.post(f"{API}/communities/{c.id}/households", headers=f.auth(boss, "en"),
+                             json={"room": "302", "owner_area_m2": 33.335})
+    refused = assert_problem(same, 422, "invalid")["errors"]
+    assert [e["loc"] for e in refused] == [["body", "owner_area_m2"]]
+    assert body["errors"][0]["msg"] == refused[0]["msg"] == t("validation.area_too_precise", "en")
+    assert await snapshot() == (0, 0, 0)

@@ -27,13 +27,23 @@ def test_every_problem_of_a_row_is_reported():
     assert {(e.line, e.field, e.key) for e in errors} == {
         (2, "name", "roster.name_missing"), (2, "phone", "roster.phone_invalid"),
         (2, "building", "roster.building_missing"), (2, "room", "roster.room_missing"),
-        (2, "area", "roster.area_invalid"), (2, "owner", "roster.owner_invalid")}
+        (2, "area", "validation.area_not_positive"), (2, "owner", "roster.owner_invalid")}
 
 
-@pytest.mark.parametrize("area", ["NaN", "Infinity", "1e9", "100001", "-0.01", "八十"])
-def test_areas_must_be_sensible_numbers(area):
+@pytest.mark.parametrize(("area", "reason"), [
+    ("NaN", "not_number"), ("Infinity", "not_number"), ("八十", "not_number"), ("1e9", "too_large"),
+    ("10000.01", "too_large"), ("-0.01", "not_positive"), ("0", "not_positive"),
+    ("33.335", "too_precise"), ("66.665", "too_precise"), ("0.001", "too_precise")])
+def test_areas_are_refused_with_the_reason_never_rounded(area, reason):
     _, errors = parse(f"姓名,手机号,楼栋,房号,面积\n张三,13800000001,1栋,101,{area}\n")
-    assert [e.key for e in errors] == ["roster.area_invalid"]
+    assert [(e.line, e.field, e.key) for e in errors] == [(2, "area", f"validation.area_{reason}")]
+
+
+@pytest.mark.parametrize(("area", "kept"), [("33.33", "33.33"), ("89.500", "89.50"), ("10000", "10000.00"),
+                                            ("0.01", "0.01"), ("1e2", "100.00")])
+def test_areas_are_kept_as_written(area, kept):
+    rows, errors = parse(f"姓名,手机号,楼栋,房号,面积\n张三,13800000001,1栋,101,{area}\n")
+    assert errors == [] and rows[0].area == Decimal(kept) and str(rows[0].area) == kept
 
 
 def test_too_many_rows_is_refused(monkeypatch):

@@ -107,12 +107,13 @@ async def test_another_communitys_places_cannot_be_referred_to(client, session, 
         (f"communities/{a.id}/invites", {"building_id": building_b.id}, "building_not_found"),
     ]
     for path, body, code in cases:
-        assert_problem(await client.post(f"{API}/{path}", json=body, headers=h), 404, code)
+        field = next(k for k in body if k.endswith("_id"))
+        f.assert_unknown_ref(await client.post(f"{API}/{path}", json=body, headers=h), code, field)
     for body, code in (({"household_id": household_b.id}, "household_not_found"),
                        ({"building_id": building_b.id}, "building_not_found"),
                        ({"grid_ids": [grid_b.id]}, "grid_not_found")):
-        assert_problem(await client.patch(f"{API}/communities/{a.id}/members/{mid}", json=body, headers=h), 404,
-                       code)
+        f.assert_unknown_ref(await client.patch(f"{API}/communities/{a.id}/members/{mid}", json=body, headers=h),
+                             code, *body)
     r = await client.get(f"{API}/communities/{a.id}/households", params={"building_id": building_b.id}, headers=h)
     assert r.json()["items"] == []
     assert await count(AuditEntry) == 0

@@ -368,7 +368,7 @@ async def test_cover_must_be_an_upload_of_the_same_community(client, session):
     accepted = await client.patch(f"/api/v1/communities/{c.id}", headers=f.auth(committee),
                                   json={"cover_upload_id": mine["id"]})
 
-    assert_problem(refused, 404, "upload_not_found")
+    f.assert_unknown_ref(refused, "upload_not_found", "cover_upload_id")
     assert accepted.status_code == 200 and accepted.json()["cover_upload_id"] == mine["id"]
     page = (await client.get(f"/api/v1/communities/{c.id}", headers=f.auth(committee))).json()
     assert page["cover_url"] == mine["url"].split("?")[0]  # a cover is public: its lasting URL

@@ -35,16 +35,16 @@ async def test_bad_reports_are_422_and_store_nothing(client, session, change, fi
     assert await count_issues(session) == 0
 
 
-async def test_another_communitys_category_building_or_photo_is_404(client, session):
+async def test_another_communitys_category_building_or_photo_is_refused_naming_the_field(client, session):
     p = await place(client, session)
     q = await place(client, session, name="隔壁社区")
     theirs = await photo(client, q.c, q.resident)
-    for change, code in (({"category_id": q.category_id}, "category_not_found"),
-                         ({"building_id": q.building_id}, "building_not_found"),
-                         ({"photo_ids": [theirs]}, "upload_not_found")):
+    for change, code, loc in (({"category_id": q.category_id}, "category_not_found", ["category_id"]),
+                              ({"building_id": q.building_id}, "building_not_found", ["building_id"]),
+                              ({"photo_ids": [theirs]}, "upload_not_found", ["photo_ids", 0])):
         r = await client.post(f"/api/v1/communities/{p.c.id}/issues", headers=f.auth(p.resident),
                               json={"title": "路灯", "category_id": p.category_id, **change})
-        assert_problem(r, 404, code)
+        f.assert_unknown_ref(r, code, *loc)
     assert await count_issues(session) == 0
     theirs_issue = await report(client, q)
     assert_problem(await client.get(f"/api/v1/communities/{p.c.id}/issues/{theirs_issue['id']}",
@@ -146,7 +146,7 @@ async def test_categories_and_handlers_are_configured_by_the_committee(client, s
                    409, "name_taken")
     outsider = await f.person(session)
     assert_problem(await client.post(f"{base}/handlers", headers=f.auth(p.committee),
-                                     json={"name": "水务", "member_ids": [outsider.id]}), 404, "member_not_found")
+                                     json={"name": "水务", "member_ids": [outsider.id]}), 422, "member_not_found")
     names = [c["name"] for c in (await client.get(f"{base}/categories", headers=f.auth(p.resident))).json()]
     assert names[0] == "环境卫生" and "电梯" in names and len(names) == 12
 
