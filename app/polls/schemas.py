@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from app.core.ids import Id
 
 Kind = Literal["single", "multiple", "approval", "ranked", "proposal", "score"]
 ElectorateKind = Literal["residents", "households", "owners"]
@@ -11,6 +13,9 @@ ThresholdName = Literal["more_than_half", "two_thirds", "three_quarters"]
 MeasureName = Literal["headcount", "area", "households"]
 
 MAX_OPTIONS = 30
+# An option a ballot names: checked against the poll's options, so that a voter hears "no such
+# option" rather than "malformed".
+OptionRef = Annotated[str, Field(min_length=1, max_length=26)]
 
 
 class _In(BaseModel):
@@ -21,7 +26,7 @@ class OptionIn(_In):
     """An option: text, or an issue picked from the issue list (its title is the label by default)."""
 
     label: str = Field(default="", max_length=200)
-    issue_id: str | None = Field(default=None, max_length=26)
+    issue_id: Id | None = None
 
 
 class QuorumIn(_In):
@@ -47,7 +52,7 @@ class PollCreate(_In):
     allow_stacking: bool = False
     ranked_method: Literal["irv", "borda"] = "irv"
     electorate: ElectorateKind = "residents"
-    scope_building_id: str | None = Field(default=None, max_length=26)
+    scope_building_id: Id | None = None
     scope_unit: str = Field(default="", max_length=20)
     preset: str | None = Field(default=None, max_length=40)
     matter: str | None = Field(default=None, max_length=40)
@@ -58,9 +63,9 @@ class PollCreate(_In):
     opens_at: datetime | None = None
     closes_at: datetime | None = None  # none: the committee closes it by hand
     notice_days: int = Field(default=7, ge=0, le=60)
-    issue_id: str | None = Field(default=None, max_length=26)
-    meeting_id: str | None = Field(default=None, max_length=26)
-    project_id: str | None = Field(default=None, max_length=26)
+    issue_id: Id | None = None
+    meeting_id: Id | None = None
+    project_id: Id | None = None
 
 
 class PollUpdate(_In):
@@ -75,7 +80,7 @@ class PollUpdate(_In):
     allow_stacking: bool | None = None
     ranked_method: Literal["irv", "borda"] | None = None
     electorate: ElectorateKind | None = None
-    scope_building_id: str | None = Field(default=None, max_length=26)
+    scope_building_id: Id | None = None
     scope_unit: str | None = Field(default=None, max_length=20)
     preset: str | None = Field(default=None, max_length=40)
     matter: str | None = Field(default=None, max_length=40)
@@ -86,7 +91,7 @@ class PollUpdate(_In):
     opens_at: datetime | None = None
     closes_at: datetime | None = None
     notice_days: int | None = Field(default=None, ge=0, le=60)
-    issue_id: str | None = Field(default=None, max_length=26)
+    issue_id: Id | None = None
 
 
 class OpenIn(_In):
@@ -97,13 +102,13 @@ class BallotIn(_In):
     """``choices``: option ids (ranked: in order of preference; approval with stacking: an id once
     per dot). ``scores``: option id → 1..5 for a score poll. ``receipt``: to change a secret vote."""
 
-    choices: list[str] = Field(default_factory=list, max_length=MAX_OPTIONS * 3)
-    scores: dict[str, int] = Field(default_factory=dict, max_length=MAX_OPTIONS)
+    choices: list[OptionRef] = Field(default_factory=list, max_length=MAX_OPTIONS * 3)
+    scores: dict[OptionRef, int] = Field(default_factory=dict, max_length=MAX_OPTIONS)
     receipt: str | None = Field(default=None, max_length=40)
 
 
 class PaperBallotIn(BallotIn):
-    elector_id: str = Field(max_length=26)
+    elector_id: Id
     channel: Literal["paper", "proxy"] = "paper"
     witness: str = Field(min_length=1, max_length=50)
     voter_name: str = Field(default="", max_length=50)  # who handed in the paper, or the proxy
