@@ -110,7 +110,7 @@ async def test_an_upload_attached_to_nothing_is_seen_only_by_its_uploader_and_th
     assert (await client.get(read, headers=f.auth(p.committee))).status_code == 200
     taken = await client.post(f"/api/v1/communities/{p.c.id}/issues", headers=f.auth(p.neighbour),
                               json={"title": "路灯", "category_id": p.category_id, "photo_ids": [upload["id"]]})
-    assert_problem(taken, 404, "upload_not_found")  # nor may another resident attach it
+    assert_problem(taken, 422, "upload_not_found")  # nor may another resident attach it (as if unknown)
 
     await report(client, p, photo_ids=[upload["id"]])
     await assert_served(client, bare(upload["url"]), PUBLIC)
