@@ -19,6 +19,7 @@ from app.core import db, errors
 from app.core.config import Settings, get_settings
 from app.core.i18n import SUPPORTED, catalogue
 from app.core.idempotency import IdempotencyMiddleware
+from app.core.nul import RefuseNul
 from app.core.redis import close_redis, get_redis
 from app.core.uploads import router as uploads_router
 from app.issues import scheduled as issues_scheduled
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     errors.install(app, html_not_found=web_not_found)
     app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(RefuseNul)  # outermost: before anything reads the request
 
     api = APIRouter(prefix="/api/v1")
     api.include_router(accounts_router)
