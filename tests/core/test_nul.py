@@ -30,7 +30,7 @@ async def test_nul_in_a_json_body_is_422_naming_the_field_and_changes_nothing(cl
 
 
 async def test_nul_deep_in_a_body_is_found(client, place):
-    c, boss = place
+    _, boss = place
     r = await client.patch(f"{API}/me", json={"name": "张三", "extra": [{"a": "x\x00"}]}, headers=f.auth(boss))
     assert assert_problem(r, 422)["errors"][0]["loc"] == ["body", "extra", 0, "a"]
 
