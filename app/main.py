@@ -11,8 +11,10 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel
 from sqlalchemy import text
 
+from app import openapi
 from app.accounts.router import router as accounts_router
 from app.communities.router import router as communities_router
 from app.core import db, errors
@@ -58,6 +60,15 @@ class RevalidatedStaticFiles(StaticFiles):
         return response
 
 
+class Health(BaseModel):
+    status: str
+
+
+class Readiness(BaseModel):
+    status: str  # ok | unavailable
+    checks: dict[str, str]  # database, redis: ok | error: <kind>
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -101,12 +112,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(polls_router)
     app.include_router(api)
 
-    @app.get("/healthz", include_in_schema=False)
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    @app.get("/healthz", tags=["health"])
+    async def healthz() -> Health:
+        """The process is up."""
+        return Health(status="ok")
 
-    @app.get("/readyz", include_in_schema=False)
+    @app.get("/readyz", tags=["health"], response_model=Readiness,
+             responses={503: {"model": Readiness, "description": "The database or Redis is not reachable"}})
     async def readyz() -> JSONResponse:
+        """The database (and Redis, when configured) answer."""
         checks: dict[str, str] = {}
         try:
             async with db.get_engine().connect() as conn:
@@ -137,4 +151,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings.media_dir.mkdir(parents=True, exist_ok=True)
     app.mount("/media", StaticFiles(directory=settings.media_dir), name="media")
     app.mount("/static", RevalidatedStaticFiles(directory=WEB_DIR / "static"), name="static")
+    openapi.install(app)
     return app
