@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 Source = Literal["resident", "grid_patrol", "meeting", "hotline", "api"]
 Id = Field(max_length=26)
@@ -33,7 +33,7 @@ class TransitionIn(_In):
     note: str = Field(default="", max_length=2000)
     handler_id: str | None = Field(default=None, max_length=26)
     category_id: str | None = Field(default=None, max_length=26)
-    deadline_at: datetime | None = None
+    deadline_at: AwareDatetime | None = None  # with its offset: a bare local time names no moment
     into: str | None = Field(default=None, max_length=26)
     photo_ids: list[str] = Field(default_factory=list, max_length=9)
 
