@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +22,12 @@ from tests.contract.known_failures import is_known
 
 DATA: dict[str, Any] = json.loads(Path(os.environ["WUGONG_FUZZ_DATA"]).read_text())
 IDS: dict[str, list[str]] = DATA["ids"]
-REAL = 0.5  # how often an id-like value is swapped for a real one
+REAL = 0.5  # how often such a value is swapped for a real one
+NAIVE_TIMES = 0.2  # how often a date and time loses its offset
 rnd = random.Random(DATA["seed"])
+AWARE = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d+)?)?)(?:Z|z|[+-]\d\d:\d\d)$")
 
-# Which pool of real ids a parameter or body field draws from, by its name.
+# Which pool of real values (ids, and the issue flow's actions) a parameter or body field draws from.
 POOLS = {
     "issue_id": "issue_id", "poll_id": "poll_id", "member_id": "member_id", "invite_id": "invite_id",
     "request_id": "request_id", "upload_id": "upload_id", "objection_id": "objection_id",
@@ -33,7 +36,7 @@ POOLS = {
     "grid_ids": "grid_id", "household_id": "household_id", "category_id": "category_id",
     "handler_id": "handler_id", "default_handler_id": "handler_id", "cover_upload_id": "upload_id",
     "photo_ids": "upload_id", "current_community_id": "community_id", "member_ids": "person_id",
-    "elector_id": "elector_id", "choices": "option_id",
+    "elector_id": "elector_id", "choices": "option_id", "into": "issue_id", "action": "action",
 }
 
 
@@ -49,7 +52,16 @@ def _real(name: str, value: Any) -> Any:
 def _swap(values: Any) -> Any:
     if not isinstance(values, dict):
         return values
-    return {k: _real(k, v) for k, v in values.items()}
+    return {k: _naive(_real(k, v)) for k, v in values.items()}
+
+
+def _naive(value: Any) -> Any:
+    """Now and then a date and time without its offset, as a careless client sends it (the schema's
+    format never does): a bare local time names no moment and must be refused, not crash."""
+    match = AWARE.match(value) if isinstance(value, str) else None
+    if match and rnd.random() < NAIVE_TIMES:
+        return match.group(1)
+    return value
 
 
 @schemathesis.hook
