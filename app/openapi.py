@@ -94,9 +94,12 @@ class Operation:
 
 def operations(app: FastAPI) -> Iterator[Operation]:
     """Every operation the document shows, with its route."""
-    contexts = getattr(routing, "iter_route_contexts", None)  # FastAPI ≥ 0.160 includes routers lazily
-    routes: list[Any] = [c for c in contexts(app.routes) if isinstance(c.original_route, APIRoute)] if contexts \
-        else [r for r in app.routes if isinstance(r, APIRoute)]
+    contexts = getattr(routing, "iter_route_contexts", None)
+    routes: list[Any]
+    if contexts is not None:  # newer FastAPI includes routers lazily: a context reads as the included route
+        routes = [c for c in contexts(app.routes) if isinstance(c.original_route, APIRoute)]
+    else:
+        routes = [r for r in app.routes if isinstance(r, APIRoute)]
     for route in routes:
         if route.include_in_schema:
             for method in sorted(route.methods or ()):
@@ -117,18 +120,13 @@ def access(route: Any) -> Access:
 
 
 def _body_schema(operation: dict[str, Any], components: dict[str, Any]) -> dict[str, Any] | None:
+    """The request body's schema (a model's, when it is a model or a model or null); None: no body."""
     content = (operation.get("requestBody") or {}).get("content") or {}
-    for media in content.values():
-        schema: dict[str, Any] = media.get("schema") or {}
-        seen = 0
-        while "$ref" in schema and seen < 10:  # a body is a model, or a model or null
-            schema = components.get(schema["$ref"].rsplit("/", 1)[-1], {})
-            seen += 1
-        for option in schema.get("anyOf", []):
-            if "$ref" in option:
-                return components.get(option["$ref"].rsplit("/", 1)[-1], {})
-        return schema
-    return None
+    if not content:
+        return None
+    schema: dict[str, Any] = next(iter(content.values())).get("schema") or {}
+    ref = next((s["$ref"] for s in [schema, *schema.get("anyOf", [])] if "$ref" in s), None)
+    return components.get(ref.rsplit("/", 1)[-1], {}) if ref else schema
 
 
 def error_answers(method: str, path: str, who: Access, operation: dict[str, Any],
