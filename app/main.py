@@ -11,9 +11,11 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel
 from sqlalchemy import text
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from app import openapi
 from app.accounts.router import router as accounts_router
 from app.communities import service as communities_service
 from app.communities.router import router as communities_router
@@ -21,6 +23,7 @@ from app.core import db, errors, media, ratelimit
 from app.core.config import Settings, get_settings
 from app.core.i18n import SUPPORTED, catalogue
 from app.core.idempotency import IdempotencyMiddleware
+from app.core.nul import RefuseNul
 from app.core.redis import close_redis, get_redis
 from app.core.uploads import router as uploads_router
 from app.issues import scheduled as issues_scheduled
@@ -60,6 +63,15 @@ class RevalidatedStaticFiles(StaticFiles):
         return response
 
 
+class Health(BaseModel):
+    status: str
+
+
+class Readiness(BaseModel):
+    status: str  # ok | unavailable
+    checks: dict[str, str]  # database, redis: ok | error: <kind>
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -92,6 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     errors.install(app, html_not_found=web_not_found)
     app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(RefuseNul)  # before anything reads the request's body or values
     if settings.trusted_proxy_list:
         # Outermost, so every part of the app sees the client the proxy names. Only here: `wugong
         # serve` turns uvicorn's own reading (which trusts any loopback peer) off.
@@ -107,12 +120,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(polls_router)
     app.include_router(api)
 
-    @app.get("/healthz", include_in_schema=False)
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    @app.get("/healthz", tags=["health"])
+    async def healthz() -> Health:
+        """The process is up."""
+        return Health(status="ok")
 
-    @app.get("/readyz", include_in_schema=False)
+    @app.get("/readyz", tags=["health"], response_model=Readiness,
+             responses={503: {"model": Readiness, "description": "The database or Redis is not reachable"}})
     async def readyz() -> JSONResponse:
+        """The database (and Redis, when configured) answer."""
         checks: dict[str, str] = {}
         try:
             async with db.get_engine().connect() as conn:
@@ -146,4 +162,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(poll_admin_pages_router)
     settings.media_dir.mkdir(parents=True, exist_ok=True)
     app.mount("/static", RevalidatedStaticFiles(directory=WEB_DIR / "static"), name="static")
+    openapi.install(app)
     return app

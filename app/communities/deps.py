@@ -54,14 +54,21 @@ async def community_scope(
 Scope = Annotated[CommunityScope, Depends(community_scope)]
 
 
-def Require(permission: str) -> Any:  # reads as a declaration at the route
-    """A dependency that yields the scope when the caller holds ``permission`` there."""
-    if permission not in policy.PERMISSIONS:
-        raise KeyError(permission)
+class RequirePermission:
+    """The dependency behind ``Require``; ``permission`` stays readable, so the OpenAPI document and the
+    authorization tests know what each route declares (app/openapi.py)."""
 
-    async def _check(scope: Scope) -> CommunityScope:
-        if not scope.can(permission):
+    def __init__(self, permission: str) -> None:
+        if permission not in policy.PERMISSIONS:
+            raise KeyError(permission)
+        self.permission = permission
+
+    async def __call__(self, scope: Scope) -> CommunityScope:
+        if not scope.can(self.permission):
             raise Forbidden("forbidden_role")
         return scope
 
-    return Depends(_check)
+
+def Require(permission: str) -> Any:  # reads as a declaration at the route
+    """A dependency that yields the scope when the caller holds ``permission`` there."""
+    return Depends(RequirePermission(permission))

@@ -69,6 +69,8 @@ def read_table(content: bytes, filename: str) -> list[list[str]]:
 def _read_csv(content: bytes) -> list[list[str]]:
     if content[:2] in (b"\xff\xfe", b"\xfe\xff"):
         text = content.decode("utf-16", errors="replace")  # Excel's "Unicode text": UTF-16, tab-separated
+        if "\x00" in text:  # no table holds NUL (and PostgreSQL could not store it)
+            raise RosterFileError("roster.not_table")
     elif b"\x00" in content:  # UTF-8 or GBK text never holds NUL: this is an image, a PDF, ...
         raise RosterFileError("roster.not_table")
     else:

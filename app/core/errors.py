@@ -160,6 +160,7 @@ _VALIDATION_KEYS = {
     "literal_error": "validation.enum",
     "datetime_parsing": "validation.datetime",
     "datetime_from_date_parsing": "validation.datetime",
+    "timezone_aware": "validation.timezone_aware",
     "extra_forbidden": "validation.extra_forbidden",
     "value_error": "validation.value_error",
     "uuid_parsing": "validation.value_error",

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from app.core.ids import Id
 
@@ -34,7 +34,7 @@ class TransitionIn(_In):
     note: str = Field(default="", max_length=2000)
     handler_id: Id | None = None
     category_id: Id | None = None
-    deadline_at: datetime | None = None
+    deadline_at: AwareDatetime | None = None  # with its offset: a bare local time names no moment
     into: Id | None = None
     photo_ids: list[Id] = Field(default_factory=list, max_length=9)
 

@@ -156,6 +156,8 @@ async def test_missing_required_column_is_named(client, place):
     (b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4, "photo.png", "不是 CSV 或 XLSX 表格"),
     (b"PK\x03\x04 not really a zip", "roster.xlsx", "不是 CSV 或 XLSX 表格"),
     (bytes(range(256)) * 4, "roster.xlsx", "不是 CSV 或 XLSX 表格"),
+    (f"{HEADER}\n张\x00三,13900000099,1栋,1,101,80,是\n".replace(",", "\t").encode("utf-16"), "roster.txt",
+     "不是 CSV 或 XLSX 表格"),  # Excel's "Unicode text", with a NUL that PostgreSQL could not store
 ])
 async def test_unreadable_files_are_a_422(client, place, content, filename, reason):
     c, boss = place

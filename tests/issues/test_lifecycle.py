@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
@@ -71,6 +72,18 @@ async def test_only_the_reporter_or_grid_worker_verifies(client, session):
     for who in (p.neighbour, p.handler, p.committee):
         assert_problem(await act(client, p, iid, who, "verify"), 403, "issue_wrong_actor")
     assert (await act(client, p, iid, p.grid_worker, "verify")).json()["status"] == "closed"
+
+
+async def test_a_deadline_without_a_time_zone_is_422_and_nothing_changes(client, session):
+    p = await place(client, session)
+    iid = (await report(client, p))["id"]
+    r = await act(client, p, iid, p.committee, "dispatch", handler_id=p.handler_id, deadline_at="2099-01-01T18:00:00")
+    assert assert_problem(r, 422, "invalid")["errors"] == [
+        {"loc": ["body", "deadline_at"], "msg": "请带上时区，例如 2026-12-04T18:00:00+08:00", "type": "timezone_aware"}]
+    assert (await session.get(Issue, iid, populate_existing=True)).status == "reported"
+    r = await act(client, p, iid, p.committee, "dispatch", handler_id=p.handler_id,
+                  deadline_at="2099-01-01T18:00:00+08:00")
+    assert datetime.fromisoformat(r.json()["deadline_at"]) == datetime(2099, 1, 1, 10, tzinfo=UTC), r.text
 
 
 async def test_resolving_needs_an_after_photo_and_a_note(client, session):
