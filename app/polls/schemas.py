@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from app.core.ids import Id
 
@@ -60,8 +60,8 @@ class PollCreate(_In):
     secret: bool = True
     allow_change: bool = True
     hide_results: bool = False
-    opens_at: datetime | None = None
-    closes_at: datetime | None = None  # none: the committee closes it by hand
+    opens_at: AwareDatetime | None = None  # with its offset: a bare local time names no moment
+    closes_at: AwareDatetime | None = None  # none: the committee closes it by hand
     notice_days: int = Field(default=7, ge=0, le=60)
     issue_id: Id | None = None
     meeting_id: Id | None = None
@@ -88,8 +88,8 @@ class PollUpdate(_In):
     secret: bool | None = None
     allow_change: bool | None = None
     hide_results: bool | None = None
-    opens_at: datetime | None = None
-    closes_at: datetime | None = None
+    opens_at: AwareDatetime | None = None
+    closes_at: AwareDatetime | None = None
     notice_days: int | None = Field(default=None, ge=0, le=60)
     issue_id: Id | None = None
 

@@ -18,7 +18,6 @@ from typing import Any
 import schemathesis
 
 from app.core.security import create_access_token
-from tests.contract.known_failures import is_known
 
 DATA: dict[str, Any] = json.loads(Path(os.environ["WUGONG_FUZZ_DATA"]).read_text())
 IDS: dict[str, list[str]] = DATA["ids"]
@@ -87,13 +86,3 @@ def _in_range(value: Any) -> bool:
         return 1 <= int(value) <= 1000
     except (TypeError, ValueError):
         return False
-
-
-@schemathesis.hook
-def filter_failure(context: Any, failure: Any, case: Any, response: Any) -> bool:
-    """Keep every failure but those known and being fixed elsewhere (tests/contract/known_failures.py)."""
-    known = is_known(case.method, case.path, case.path_parameters, case.query, case.body, response.status_code)
-    if known:
-        with open(os.environ["WUGONG_FUZZ_KNOWN"], "a") as out:
-            out.write(f"{case.method} {case.path}: {known}\n")
-    return not known

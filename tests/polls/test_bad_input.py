@@ -49,6 +49,8 @@ async def test_create_refuses_malformed_oversized_and_missing_fields(client: Any
         (s.poll_body(kind="dictator"), ("kind",)),
         (s.poll_body(electorate="everyone"), ("electorate",)),
         (s.poll_body(closes_at="next tuesday"), ("closes_at",)),
+        (s.poll_body(closes_at="2030-01-01T18:00:00"), ("closes_at",)),  # no offset: no moment (was a 500)
+        (s.poll_body(opens_at="2030-01-01T08:00"), ("opens_at",)),
         (s.poll_body(notice_days=61), ("notice_days",)),
         (s.poll_body(max_choices=0), ("max_choices",)),
         (s.poll_body(secret="perhaps"), ("secret",)),
@@ -135,7 +137,9 @@ async def test_patch_refuses_bad_input_and_stale_versions(client: Any, session: 
     for body in ({"title": "新标题"}, {"version": 0, "title": "新"}, {"version": poll["version"], "title": ""},
                  {"version": poll["version"], "kind": "lottery"}, {"version": poll["version"], "extra": 1},
                  {"version": poll["version"], "options": [{"label": "一个"}]},
-                 {"version": poll["version"], "closes_at": (clock.now() - timedelta(days=1)).isoformat()}):
+                 {"version": poll["version"], "closes_at": (clock.now() - timedelta(days=1)).isoformat()},
+                 {"version": poll["version"], "closes_at": "2030-01-01T18:00:00"},
+                 {"version": poll["version"], "opens_at": "2030-01-01T08:00:00"}):
         assert_problem(await client.patch(s.url(e.c, pid), headers=h, json=body), 422)
     assert await state(client, e, pid) == before
     ok = await client.patch(s.url(e.c, pid), headers=h, json={"version": poll["version"], "title": "加装电梯（修订）"})
