@@ -24,6 +24,7 @@ from app.communities.models import (
     RosterEntry,
 )
 from app.core.audit import AuditEntry
+from app.core.models import Upload
 from app.core.pagination import PageParams, paginate
 
 M = TypeVar("M")
@@ -388,3 +389,9 @@ async def verified_members_in_scope(session: AsyncSession, cid: str, building_id
         if unit:
             stmt = stmt.where(Household.unit == unit)
     return (await session.execute(stmt.order_by(Membership.id))).all()
+
+
+async def has_upload(session: AsyncSession, cid: str, upload_id: str) -> bool:
+    """An upload of this community (a cover photo is one)."""
+    return (await session.execute(select(Upload.id).where(Upload.id == upload_id, Upload.community_id == cid))
+            ).first() is not None

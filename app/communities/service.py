@@ -38,7 +38,7 @@ from app.communities.schemas import (
     RegionCreate,
     RosterImportResult,
 )
-from app.core import audit, clock, policy, uploads
+from app.core import audit, clock, policy
 from app.core.errors import Conflict, Forbidden, Invalid, Msg, NotFound, UnknownReference
 from app.core.i18n import t
 from app.core.models import Upload
@@ -219,7 +219,7 @@ async def update_community(session: AsyncSession, actor: Person, community: Comm
                            data: CommunityUpdate) -> Community:
     changes = data.model_dump(exclude_unset=True)
     cover = changes.get("cover_upload_id")
-    if cover is not None and await uploads.find_upload(session, community.id, cover) is None:
+    if cover is not None and not await repo.has_upload(session, community.id, cover):
         raise UnknownReference("upload_not_found", "cover_upload_id")
     before = audit.snapshot(community, tuple(changes))
     for field, value in changes.items():
