@@ -126,7 +126,9 @@ def client_main(cfg_file: str) -> None:
         out = uvloop.run(_client(cfg))
     except ImportError:
         out = asyncio.run(_client(cfg))
-    print(json.dumps(out), flush=True)
+    # Into a file beside the config, not through the pipe: the event loop leaves stdout non-blocking,
+    # and a result longer than the pipe holds (64 KB: 500 watchers) was cut short.
+    Path(cfg_file + ".out").write_text(json.dumps(out))
 
 
 # --- the run ------------------------------------------------------------------------------------------
@@ -203,12 +205,11 @@ def main() -> None:
                     r.raise_for_status()
                     sent.append((t0, time.time()))
                     time.sleep(max(0.0, t_next - time.time()))
-            outs = []
             for proc in procs:
-                stdout, stderr = proc.communicate(timeout=300)
+                _, stderr = proc.communicate(timeout=300)
                 if proc.returncode != 0:
                     raise RuntimeError(f"watcher process failed:\n{stderr[-3000:]}")
-                outs.append(json.loads(stdout.strip().splitlines()[-1]))
+            outs = [json.loads((tmp / f"client{k}.json.out").read_text()) for k in range(args.clients)]
             server_cpu = server.cpu_seconds() - cpu0
             rss = server.peak_rss()
     delays: list[float] = []
