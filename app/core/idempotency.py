@@ -54,6 +54,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.accounts.models import Person
 from app.core import clock, db
+from app.core.asgi import replay_body
 from app.core.config import get_settings
 from app.core.errors import PROBLEM_JSON
 from app.core.group_commit import GroupCommit
@@ -100,12 +101,12 @@ class IdempotencyMiddleware:
         claimed = await _claim(_lookup(principal, key), fingerprint, claims)
         if claimed is None:
             # A signed-out token gets no stored answers: let the app refuse it (401).
-            await self.app(scope, _replay(body, receive), send)
+            await self.app(scope, replay_body(body, receive), send)
         elif isinstance(claimed, IdempotencyRecord):
             await _answer_from(claimed, key, fingerprint, send, locale)
         else:
             scope.setdefault("state", {})["idempotency_key"] = key
-            await _run(self.app, claimed, key, scope, _replay(body, receive), send, locale)
+            await _run(self.app, claimed, key, scope, replay_body(body, receive), send, locale)
 
 
 class _Run:
@@ -207,20 +208,6 @@ async def _answer_from(rec: IdempotencyRecord, key: str, fingerprint: str, send:
         headers.append((b"idempotent-replayed", b"true"))
         await send({"type": "http.response.start", "status": rec.status_code, "headers": headers})
         await send({"type": "http.response.body", "body": _open(key, rec.body)})
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    """A receive() that hands the already-read body to the app once."""
-    sent = False
-
-    async def replay_receive() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay_receive
 
 
 def _keyed(purpose: str, value: str) -> bytes:

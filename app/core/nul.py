@@ -13,8 +13,9 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.requests import Request
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from app.core.asgi import replay_body
 from app.core.errors import problem
 
 ESCAPED_NUL = b"\\u0000"  # how JSON spells it; a raw 0x00 byte is not JSON at all
@@ -40,7 +41,7 @@ class RefuseNul:
             body = await _read(receive)
             if ESCAPED_NUL in body:
                 where = _nul_in_json(body)
-            receive = _replay(body, receive)
+            receive = replay_body(body, receive)
         if where is None:
             await self.app(scope, receive, send)
             return
@@ -60,19 +61,6 @@ async def _read(receive: Receive) -> bytes:
         if not message.get("more_body", False):
             break
     return b"".join(chunks)
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()  # then what the client does next (a disconnect)
-
-    return replay
 
 
 def _nul_in_json(body: bytes) -> list[Any] | None:
