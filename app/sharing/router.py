@@ -1,4 +1,5 @@
-"""Public share pages outside ``/api``: ``/s/{code}`` with Open Graph tags, and its QR codes.
+"""Public share pages outside ``/api``: ``/s/{code}`` with Open Graph tags, its QR codes, and what
+its poster shows.
 
 A link pasted in a WeChat group is fetched by a crawler that runs no JavaScript, so the page
 is rendered here, complete, in the visitor's language.
@@ -23,6 +24,7 @@ from app.issues import sharing as issue_sharing  # noqa: F401  (registers the "i
 from app.polls import sharing as poll_sharing  # noqa: F401  (registers the "poll" preview)
 from app.sharing import invites  # noqa: F401  (registers the "invite" preview)
 from app.sharing import service as sharing
+from app.sharing.schemas import PosterFact, PosterRead
 
 router = APIRouter(tags=["sharing"])
 templates = Jinja2Templates(directory=Path(__file__).resolve().parents[2] / "web" / "templates")
@@ -84,3 +86,23 @@ async def share_qr_svg(code: str, request: Request, session: Session) -> Respons
 async def share_qr_png(code: str, request: Request, session: Session) -> Response:
     png = await asyncio.to_thread(sharing.qr_png, await absolute_share_url(request, session, code))
     return Response(png, media_type="image/png", headers=QR_HEADERS)
+
+
+@router.get("/s/{code}/poster.json")
+async def share_poster(code: str, request: Request, response: Response, session: Session,
+                       locale: Locale) -> PosterRead:
+    """What the poster 海报 of a short link shows, for the phone to draw: public like the share page,
+    and gone when the page is (a draft, a staff-only issue, an unknown code)."""
+    preview = await sharing.preview(session, code, locale)
+    if preview is None:
+        raise NotFound("share_link_not_found")
+    if not preview.poster:
+        raise NotFound("share_poster_unavailable", reason=preview.notice or "")
+    response.headers.update({"Cache-Control": PAGE_HEADERS["Cache-Control"], "Vary": PAGE_HEADERS["Vary"],
+                             "Content-Language": locale})
+    _, png = sharing.qr_paths(code)
+    return PosterRead(
+        code=code, url=absolute(request, sharing.share_path(code)), qr_png_url=absolute(request, png),
+        title=preview.title, community_name=preview.community_name, action_label=preview.action_label,
+        facts=[PosterFact(label=f.label, value=f.value, at=f.at) for f in preview.facts],
+    )
