@@ -46,6 +46,7 @@ async def poll_preview(session: AsyncSession, link: ShortLink, locale: str) -> s
 
 async def poster_facts(session: AsyncSession, poll: Poll, status: str, locale: str) -> tuple[sharing.ShareFact, ...]:
     fact = sharing.ShareFact
+    # English statuses are written for the middle of a sentence ("open"); a fact starts a line.
     facts = [fact(t("share.poster.status", locale), status[:1].upper() + status[1:])]
     if poll.status == Status.scheduled and poll.opens_at is not None:
         facts.append(fact(t("share.poster.opens", locale), at=poll.opens_at))
