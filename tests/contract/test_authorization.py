@@ -32,8 +32,8 @@ CALLERS = ("signed_out", "resident", "handler", "grid_worker", "other_committee"
 PUBLIC = {
     ("POST", "/api/v1/auth/otp"), ("POST", "/api/v1/auth/token"), ("POST", "/api/v1/auth/refresh"),
     ("GET", "/api/v1/invites/{code}"), ("GET", "/api/v1/receipts/{receipt}"),
-    ("GET", "/s/{code}/qr.svg"), ("GET", "/s/{code}/qr.png"), ("GET", "/s/{code}/poster.json"),
-    ("GET", "/healthz"), ("GET", "/readyz"),
+    ("GET", "/s/{code}/qr.svg"), ("GET", "/s/{code}/qr.png"), ("GET", "/healthz"), ("GET", "/readyz"),
+    ("GET", "/s/{code}/poster.json"),
 }
 # Anyone signed in may call these; what they then see or may change is the service's to decide.
 SIGNED_IN = {
