@@ -8,12 +8,14 @@ is rendered here, complete, in the visitor's language.
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel, Field
 
 from app.core.deps import Locale, Session
 from app.core.errors import NotFound
@@ -24,7 +26,6 @@ from app.issues import sharing as issue_sharing  # noqa: F401  (registers the "i
 from app.polls import sharing as poll_sharing  # noqa: F401  (registers the "poll" preview)
 from app.sharing import invites  # noqa: F401  (registers the "invite" preview)
 from app.sharing import service as sharing
-from app.sharing.schemas import PosterFact, PosterRead
 
 router = APIRouter(tags=["sharing"])
 templates = Jinja2Templates(directory=Path(__file__).resolve().parents[2] / "web" / "templates")
@@ -86,6 +87,24 @@ async def share_qr_svg(code: str, request: Request, session: Session) -> Respons
 async def share_qr_png(code: str, request: Request, session: Session) -> Response:
     png = await asyncio.to_thread(sharing.qr_png, await absolute_share_url(request, session, code))
     return Response(png, media_type="image/png", headers=QR_HEADERS)
+
+
+class PosterFact(BaseModel):
+    label: str
+    value: str = Field(description="What the fact says; empty when `at` says it")
+    at: datetime | None = Field(default=None, description="A moment the phone writes out in its own words")
+
+
+class PosterRead(BaseModel):
+    """What a phone draws on the poster 海报 of a short link, in the reader's language."""
+
+    code: str
+    url: str = Field(description="The short link the QR code leads to")
+    qr_png_url: str
+    title: str
+    community_name: str
+    facts: list[PosterFact]
+    action_label: str = Field(description="What scanning the code leads to, e.g. 查看表决")
 
 
 @router.get("/s/{code}/poster.json")
