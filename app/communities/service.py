@@ -471,7 +471,8 @@ async def invite_preview(session: AsyncSession, code: str, locale: str) -> dict[
     return {
         "code": code, "community_id": community.id, "community_name": community.name,
         "community_kind": community.kind, "building_id": invite.building_id,
-        "building_name": building.name if building else None, "usable": problem is None,
+        "building_name": building.name if building else None, "expires_at": invite.expires_at,
+        "usable": problem is None,
         "reason": t(f"error.{problem}", locale) if problem else None,
     }
 

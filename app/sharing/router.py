@@ -1,4 +1,5 @@
-"""Public share pages outside ``/api``: ``/s/{code}`` with Open Graph tags, and its QR codes.
+"""Public share pages outside ``/api``: ``/s/{code}`` with Open Graph tags, its QR codes, and what
+its poster shows.
 
 A link pasted in a WeChat group is fetched by a crawler that runs no JavaScript, so the page
 is rendered here, complete, in the visitor's language.
@@ -7,12 +8,14 @@ is rendered here, complete, in the visitor's language.
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel, Field
 
 from app.core.deps import Locale, Session
 from app.core.errors import NotFound
@@ -84,3 +87,41 @@ async def share_qr_svg(code: str, request: Request, session: Session) -> Respons
 async def share_qr_png(code: str, request: Request, session: Session) -> Response:
     png = await asyncio.to_thread(sharing.qr_png, await absolute_share_url(request, session, code))
     return Response(png, media_type="image/png", headers=QR_HEADERS)
+
+
+class PosterFact(BaseModel):
+    label: str
+    value: str = Field(description="What the fact says; empty when `at` says it")
+    at: datetime | None = Field(default=None, description="A moment the phone writes out in its own words")
+
+
+class PosterRead(BaseModel):
+    """What a phone draws on the poster 海报 of a short link, in the reader's language."""
+
+    code: str
+    url: str = Field(description="The short link the QR code leads to")
+    qr_png_url: str
+    title: str
+    community_name: str
+    facts: list[PosterFact]
+    action_label: str = Field(description="What scanning the code leads to, e.g. 查看表决")
+
+
+@router.get("/s/{code}/poster.json")
+async def share_poster(code: str, request: Request, response: Response, session: Session,
+                       locale: Locale) -> PosterRead:
+    """What the poster 海报 of a short link shows, for the phone to draw: public like the share page,
+    and gone when the page is (a draft, a staff-only issue, an unknown code)."""
+    preview = await sharing.preview(session, code, locale)
+    if preview is None:
+        raise NotFound("share_link_not_found")
+    if not preview.poster:
+        raise NotFound("share_poster_unavailable", reason=preview.notice or "")
+    response.headers.update({"Cache-Control": PAGE_HEADERS["Cache-Control"], "Vary": PAGE_HEADERS["Vary"],
+                             "Content-Language": locale})
+    _, png = sharing.qr_paths(code)
+    return PosterRead(
+        code=code, url=absolute(request, sharing.share_path(code)), qr_png_url=absolute(request, png),
+        title=preview.title, community_name=preview.community_name, action_label=preview.action_label,
+        facts=[PosterFact(label=f.label, value=f.value, at=f.at) for f in preview.facts],
+    )

@@ -1,14 +1,16 @@
 """Short links for public objects, what their shared pages show, and their QR codes.
 
 Each kind of object (invite, issue, poll, meeting, project, ...) registers one preview
-function with ``register_preview``; the share page asks the registry and never needs to know
-the kinds, so a new capability adds its kind without touching the page.
+function with ``register_preview``; the share page and the poster 海报 a phone draws ask the
+registry and never need to know the kinds, so a new capability adds its kind without touching
+either.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from io import BytesIO
 
 import segno
@@ -56,6 +58,16 @@ def qr_paths(code: str) -> tuple[str, str]:
 # --- what a shared link shows ----------------------------------------------------------------------
 
 @dataclass(frozen=True)
+class ShareFact:
+    """One line of a poster, in the reader's language: a label and what it says, or ``at``, a moment
+    (a deadline, an expiry) the phone writes out itself, in the same words as its pages."""
+
+    label: str
+    value: str = ""
+    at: datetime | None = None
+
+
+@dataclass(frozen=True)
 class SharePreview:
     """The page behind a short link, and the card a chat app draws from its Open Graph tags."""
 
@@ -68,6 +80,13 @@ class SharePreview:
     image_height: int | None = None
     notice: str | None = None  # something the visitor must know first (e.g. an invite has expired)
     indexable: bool = False  # search engines stay out unless the object is meant for everyone
+    # The poster 保存海报 (web/static/js/poster.js draws it): the title, the community, two or three
+    # facts a passer-by needs (status, place, deadline or turnout; never a hidden count, nobody's
+    # name or phone) and the QR code of the link. No poster when a picture passed around in chats
+    # would mislead for good (an invite that no longer works): the share page still explains.
+    community_name: str = ""
+    facts: tuple[ShareFact, ...] = ()
+    poster: bool = True
 
 
 PreviewLoader = Callable[[AsyncSession, ShortLink, str], Awaitable[SharePreview | None]]

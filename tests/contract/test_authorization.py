@@ -33,6 +33,7 @@ PUBLIC = {
     ("POST", "/api/v1/auth/otp"), ("POST", "/api/v1/auth/token"), ("POST", "/api/v1/auth/refresh"),
     ("GET", "/api/v1/invites/{code}"), ("GET", "/api/v1/receipts/{receipt}"), ("GET", "/api/v1/polls/{poll_id}/chain"),
     ("GET", "/s/{code}/qr.svg"), ("GET", "/s/{code}/qr.png"), ("GET", "/healthz"), ("GET", "/readyz"),
+    ("GET", "/s/{code}/poster.json"),
 }
 # Anyone signed in may call these; what they then see or may change is the service's to decide.
 SIGNED_IN = {

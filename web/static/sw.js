@@ -22,6 +22,7 @@ const SHELL = [
   "/static/js/api.js",
   "/static/js/i18n.js",
   "/static/js/issues.js",
+  "/static/js/poster.js",
   "/static/js/prefs.js",
   "/static/js/queue.js",
   "/static/js/shell.js",

@@ -172,10 +172,13 @@ export function localPath(url) {
 }
 
 // The share button of an object's page: its short link and QR code, made on first asking,
-// shown in the page's [data-share-box], and a button that copies the link.
+// shown in the page's [data-share-box], a button that copies the link, and 保存海报 (its
+// poster, drawn by poster.js, loaded only when asked for).
 export function wireShare(sharePath, copyButton) {
   let link = null;
   const button = $("[data-share]");
+  const poster = $("[data-share-box] [data-poster]");
+  if (poster) wirePoster(poster, $("[data-share-box] [data-poster-slot]"), () => link && link.code);
   button.addEventListener("click", async () => {
     busy(button, true);
     try {
@@ -192,6 +195,16 @@ export function wireShare(sharePath, copyButton) {
   });
   copyButton.addEventListener("click", async () => {
     if (link) toast(await copyText(link.url) ? t("ui.invites.copied") : t("ui.invites.copy_failed"));
+  });
+}
+
+/** A 保存海报 button: the poster of the short link `codeOf()` names, shown in `slot`. */
+export function wirePoster(button, slot, codeOf) {
+  button.addEventListener("click", () => {
+    const code = codeOf();
+    if (!code) return;
+    import("./poster.js").then((poster) => poster.showPoster(button, slot, code))
+      .catch(() => toast(t("ui.error.network"), "error"));
   });
 }
 

@@ -6,7 +6,7 @@ import { t } from "../i18n.js";
 import { start } from "../shell.js";
 import {
   $, busy, cidOfPage, clearErrors, communityPath, cursorList, confirmTap, copyText, errorMessage, fieldError, fill,
-  formatDateTime, localPath, showErrors, toast,
+  formatDateTime, localPath, showErrors, toast, wirePoster,
 } from "../ui.js";
 
 const cid = cidOfPage();
@@ -98,6 +98,9 @@ function inviteCard(invite) {
     toast(await copyText(invite.url) ? t("ui.invites.copied") : t("ui.invites.copy_failed"));
   });
   $("[data-show-qr]", card).addEventListener("click", () => showQr(card, invite));
+  const poster = $("[data-poster]", card);
+  poster.hidden = state !== "active";  // a dead invite's poster would mislead for as long as it is forwarded
+  wirePoster(poster, $("[data-poster-slot]", card), () => invite.code);
 
   const revoke = $("[data-revoke]", card);
   revoke.hidden = state !== "active";
