@@ -35,6 +35,7 @@ from starlette.staticfiles import NotModifiedResponse, StaticFiles
 from starlette.types import Scope
 
 from app.core.compression import MIN_SIZE, choose, compress, compressible
+from app.core.config import get_settings
 
 WEB_DIR = Path(__file__).resolve().parent.parent.parent / "web"
 STATIC_DIR = WEB_DIR / "static"
@@ -67,7 +68,16 @@ PAGE_AREAS: dict[str, tuple[str, ...]] = {
 
 
 def version(path: Path) -> str:
-    """The digest of a file's content (cached while its size and time stay the same)."""
+    """The digest of a file's content (cached while its size and time stay the same; in production,
+    where files do not change under a running server, once)."""
+    if get_settings().env == "production":
+        return _version_once(path)
+    st = path.stat()
+    return _digest(str(path), st.st_size, st.st_mtime_ns)
+
+
+@lru_cache(maxsize=1024)
+def _version_once(path: Path) -> str:
     st = path.stat()
     return _digest(str(path), st.st_size, st.st_mtime_ns)
 
@@ -113,6 +123,17 @@ def _parse_imports(path: str, size: int, mtime_ns: int) -> tuple[str, ...]:
 
 def import_map(entry: str) -> str:
     """The page's ``<script type="importmap">``: each module's plain URL to its versioned one."""
+    if get_settings().env == "production":
+        return _import_map_once(entry)
+    return _import_map(entry)  # development: edits show up without a restart
+
+
+@lru_cache(maxsize=128)
+def _import_map_once(entry: str) -> str:
+    return _import_map(entry)
+
+
+def _import_map(entry: str) -> str:
     imports = {f"/static/{path}": static_url(path) for path in module_graph(entry)}
     return json.dumps({"imports": imports}, separators=(",", ":"))
 
