@@ -6,11 +6,9 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import APIRouter, FastAPI
-from fastapi.responses import JSONResponse, Response
-from fastapi.staticfiles import StaticFiles
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import text
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
@@ -20,6 +18,7 @@ from app.accounts.router import router as accounts_router
 from app.communities import service as communities_service
 from app.communities.router import router as communities_router
 from app.core import db, errors, media, ratelimit
+from app.core.compression import CompressMiddleware
 from app.core.config import Settings, get_settings
 from app.core.i18n import SUPPORTED, catalogue
 from app.core.idempotency import IdempotencyMiddleware
@@ -35,12 +34,12 @@ from app.polls import live
 from app.polls import scheduled as polls_scheduled
 from app.polls.router import router as polls_router
 from app.sharing.router import router as sharing_router
+from app.web import assets
+from app.web.assets import VersionedStaticFiles
 from app.web.poll_admin_pages import router as poll_admin_pages_router
 from app.web.polls_pages import router as polls_pages_router
 from app.web.router import not_found_page as web_not_found
 from app.web.router import router as web_router
-
-WEB_DIR = __import__("pathlib").Path(__file__).resolve().parent.parent / "web"
 
 
 def _freeze_heap() -> None:
@@ -51,16 +50,6 @@ def _freeze_heap() -> None:
     if not gc.get_freeze_count():
         gc.collect()
         gc.freeze()
-
-
-class RevalidatedStaticFiles(StaticFiles):
-    """Static files revalidated on every use (ETag → 304): ES modules import each other without a
-    version in the URL, and inside WeChat no service worker replaces stale copies after a deploy."""
-
-    def file_response(self, *args: Any, **kwargs: Any) -> Response:
-        response = super().file_response(*args, **kwargs)
-        response.headers.setdefault("Cache-Control", "no-cache")
-        return response
 
 
 class Health(BaseModel):
@@ -105,6 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app, html_not_found=web_not_found)
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(RefuseNul)  # before anything reads the request's body or values
+    app.add_middleware(CompressMiddleware)  # outside the idempotency records, which keep plain bodies
     if settings.trusted_proxy_list:
         # Outermost, so every part of the app sees the client the proxy names. Only here: `wugong
         # serve` turns uvicorn's own reading (which trusts any loopback peer) off.
@@ -148,6 +138,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/locales/{locale}.json", include_in_schema=False)
     async def locale_catalogue(locale: str) -> JSONResponse:
+        # A language's whole catalogue, for integrators; pages load only their areas, versioned,
+        # from /locales/<lang>/<area>.json (app/web/assets.py).
         if locale not in SUPPORTED:
             locale = "zh-CN"
         return JSONResponse(catalogue(locale), headers={"Cache-Control": "public, max-age=300"})
@@ -161,6 +153,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(polls_pages_router)
     app.include_router(poll_admin_pages_router)
     settings.media_dir.mkdir(parents=True, exist_ok=True)
-    app.mount("/static", RevalidatedStaticFiles(directory=WEB_DIR / "static"), name="static")
+    # Immutable under their versioned URLs, revalidated under any other (app/web/assets.py): ES
+    # modules import each other by plain paths that each page's import map versions, and inside
+    # WeChat no service worker replaces stale copies after a deploy.
+    app.mount("/static", VersionedStaticFiles(directory=assets.STATIC_DIR), name="static")
+    app.mount("/locales", VersionedStaticFiles(directory=assets.LOCALES_DIR), name="locales")
     openapi.install(app)
     return app

@@ -26,6 +26,7 @@ from app.issues import sharing as issue_sharing  # noqa: F401  (registers the "i
 from app.polls import sharing as poll_sharing  # noqa: F401  (registers the "poll" preview)
 from app.sharing import invites  # noqa: F401  (registers the "invite" preview)
 from app.sharing import service as sharing
+from app.web.assets import static_url
 
 router = APIRouter(tags=["sharing"])
 templates = Jinja2Templates(directory=Path(__file__).resolve().parents[2] / "web" / "templates")
@@ -54,7 +55,7 @@ def render(request: Request, template: str, locale: str, status_code: int = 200,
         request, template, status_code=status_code,
         headers={**PAGE_HEADERS, "Content-Language": locale},
         context={"lang": locale, "og_locale": OG_LOCALES[locale], "t": translate,
-                 "elder": request.cookies.get("wg_elder") == "1", **context},
+                 "elder": request.cookies.get("wg_elder") == "1", "asset": static_url, **context},
     )
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from jinja2 import Environment, FileSystemLoader
 
 from app.communities import service as communities_service
@@ -25,6 +25,7 @@ from app.core import i18n, policy
 from app.core.config import get_settings
 from app.core.deps import Session
 from app.core.errors import NotFound, request_locale
+from app.web import assets
 
 WEB_DIR = Path(__file__).resolve().parent.parent.parent / "web"
 STATIC_DIR = WEB_DIR / "static"
@@ -94,20 +95,23 @@ def _digest(fingerprint: tuple[tuple[str, int, int], ...]) -> str:
 
 def render(request: Request, template: str, *, page: str, title_key: str, status_code: int = 200,
            **context: Any) -> HTMLResponse:
+    """A page: its module ``js/pages/<page>.js`` with the import map of its module graph (allowed
+    by its hash in the CSP), and the catalogue areas it needs (app/web/assets.py)."""
     locale = request_locale(request)
     version = asset_version()
 
     def translate(key: str, **params: Any) -> str:
         return i18n.t(key, locale, **params)
 
-    def asset(path: str) -> str:
-        return f"/static/{path}?v={version}"
-
+    import_map = assets.import_map(f"js/pages/{page}.js")
     html = templates.get_template(template).render(
         locale=locale, elder=request.cookies.get("wg_elder") == "1", version=version, page=page,
-        title=translate(title_key), t=translate, asset=asset, **context,
+        title=translate(title_key), t=translate, asset=assets.static_url, import_map=import_map,
+        strings=" ".join(assets.catalogue_urls(locale, page)), **context,
     )
-    return HTMLResponse(html, status_code=status_code, headers={**PAGE_HEADERS, "Content-Language": locale})
+    csp = CONTENT_SECURITY_POLICY.replace("script-src 'self'", f"script-src 'self' {assets.csp_hash(import_map)}")
+    return HTMLResponse(html, status_code=status_code,
+                        headers={**PAGE_HEADERS, "Content-Security-Policy": csp, "Content-Language": locale})
 
 
 def not_found_page(request: Request) -> HTMLResponse:
@@ -204,6 +208,14 @@ async def service_worker() -> FileResponse:
                         headers={"Service-Worker-Allowed": "/", "Cache-Control": "no-cache"})
 
 
+@router.get("/sw-shell.json")
+async def service_worker_shell() -> JSONResponse:
+    # What the worker keeps for offline use, under this deploy's versioned URLs (it fetches this
+    # list when it installs: sw.js itself stays a plain file).
+    return JSONResponse({"urls": ["/offline", *assets.shell_urls(i18n.SUPPORTED)]},
+                        headers={"Cache-Control": "no-cache"})
+
+
 # --- the issue list 问题清单 -------------------------------------------------------------------
 # Each issue page learns from its data who may do the staff things (the module compares them
 # with my_roles from GET /communities/{cid}); the server still decides every step.
@@ -267,7 +279,7 @@ async def issues_map(request: Request, cid: str) -> HTMLResponse:
                               tiles=bool(tiles), statuses=statuses,
                               data={"tile_url": tiles, "tile_attribution": settings.map_tile_attribution})
     if origin:  # the tile server is the one outside origin this page may load images from
-        response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.replace(
+        response.headers["Content-Security-Policy"] = response.headers["Content-Security-Policy"].replace(
             "img-src 'self' data: blob:", f"img-src 'self' data: blob: {origin}")
     return response
 

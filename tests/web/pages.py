@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import re
 from typing import Any
@@ -37,9 +39,14 @@ async def assert_elder_from_the_first_byte(client: Any, path: str) -> None:
 
 
 def assert_no_inline_code(body: str, csp: str) -> None:
-    """CSP script-src 'self' and nothing inline that it would block."""
+    """CSP script-src 'self' and nothing inline that it would block; the one inline script, the
+    import map, is allowed by its own hash and nothing else."""
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp
     for tag in re.findall(r"<script\b[^>]*>", body):
-        assert 'src="/static/' in tag or 'type="application/json"' in tag, tag
+        assert 'src="/static/' in tag or 'type="application/json"' in tag or tag == '<script type="importmap">', tag
+    import_maps = re.findall(r'<script type="importmap">(.*?)</script>', body, re.S)
+    script_src = next(d for d in csp.split("; ") if d.startswith("script-src "))
+    hashes = [f"'sha256-{base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()}'" for text in import_maps]
+    assert script_src.split() == ["script-src", "'self'", *hashes], (script_src, hashes)
     assert not re.search(r"\son[a-z]+\s*=", body), "inline event handler"
     assert "style=" not in body

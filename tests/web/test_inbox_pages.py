@@ -65,9 +65,9 @@ async def test_region_page_carries_its_id_and_a_bad_one_is_a_404_page(client):
 
 
 async def test_the_new_page_modules_are_precached_by_the_service_worker(client):
-    source = (await client.get("/sw.js")).text
+    urls = (await client.get("/sw-shell.json")).json()["urls"]
     for module in ("inbox", "region"):
-        assert f'"/static/js/pages/{module}.js"' in source
+        assert any(url.startswith(f"/static/js/pages/{module}.js?v=") for url in urls), module
 
 
 def test_inbox_catalogues_have_the_same_keys_and_placeholders():

@@ -78,12 +78,12 @@ async def test_pages_carry_a_strict_content_security_policy_and_no_inline_script
 
 
 async def test_every_page_links_the_shell_assets_with_a_version(client):
+    from app.web.assets import version
+
     r = await client.get("/")
-    version = re.search(r'data-v="([0-9a-f]+)"', r.text)
-    assert version
-    assert f"/static/css/app.css?v={version.group(1)}" in r.text
-    assert f"/static/js/pages/home.js?v={version.group(1)}" in r.text
-    assert 'rel="manifest" href="/static/manifest.webmanifest"' in r.text
+    assert re.search(r'data-v="([0-9a-f]+)"', r.text)
+    for path in ("css/app.css", "js/pages/home.js", "manifest.webmanifest", "icons/icon-96.png"):
+        assert f"/static/{path}?v={version(WEB / 'static' / path)}" in r.text, path
 
 
 async def test_manifest_is_served_as_a_web_manifest_with_existing_icons(client):
@@ -110,16 +110,18 @@ async def test_service_worker_is_served_from_the_root_for_the_whole_site(client)
 
 
 async def test_everything_the_service_worker_precaches_exists(client):
-    source = (await client.get("/sw.js")).text
-    shell = re.search(r"const SHELL = \[(.*?)\];", source, re.S)
-    assert shell
-    urls = re.findall(r'"(/[^"]*)"', shell.group(1))
-    assert "/static/css/app.css" in urls and "/locales/en.json" in urls
-    for url in [*urls, "/offline"]:
-        assert (await client.get(url)).status_code == 200, url
+    assert "/sw-shell.json?v=" in (await client.get("/sw.js")).text
+    urls = (await client.get("/sw-shell.json")).json()["urls"]
+    plain = {url.partition("?")[0] for url in urls}
+    assert {"/offline", "/static/css/app.css", "/locales/en/ui.json", "/locales/zh-CN/polls.json"} <= plain
+    for url in urls:
+        r = await client.get(url)
+        assert r.status_code == 200, url
+        assert url == "/offline" or "immutable" in r.headers["cache-control"], url  # the current version
     modules = {f"/static/js/{p.relative_to(WEB / 'static' / 'js').as_posix()}"
                for p in (WEB / "static" / "js").rglob("*.js")}
-    assert modules <= set(urls), modules - set(urls)
+    catalogues = {f"/locales/{p.relative_to(WEB / 'locales').as_posix()}" for p in (WEB / "locales").rglob("*.json")}
+    assert modules | catalogues <= plain, (modules | catalogues) - plain
 
 
 async def test_offline_page_says_so_in_the_callers_language(client):

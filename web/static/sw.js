@@ -2,7 +2,10 @@
    every page works without it.
 
    - The shell (CSS, modules, icons, catalogues, /offline) is cached at install, per version
-     (/sw.js?v=<digest of the static files>), and served stale-while-revalidate.
+     (/sw.js?v=<digest of the static files>), from the list /sw-shell.json gives: every file
+     under its versioned URL (?v=<digest of its content>), which never changes, so it is served
+     from the cache first; a plain URL (a browser without import maps) goes to the network and,
+     offline, gets this version's copy of the same file.
    - A page that cannot be fetched shows /offline.
    - API GETs go to the network first; when it fails, the last answer is served, marked with
      the X-Wugong-Stale header so the page can say it is showing a saved copy.
@@ -12,61 +15,13 @@ const VERSION = new URL(self.location.href).searchParams.get("v") || "dev";
 const SHELL_CACHE = `wg-shell-${VERSION}`;
 const API_CACHE = "wg-api";
 const OFFLINE_URL = "/offline";
-const SHELL = [
-  OFFLINE_URL,
-  "/static/manifest.webmanifest",
-  "/static/css/tokens.css",
-  "/static/css/app.css",
-  "/static/icons/icon-192.png",
-  "/static/icons/maskable-192.png",
-  "/static/js/api.js",
-  "/static/js/i18n.js",
-  "/static/js/issues.js",
-  "/static/js/poster.js",
-  "/static/js/prefs.js",
-  "/static/js/queue.js",
-  "/static/js/shell.js",
-  "/static/js/signin.js",
-  "/static/js/ui.js",
-  "/static/js/pages/audit.js",
-  "/static/js/pages/community.js",
-  "/static/js/pages/home.js",
-  "/static/js/pages/inbox.js",
-  "/static/js/pages/issues-map.js",
-  "/static/js/pages/invites.js",
-  "/static/js/pages/issue-new.js",
-  "/static/js/pages/issue-queue.js",
-  "/static/js/pages/issue.js",
-  "/static/js/pages/issues.js",
-  "/static/js/pages/join-requests.js",
-  "/static/js/pages/join.js",
-  "/static/js/pages/login.js",
-  "/static/js/pages/members.js",
-  "/static/js/pages/missing.js",
-  "/static/js/pages/offline.js",
-  "/static/js/pages/patrol.js",
-  "/static/js/pages/places.js",
-  "/static/js/pages/poll-new.js",
-  "/static/js/pages/poll-paper.js",
-  "/static/js/pages/poll-parts.js",
-  "/static/js/pages/poll.js",
-  "/static/js/pages/polls.js",
-  "/static/js/pages/receipt.js",
-  "/static/js/pages/region.js",
-  "/static/js/pages/roster.js",
-  "/static/js/pages/settings.js",
-  "/static/js/pages/triage.js",
-  "/static/css/map.css",
-  "/static/css/poll-admin.css",
-  "/static/css/polls.css",
-  "/locales/zh-CN.json",
-  "/locales/en.json",
-];
 
 self.addEventListener("install", (event) => {
   event.waitUntil(
-    caches.open(SHELL_CACHE)
-      .then((cache) => cache.addAll(SHELL.map((url) => new Request(url, { cache: "reload" }))))
+    fetch(`/sw-shell.json?v=${encodeURIComponent(VERSION)}`, { cache: "no-store" })
+      .then((response) => response.json())
+      // Files the page has just loaded come from the HTTP cache: versioned URLs are immutable.
+      .then(({ urls }) => caches.open(SHELL_CACHE).then((cache) => cache.addAll(urls)))
       .then(() => self.skipWaiting()),
   );
 });
@@ -106,7 +61,7 @@ self.addEventListener("fetch", (event) => {
   if (url.pathname.startsWith("/api/") && !url.pathname.startsWith("/api/v1/auth/")) {
     event.respondWith(networkFirst(request));
   } else if (url.pathname.startsWith("/static/") || url.pathname.startsWith("/locales/")) {
-    event.respondWith(staleWhileRevalidate(event, request, url));
+    event.respondWith(shellFirst(request));
   }
 });
 
@@ -130,18 +85,15 @@ async function networkFirst(request) {
   }
 }
 
-async function staleWhileRevalidate(event, request, url) {
-  // Stored without the ?v= query: the cache itself is per version.
+async function shellFirst(request) {
   const cache = await caches.open(SHELL_CACHE);
-  const key = url.pathname;
-  const cached = await cache.match(key);
-  const fresh = fetch(request).then(async (response) => {
-    if (response.ok) await cache.put(key, response.clone());
-    return response;
-  });
-  if (cached) {
-    event.waitUntil(fresh.catch(() => undefined));
-    return cached;
+  const cached = await cache.match(request);
+  if (cached) return cached;
+  try {
+    return await fetch(request);
+  } catch (error) {
+    const copy = await cache.match(request, { ignoreSearch: true });
+    if (!copy) throw error;
+    return copy;
   }
-  return fresh;
 }

@@ -1,5 +1,6 @@
-// UI strings for the modules: the same merged catalogue the server renders with
-// (web/locales/<lang>/*.json, served at /locales/<lang>.json), kept on the phone per version.
+// UI strings for the modules: the catalogue areas this page needs (web/locales/<lang>/<area>.json,
+// named with their versions in <html data-strings>; app/web/assets.py), kept on the phone per
+// version so a page opened offline without a service worker (WeChat) still has its words.
 
 import { lang } from "./prefs.js";
 
@@ -14,25 +15,32 @@ function saved(key) {
 }
 
 export async function loadStrings() {
-  const locale = lang();
-  const version = document.documentElement.dataset.v || "";
-  const key = `wg_strings:${locale}`;
-  const kept = saved(key);
-  if (kept && kept.version === version) {
-    strings = kept.strings;
-    return;
-  }
+  const urls = (document.documentElement.dataset.strings || "").split(" ").filter(Boolean);
+  // In the order given, which is the server's: an area read later wins, as on the server.
+  strings = Object.assign({}, ...(await Promise.all(urls.map(loadArea))));
   try {
-    const response = await fetch(`/locales/${encodeURIComponent(locale)}.json`, { credentials: "same-origin" });
+    localStorage.removeItem(`wg_strings:${lang()}`); // the whole catalogue kept by earlier versions
+  } catch {
+    // Storage blocked: nothing was kept either.
+  }
+}
+
+async function loadArea(url) {
+  const key = `wg_strings:${url.split("?")[0]}`;
+  const kept = saved(key);
+  if (kept && kept.url === url) return kept.strings;
+  try {
+    const response = await fetch(url, { credentials: "same-origin" });
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    strings = await response.json();
+    const area = await response.json();
     try {
-      localStorage.setItem(key, JSON.stringify({ version, strings }));
+      localStorage.setItem(key, JSON.stringify({ url, strings: area }));
     } catch {
       // Storage full: fetch again next time.
     }
+    return area;
   } catch {
-    strings = kept ? kept.strings : {};
+    return kept ? kept.strings : {};
   }
 }
 
