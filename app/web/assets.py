@@ -50,14 +50,13 @@ REVALIDATE = "no-cache"
 COMMON_AREAS = ("inbox", "ui")
 PAGE_AREAS: dict[str, tuple[str, ...]] = {
     "audit": ("polls_server",),
-    "invites": ("poster",),
-    "issue": ("report", "poster"),
+    "issue": ("report",),
     "issue-new": ("report",),
     "issue-queue": ("report",),
     "issues": ("report",),
     "issues-map": ("map",),
     "patrol": ("report",),
-    "poll": ("polls", "polls_server", "poster"),
+    "poll": ("polls", "polls_server"),
     "poll-new": ("polls_admin",),
     "poll-paper": ("polls_admin", "polls_server"),
     "polls": ("polls", "polls_server"),

@@ -61,7 +61,8 @@ async def test_issue_poster_has_status_place_deadline_and_community_for_anyone(c
     assert deadline is not None and moment(shown["办理期限"]) == deadline
     # the reporter asked to stay hidden; a poster names nobody anyway
     assert "李明" not in r.text and p.resident.phone not in r.text and "lat" not in r.text
-    assert r.headers["vary"] == "Accept-Language, Cookie" and "max-age" in r.headers["cache-control"]
+    vary = {v.strip() for v in r.headers["vary"].split(",")}
+    assert {"Accept-Language", "Cookie"} <= vary and "max-age" in r.headers["cache-control"]
 
 
 async def test_issue_poster_speaks_the_readers_language(client, session):
