@@ -149,3 +149,17 @@ async def test_the_history_is_spread_over_two_months_as_it_happened(session: Asy
         assert stamps[-1] < now
     pending = [j for j in await rows(JoinRequest) if j.status == "pending"]
     assert len(pending) == 3 and all(now - timedelta(days=4) < j.created_at for j in pending)
+
+
+def test_the_readmes_first_screen_says_which_account_does_what() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    first_screen = readme[:readme.index("## What is here")]
+    assert "python3 scripts/dev.py start    # a living demo community" in first_screen
+    assert "python3 scripts/dev.py test     # the whole test suite" in first_screen
+    for account in (demo.RESIDENT, demo.OWNER, demo.GRID_WORKER, demo.HANDLER, demo.COMMITTEE):
+        row = next(line for line in first_screen.splitlines() if f"`{account.phone}`" in line)
+        assert account.name in row
+    resident = next(line for line in first_screen.splitlines() if f"`{demo.RESIDENT.phone}`" in line)
+    assert all(title in resident for title in demo.VOTES_FOR[demo.RESIDENT.phone])
