@@ -232,3 +232,22 @@ async def test_a_capability_adds_its_card_by_registering_it(client: Any, session
     card = cards(await get_home(client, str(p.c.id), p.grid_worker))["tasks.claimed"]
     assert len(card["items"]) == home_service.MAX_ITEMS
     assert "tasks.claimed" not in cards(await get_home(client, str(p.c.id), p.resident))
+
+
+def test_every_word_the_cards_say_is_in_both_catalogues() -> None:
+    from pathlib import Path
+
+    from app.core.i18n import catalogue
+
+    root = Path(__file__).resolve().parents[2]
+    used: set[str] = set()
+    for path in [*(root / "app").rglob("home.py"), root / "web" / "templates" / "home.html"]:
+        used |= set(re.findall(r"[\"'](home\.[a-z_.]*[a-z_])[\"']", path.read_text(encoding="utf-8")))
+    # Keys the cards build from a state or a name.
+    used |= {f"home.vote.not_voted.{w}" for w in ("person", "household")}
+    used |= {f"home.triage.{s}" for s in ("reported", "accepted")}
+    used |= {f"home.polls_admin.{s}" for s in ("draft", "closed")}
+    used |= {f"home.{card}.{k}" for card in ("patrol", "queue") for k in ("title", "summary", "empty", "go")}
+    assert len(used) > 30
+    for locale in ("zh-CN", "en"):
+        assert not used - set(catalogue(locale)), locale
