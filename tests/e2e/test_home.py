@@ -40,10 +40,17 @@ async def again_as(page: Any, live_server: str, *, lang: str = "zh-CN", elder: b
 
 
 async def fits_the_phone(page: Any) -> None:
+    """No sideways scrolling, rows a thumb can hit, and nothing in a row runs under its arrow."""
     assert await page.evaluate("document.documentElement.scrollWidth") <= 390
     for row in await page.locator(".home-item").all():
         box = await row.bounding_box()
         assert box and box["height"] >= 48, box
+    overrun = await page.evaluate("""[...document.querySelectorAll('.home-item')].flatMap((row) => {
+        const edge = row.getBoundingClientRect().right - parseFloat(getComputedStyle(row).paddingRight);
+        return [...row.querySelectorAll('*')].filter((c) => c.getBoundingClientRect().right > edge + 1)
+          .map((c) => c.textContent);
+      })""")
+    assert overrun == [], overrun
 
 
 async def test_a_resident_finds_the_vote_waiting_for_her_and_her_reports(
