@@ -15,6 +15,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app import openapi
 from app.accounts.router import router as accounts_router
+from app.communities import home as communities_home
 from app.communities import service as communities_service
 from app.communities.router import router as communities_router
 from app.core import db, errors, media, ratelimit
@@ -25,11 +26,15 @@ from app.core.idempotency import IdempotencyMiddleware
 from app.core.nul import RefuseNul
 from app.core.redis import close_redis, get_redis
 from app.core.uploads import router as uploads_router
+from app.home import service as home
+from app.home.router import router as home_router
+from app.issues import home as issues_home
 from app.issues import scheduled as issues_scheduled
 from app.issues import service as issues_service
 from app.issues.region_router import router as issues_region_router
 from app.issues.router import router as issues_router
 from app.notifications.router import router as notifications_router
+from app.polls import home as polls_home
 from app.polls import live
 from app.polls import scheduled as polls_scheduled
 from app.polls.router import router as polls_router
@@ -108,7 +113,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(issues_region_router)
     api.include_router(notifications_router)
     api.include_router(polls_router)
+    api.include_router(home_router)
     app.include_router(api)
+
+    # What the home page shows (app/home): each domain's cards, what waits for me first.
+    home.register_card("polls.vote", polls_home.vote_card, order=10)
+    home.register_card("issues.verify", issues_home.verify_card, order=20)
+    home.register_card("issues.triage", issues_home.triage_card, order=30)
+    home.register_card("issues.patrol", issues_home.patrol_card, order=31)
+    home.register_card("issues.queue", issues_home.queue_card, order=32)
+    home.register_card("communities.join_requests", communities_home.join_requests_card, order=35)
+    home.register_card("polls.manage", polls_home.manage_card, order=40)
+    home.register_card("issues.mine", issues_home.my_reports_card, order=50)
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> Health:

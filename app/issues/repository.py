@@ -199,6 +199,31 @@ def overdue_clause(now: datetime) -> Any:
     return (Issue.deadline_at.is_not(None)) & (Issue.deadline_at < now) & (Issue.status.in_([str(s) for s in OPEN]))
 
 
+# --- the home page's cards ---
+
+def verifier_clause(person_id: str, grid_ids: Sequence[str] | None) -> ColumnElement[bool]:
+    """Issues this person verifies (谁上报谁核查): their own reports, and as a grid worker
+    (``grid_ids`` not None) those of their grids or of no grid, as ``service.actors_for`` says."""
+    mine: ColumnElement[bool] = Issue.reporter_id == person_id
+    if grid_ids is None:
+        return mine
+    return or_(mine, Issue.grid_id.is_(None), Issue.grid_id.in_(list(grid_ids)))
+
+
+async def count_of(session: AsyncSession, stmt: Select[Any]) -> int:
+    return int((await session.execute(select(func.count()).select_from(stmt.order_by(None).subquery()))).scalar_one())
+
+
+async def counts_by_status(session: AsyncSession, stmt: Select[Any]) -> dict[str, int]:
+    sub = stmt.order_by(None).subquery()
+    q = select(sub.c.status, func.count()).group_by(sub.c.status)
+    return {status: n for status, n in (await session.execute(q)).all()}
+
+
+async def first(session: AsyncSession, stmt: Select[Any], n: int) -> list[Issue]:
+    return list((await session.execute(stmt.limit(n))).scalars().all())
+
+
 # --- escalation and who is told ---
 
 async def follower_ids(session: AsyncSession, issue_id: str) -> list[str]:

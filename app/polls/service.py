@@ -11,6 +11,7 @@ these races gets 409 and its transaction is rolled back whole.
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -704,6 +705,9 @@ async def poll_for_demo(session: AsyncSession, poll_id: str) -> Poll:
     return poll
 
 
-async def unvoted_electors(session: AsyncSession, poll_id: str, limit: int) -> list[PollElector]:
-    rows, _ = await repo.electors(session, poll_id, PageParams(limit=limit, cursor=None), None, False)
-    return rows
+async def unvoted_electors(session: AsyncSession, poll_id: str, limit: int,
+                           skip_households: Collection[str] = ()) -> list[PollElector]:
+    """Electors who have not voted, but for those of ``skip_households`` (the demo's voters in the app)."""
+    rows, _ = await repo.electors(session, poll_id, PageParams(limit=limit + len(skip_households), cursor=None),
+                                  None, False)
+    return [r for r in rows if r.household_id not in skip_households][:limit]

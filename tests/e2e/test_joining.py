@@ -74,7 +74,7 @@ async def test_roster_phone_joins_by_invite_link_at_once(new_page, shot, client,
     await expect(community.locator('[data-slot="name"]')).to_have_text("幸福里社区")
     await expect(community.locator('[data-slot="region"]')).to_contain_text("花山街道")
     await expect(community.locator("[data-roles]")).to_contain_text("业主")
-    await expect(page.locator('.tile[aria-disabled="true"]').first).to_contain_text("即将开放")
+    await expect(page.locator('.tile[aria-disabled="true"]').first).to_contain_text("暂未开通")
     await expect(page.locator("[data-admin]")).to_be_hidden()
     await shot(page, "community")
 

@@ -1,10 +1,13 @@
-// /: my communities, switching the current one, joins waiting for the committee.
+// /: what waits for me in my current community (a card per capability, from
+// GET /communities/{cid}/home: the domains register their cards on the server, so this page
+// draws any card it is given), my communities, switching the current one, joins waiting for
+// the committee.
 
 import { api, isSignedIn, SignedOut } from "../api.js";
 import { t } from "../i18n.js";
 import { submitWrite } from "../queue.js";
 import { rememberCommunity, start } from "../shell.js";
-import { $, busy, fill, roleChips, showFailure, toast } from "../ui.js";
+import { $, busy, communityPath, fill, formatDateTime, roleChips, safeNext, showFailure, toast } from "../ui.js";
 
 start(async () => {
   if (!isSignedIn()) {
@@ -49,6 +52,66 @@ function render(me) {
   $("[data-pending]").replaceChildren(
     ...me.pending_joins.map((p) => fill("tpl-pending", { name: p.community_name })),
   );
+  showTodo(me.memberships.find((m) => m.community_id === current));
+}
+
+let asked = 0; // the latest request for cards: a switch of community outruns an earlier answer
+
+async function showTodo(membership) {
+  const section = $("[data-todo]");
+  section.hidden = !membership;
+  if (!membership) return;
+  const mine = ++asked;
+  $("[data-todo-community]").textContent = membership.community_name;
+  $("[data-todo-loading]").hidden = false;
+  $("[data-todo-failed]").hidden = true;
+  $("[data-cards]").replaceChildren();
+  try {
+    const home = await api("GET", communityPath(membership.community_id, "/home"), { keep: true });
+    if (mine !== asked) return;
+    $("[data-cards]").replaceChildren(...home.cards.map(homeCard));
+  } catch (error) {
+    if (error instanceof SignedOut) {
+      showSignedOut();
+      return;
+    }
+    if (mine === asked) $("[data-todo-failed]").hidden = false;
+  } finally {
+    if (mine === asked) $("[data-todo-loading]").hidden = true;
+  }
+}
+
+function homeCard(card) {
+  const node = fill("tpl-home-card", { title: card.title, summary: card.summary, empty: card.empty });
+  node.dataset.card = card.key;
+  const count = $("[data-count]", node);
+  count.textContent = count.dataset.text.replace("{count}", String(card.count));
+  count.hidden = card.count === 0;
+  $('[data-slot="summary"]', node).hidden = !card.summary;
+  $("[data-items]", node).replaceChildren(...card.items.map(homeItem));
+  $("[data-items]", node).hidden = card.items.length === 0;
+  $('[data-slot="empty"]', node).hidden = card.items.length > 0;
+  $("[data-actions]", node).replaceChildren(...card.actions.map((action) => {
+    const link = document.createElement("a");
+    link.className = action.primary ? "btn btn--primary btn--block" : "btn btn--block";
+    link.href = safeNext(action.href);
+    link.textContent = action.label;
+    return link;
+  }));
+  return node;
+}
+
+function homeItem(item) {
+  const node = fill("tpl-home-item", {
+    title: item.title,
+    at: item.at ? `${item.at_label} ${formatDateTime(item.at)}` : "",
+  });
+  $("a", node).href = safeNext(item.href);
+  const note = $("[data-note]", node);
+  note.textContent = item.note;
+  if (item.tone) note.classList.add(`badge--${item.tone}`);
+  note.hidden = !item.note;
+  return node;
 }
 
 function communityCard(membership, isCurrent, me) {
