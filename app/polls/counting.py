@@ -607,6 +607,15 @@ def _explain(rule: Rule, criteria: Sequence[Criterion], passed: bool, quorum_met
     return zh_text, en_text
 
 
+def explain_so_far(criteria: Sequence[Criterion]) -> tuple[str, str]:
+    """A proposal's count while voting goes on: where each threshold stands, and no verdict (a
+    red 未通过 over a poll still open reads as the outcome, and discourages those yet to vote)."""
+    zh = "，".join(_criterion_text(c, True) for c in criteria)
+    en = "; ".join(_criterion_text(c, False) for c in criteria)
+    return (f"投票尚未结束，截止后才判定是否通过。目前：{zh}",
+            f"Voting is still open; whether it passes is decided at the close. So far: {en}")
+
+
 # --------------------------------------------------------------------------------------------
 # Presets
 # --------------------------------------------------------------------------------------------
