@@ -10,6 +10,7 @@ from app.core import uploads
 from app.core.i18n import t
 from app.core.storage import get_storage
 from app.issues import repository as repo
+from app.issues import service as issues_service
 from app.sharing import service as sharing
 from app.sharing.models import ShortLink
 
@@ -24,6 +25,7 @@ async def issue_preview(session: AsyncSession, link: ShortLink, locale: str) -> 
     community = await communities_service.get_community(session, issue.community_id)
     category = (await repo.category_names(session, [issue.category_id] if issue.category_id else [])).get(
         issue.category_id or "", "")
+    category = issues_service.category_label(category, locale) if category else ""
     description = t("ui.issue.share.description", locale, status=t(f"ui.issue.status.{issue.status}", locale),
                     category=category, community=community.name if community else "")
     image_url = width = height = None

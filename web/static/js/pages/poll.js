@@ -706,12 +706,23 @@ function renderLots(result) {
     ...((result.rounds || []).map((r) => r.tie_break))].filter(Boolean);
   const box = $("[data-lots]");
   box.hidden = lots.length === 0;
-  box.replaceChildren(...lots.map((lot) => {
+  // Who won the draw in words; the seed (a 64-character hash) folded away for whoever checks it.
+  const seeds = document.createElement("details");
+  seeds.className = "secondary-details";
+  const summary = document.createElement("summary");
+  summary.textContent = t("ui.poll_page.tech_details");
+  seeds.append(summary, ...[...new Set(lots.map((lot) => lot.seed))].map((seed) => {
     const p = document.createElement("p");
-    p.textContent = t("ui.poll_page.lot", { tied: lot.tied.map((id) => labelOf(result, id)).join(t("ui.common.list_sep")),
-      drawn: labelOf(result, lot.drawn), seed: lot.seed });
+    p.className = "hash";
+    p.textContent = t("ui.poll_page.lot_seed", { seed });
     return p;
   }));
+  box.replaceChildren(...lots.map((lot) => {
+    const p = document.createElement("p");
+    p.textContent = t("ui.poll_page.lot_plain", {
+      tied: lot.tied.map((id) => labelOf(result, id)).join(t("ui.common.list_sep")), drawn: labelOf(result, lot.drawn) });
+    return p;
+  }), seeds);
 }
 
 // ---- live results: an SSE stream read with fetch (EventSource cannot send the token) -----------
