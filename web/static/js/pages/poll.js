@@ -708,7 +708,7 @@ function renderLots(result) {
   box.hidden = lots.length === 0;
   // Who won the draw in words; the seed (a 64-character hash) folded away for whoever checks it.
   const seeds = document.createElement("details");
-  seeds.className = "secondary-details";
+  seeds.className = "tech-details";
   const summary = document.createElement("summary");
   summary.textContent = t("ui.poll_page.tech_details");
   seeds.append(summary, ...[...new Set(lots.map((lot) => lot.seed))].map((seed) => {
