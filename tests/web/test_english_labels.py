@@ -47,3 +47,13 @@ async def test_the_poll_builder_names_each_presets_source_in_both_languages(clie
     assert rules.citation_en({"key": "civil_code_278_major", "citation": "《民法典》第二百七十八条第二款"}) \
         == "Civil Code of the PRC, Article 278, paragraph 2"
     assert rules.citation_en({"key": "custom", "citation": "某某规约"}) == "某某规约"
+
+
+async def test_a_poll_for_one_unit_names_its_scope_in_the_readers_language(client, session):
+    e = await s.estate(session)
+    for typed in ("2", "2单元"):
+        poll = await s.create(client, e.c, e.committee, electorate="owners", scope_building_id=e.building.id,
+                              scope_unit=typed, kind="proposal", options=[])
+        zh = (await client.get(s.url(e.c, poll["id"]), headers=f.auth(e.committee))).json()
+        en = (await client.get(s.url(e.c, poll["id"]), headers=f.auth(e.committee, "en"))).json()
+        assert (zh["scope_label"], en["scope_label"]) == ("3栋2单元", "3栋, unit 2"), typed
