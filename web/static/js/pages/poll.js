@@ -547,6 +547,7 @@ function renderResults(view) {
   summary.textContent = explanation || "";
   summary.classList.toggle("is-passed", result.passed === true);
   summary.classList.toggle("is-failed", result.passed === false);
+  summary.classList.toggle("is-provisional", Boolean(view.provisional)); // where things stand, not a headline
   $("[data-provisional]", box).hidden = !view.provisional;
   const owners = poll.electorate === "owners";
   $("[data-results-turnout]", box).textContent = [
