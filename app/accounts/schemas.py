@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 _PHONE = re.compile(r"^1[3-9]\d{9}$")
 
@@ -51,9 +52,22 @@ class TokenPair(BaseModel):
     expires_in: int
 
 
+def _display_name(value: object) -> object:
+    """The name neighbours and staff see: runs of spaces, tabs and line breaks become one space,
+    none at either end; one made of spaces alone is no name, and no other control character."""
+    if not isinstance(value, str):
+        return value  # None and non-strings: the checks below say what is wrong
+    value = " ".join(value.split())
+    if not value:
+        raise ValueError("validation.name_blank")
+    if any(unicodedata.category(c) == "Cc" for c in value):
+        raise ValueError("validation.name_control")
+    return value
+
+
 class MeUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str | None = Field(default=None, min_length=1, max_length=50)
+    name: Annotated[str | None, BeforeValidator(_display_name)] = Field(default=None, min_length=1, max_length=50)
     locale: str | None = Field(default=None, pattern=r"^(zh-CN|en)$")
     current_community_id: str | None = Field(default=None, max_length=26)
 

@@ -17,6 +17,7 @@ from app.communities import service as communities
 from app.communities.deps import CommunityScope
 from app.core import audit, clock, policy, uploads
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound, UnknownReference
+from app.core.i18n import t
 from app.core.models import Upload
 from app.core.pagination import PageParams, paginate
 from app.issues import flows
@@ -43,6 +44,15 @@ DEFAULT_CATEGORIES: tuple[tuple[str, int], ...] = (
     ("环境卫生", 3), ("道路", 7), ("排水", 3), ("照明", 5), ("绿化", 7), ("停车", 7),
     ("安全隐患", 2), ("违章搭建", 15), ("邻里纠纷", 7), ("公共服务", 7), ("其他", 7),
 )
+
+
+
+def category_label(name: str, locale: str) -> str:
+    """A category as shown: a default one (stored by its Chinese name) in the reader's language,
+    one the committee made as it was typed. The pages do the same with the same catalogue keys."""
+    key = f"issue.category.{name}"
+    label = t(key, locale)
+    return name if label == key else label
 
 
 # --- visibility ---------------------------------------------------------------------------

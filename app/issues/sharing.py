@@ -12,6 +12,7 @@ from app.core import uploads
 from app.core.i18n import t
 from app.core.storage import get_storage
 from app.issues import repository as repo
+from app.issues import service as issues_service
 from app.issues.flows import OPEN
 from app.sharing import service as sharing
 from app.sharing.models import ShortLink
@@ -27,6 +28,7 @@ async def issue_preview(session: AsyncSession, link: ShortLink, locale: str) -> 
     community = await communities_service.get_community(session, issue.community_id)
     category = (await repo.category_names(session, [issue.category_id] if issue.category_id else [])).get(
         issue.category_id or "", "")
+    category = issues_service.category_label(category, locale) if category else ""
     status = t(f"ui.issue.status.{issue.status}", locale)
     community_name = community.name if community else ""
     description = t("ui.issue.share.description", locale, status=status, category=category,

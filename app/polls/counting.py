@@ -355,6 +355,7 @@ class Rule:
     title_zh: str = ""
     title_en: str = ""
     citation: str = ""
+    citation_en: str = ""  # the same source named in English, for English pages (not part of a stored rule)
 
     def __post_init__(self) -> None:
         if not self.measures:
@@ -607,6 +608,15 @@ def _explain(rule: Rule, criteria: Sequence[Criterion], passed: bool, quorum_met
     return zh_text, en_text
 
 
+def explain_so_far(criteria: Sequence[Criterion]) -> tuple[str, str]:
+    """A proposal's count while voting goes on: where each threshold stands, and no verdict (a
+    red 未通过 over a poll still open reads as the outcome, and discourages those yet to vote)."""
+    zh = "，".join(_criterion_text(c, True) for c in criteria)
+    en = "; ".join(_criterion_text(c, False) for c in criteria)
+    return (f"投票尚未结束，截止后才判定是否通过。目前：{zh}",
+            f"Voting is still open; whether it passes is decided at the close. So far: {en}")
+
+
 # --------------------------------------------------------------------------------------------
 # Presets
 # --------------------------------------------------------------------------------------------
@@ -627,6 +637,7 @@ CIVIL_CODE_278_MAJOR = Rule(
     title_zh="业主共同决定重大事项（筹集维修资金、改建重建、改变共有部分用途）",
     title_en="Owners' major decision (raising the maintenance fund, rebuilding, change of use of common parts)",
     citation="《民法典》第二百七十八条第二款",
+    citation_en="Civil Code of the PRC, Article 278, paragraph 2",
 )
 
 CIVIL_CODE_278_ORDINARY = Rule(
@@ -638,6 +649,7 @@ CIVIL_CODE_278_ORDINARY = Rule(
     title_zh="业主共同决定一般事项",
     title_en="Owners' ordinary decision",
     citation="《民法典》第二百七十八条第二款",
+    citation_en="Civil Code of the PRC, Article 278, paragraph 2",
 )
 
 OLD_COMPOUND_RENOVATION_WILLINGNESS = Rule(
@@ -649,6 +661,7 @@ OLD_COMPOUND_RENOVATION_WILLINGNESS = Rule(
     title_zh="老旧小区改造意愿征询（三分之二以上业主同意）",
     title_en="Old compound renovation willingness (at least two thirds of all owners agree)",
     citation="老旧小区改造意愿征询",
+    citation_en="Old residential compound renovation: consulting the owners",
 )
 
 VILLAGERS_MEETING = Rule(
@@ -664,6 +677,7 @@ VILLAGERS_MEETING = Rule(
     title_en="Villagers' meeting (over half of adult villagers, or representatives of at least two thirds of "
     "households, attend; over half of those present agree)",
     citation="《村民委员会组织法》第二十二条",
+    citation_en="Organic Law of the Villagers' Committees, Article 22",
 )
 
 PRESETS: Mapping[str, Rule] = {

@@ -43,9 +43,11 @@ def _ballots(kind: str, entries: list[dict[str, Any]]) -> list[Ballot]:
 
 
 def compute(spec: dict[str, Any], entries: list[dict[str, Any]], seed: str,
-            participating_households: int | None = None) -> dict[str, Any]:
+            participating_households: int | None = None, *, provisional: bool = False) -> dict[str, Any]:
     """``spec``: kind, options [{id, label}], max_choices, allow_stacking, ranked_method, rule,
-    electorate {kind, size, area, households}. ``entries``: the counted ballots (seq, choices, weight)."""
+    electorate {kind, size, area, households}. ``entries``: the counted ballots (seq, choices, weight).
+    ``provisional``: the poll is still open, so a proposal's count states no verdict (passed,
+    quorum_met and approved are None) and its explanation says where each threshold stands."""
     kind = spec["kind"]
     options = [o["id"] for o in spec["options"]]
     labels = {o["id"]: o["label"] for o in spec["options"]}
@@ -121,6 +123,9 @@ def compute(spec: dict[str, Any], entries: list[dict[str, Any]], seed: str,
                               "group": c.group} for c in p.criteria],
             })
             zh, en = p.explanation_zh, p.explanation_en
+            if provisional:
+                result.update({"passed": None, "quorum_met": None, "approved": None})
+                zh, en = counting.explain_so_far(p.criteria)
         else:
             raise OutcomeError(f"unknown poll kind {kind!r}")
     except counting.CountingError as e:

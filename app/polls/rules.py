@@ -104,8 +104,18 @@ def presets() -> list[dict[str, Any]]:
     for rule in (SIMPLE_MAJORITY, *counting.PRESETS.values()):
         electorate = PRESET_ELECTORATE.get(rule.key, "residents")
         zh, en = describe(to_json(rule), electorate)
-        out.append({**to_json(rule), "electorate": electorate, "plain_zh": zh, "plain_en": en})
+        out.append({**to_json(rule), "citation_en": rule.citation_en, "electorate": electorate,
+                    "plain_zh": zh, "plain_en": en})
     return out
+
+
+def citation_en(rule: dict[str, Any]) -> str:
+    """A stored rule's source in English: its preset's English name (stored rules keep the Chinese
+    citation only), else the citation as stored."""
+    preset = counting.PRESETS.get(str(rule.get("key") or ""))
+    if preset is not None and preset.citation == rule.get("citation"):
+        return preset.citation_en
+    return str(rule.get("citation") or "")
 
 
 def matters() -> list[dict[str, str]]:
@@ -154,5 +164,5 @@ def describe(rule: dict[str, Any], electorate: str) -> tuple[str, str]:
     en = en[:1].upper() + en[1:]
     if rule.get("citation"):
         zh += f"依据：{rule['citation']}。"
-        en += f" Source: {rule['citation']}."
+        en += f" Source: {citation_en(rule)}."
     return zh, en

@@ -437,11 +437,13 @@ async def _append(session: AsyncSession, poll: Poll | BallotForm, elector_id: st
 # --- counting, closing, notice ---------------------------------------------------------------
 
 async def tally(session: AsyncSession, poll: Poll) -> dict[str, Any]:
-    """Count a poll: a sealed poll from its ballot box (filled at the close), others from the chain."""
+    """Count a poll: a sealed poll from its ballot box (filled at the close), others from the chain.
+    While it is open the count is provisional: no pass or fail yet."""
     options = (await repo.options_of(session, [poll.id]))[poll.id]
     entries = await repo.box(session, poll.id) if poll.sealed else await repo.counted_entries(session, poll.id)
     households = await repo.voted_households(session, poll.id)
-    return outcome.compute(spec(poll, options), entries, poll.chain_head, households)
+    return outcome.compute(spec(poll, options), entries, poll.chain_head, households,
+                           provisional=poll.status == Status.open)
 
 
 async def verify_stored_chain(session: AsyncSession, poll: Poll) -> chain.ChainCheck:

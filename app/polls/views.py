@@ -34,8 +34,10 @@ async def scope_label(session: AsyncSession, poll: Poll, locale: str) -> str:
         return t("ui.poll.scope.all", locale)
     b = await communities.get_building(session, poll.community_id, poll.scope_building_id)
     name = b.name if b else ""
-    suffix = "单元" if poll.scope_unit and locale == "zh-CN" and not poll.scope_unit.endswith("单元") else ""
-    return f"{name}{poll.scope_unit}{suffix}"
+    if not poll.scope_unit:
+        return name
+    # A unit is typed as "2" or "2单元": said in the reader's language ("2单元", "unit 2").
+    return t("ui.poll.scope.unit", locale, building=name, unit=poll.scope_unit.removesuffix("单元"))
 
 
 async def poll_views(session: AsyncSession, scope: CommunityScope, polls: list[Poll], locale: str,

@@ -12,7 +12,10 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 import re
+from datetime import datetime, timedelta, timezone
 from functools import lru_cache
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +32,8 @@ from app.web import assets
 
 WEB_DIR = Path(__file__).resolve().parent.parent.parent / "web"
 STATIC_DIR = WEB_DIR / "static"
+
+BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")  # no summer time: a fixed offset needs no tzdata
 
 # Not every system's mime.types knows the manifest; StaticFiles asks mimetypes.
 mimetypes.add_type("application/manifest+json", ".webmanifest")
@@ -192,8 +197,32 @@ async def audit(request: Request, cid: str) -> HTMLResponse:
 
 @router.get("/settings")
 async def settings(request: Request) -> HTMLResponse:
+    version, day = release()
     return render(request, "settings.html", page="settings", title_key="ui.settings.title", nav="settings",
-                  languages=i18n.SUPPORTED)
+                  languages=i18n.SUPPORTED, release_version=version, release_day=day)
+
+
+def release() -> tuple[str, str]:
+    """What Settings shows as the version, in words a resident can read out to whoever helps them:
+    the installed package's version and the day (Beijing time) its pages last changed."""
+    try:
+        version = package_version("wugong")
+    except PackageNotFoundError:
+        version = "dev"
+    if get_settings().env == "production":
+        return version, _pages_day_once()
+    return version, _pages_day()
+
+
+@lru_cache(maxsize=1)
+def _pages_day_once() -> str:
+    return _pages_day()
+
+
+def _pages_day() -> str:
+    newest = max((p.stat().st_mtime for root in (STATIC_DIR, WEB_DIR / "locales", WEB_DIR / "templates")
+                  for p in root.rglob("*") if p.is_file()), default=0.0)
+    return datetime.fromtimestamp(newest, BEIJING).date().isoformat()
 
 
 @router.get("/offline")

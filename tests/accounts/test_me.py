@@ -78,6 +78,38 @@ async def test_bad_me_updates_are_refused_and_change_nothing(client, session):
     assert (me["name"], me["locale"], me["phone"]) == ("赵六", "zh-CN", p.phone)
 
 
+async def test_a_person_changes_their_display_name_trimmed_and_everyone_sees_it(client, session):
+    c = await f.community(session)
+    p = await f.member(session, c, name="赵六")
+    committee = await f.member(session, c, "committee")
+    r = await client.patch(f"{API}/me", json={"name": "  赵  小六\n"}, headers=f.auth(p))
+    assert r.status_code == 200, r.text
+    assert r.json()["name"] == "赵 小六"
+    assert (await fetch_one(select(Person).where(Person.id == p.id))).name == "赵 小六"
+    members = (await client.get(f"{API}/communities/{c.id}/members", headers=f.auth(committee))).json()["items"]
+    assert "赵 小六" in {m["name"] for m in members}
+    fifty = "长" * 50  # the limit counts characters, after trimming
+    r = await client.patch(f"{API}/me", json={"name": f" {fifty} "}, headers=f.auth(p))
+    assert r.status_code == 200 and r.json()["name"] == fifty
+
+
+async def test_a_blank_or_broken_display_name_is_refused_in_the_callers_language(client, session):
+    p = await f.person(session, name="赵六")
+    for body, zh, en in (({"name": "   "}, "请填写名字", "Please enter a name"),
+                         ({"name": "\n\t"}, "请填写名字", "Please enter a name"),
+                         ({"name": "赵\x07六"}, "名字里有无法显示的字符",
+                          "The name has characters that cannot be shown"),
+                         ({"name": "长" * 51}, "最多 50 个字", None), ({"name": 7}, "应为文字", None)):
+        for lang, words in (("zh-CN", zh), ("en", en)):
+            r = await client.patch(f"{API}/me", json=body, headers=f.auth(p, lang))
+            problem = assert_problem(r, 422, "invalid")
+            assert problem["errors"][0]["loc"] == ["body", "name"], problem
+            if words:
+                assert problem["errors"][0]["msg"] == words, problem
+    me = (await client.get(f"{API}/me", headers=f.auth(p))).json()
+    assert me["name"] == "赵六"
+
+
 async def test_me_in_english_refuses_in_english(client):
     body = assert_problem(await client.get(f"{API}/me", headers=EN), 401)
     assert body["detail"] == "Please sign in."

@@ -35,6 +35,12 @@ export function tOr(key, fallback, params = {}) {
   return text === key ? fallback : text;
 }
 
+/** A category as shown: a default one (stored by its Chinese name) in the page's language, one the
+ * committee made as it was typed (app/issues/service.py: category_label). */
+export function categoryName(name) {
+  return name ? tOr(`issue.category.${name}`, name) : "";
+}
+
 export function statusLabel(status) {
   return tOr(`ui.issue.status.${status}`, status);
 }
@@ -70,7 +76,7 @@ export function issuePath(cid, id) {
 
 /** One issue in a list. With `ctx.actions`, a "办理" button opens its action panel in place. */
 export function issueCard(issue, ctx) {
-  const meta = [issue.category || "", t("ui.issue.supports", { count: issue.supports_count })];
+  const meta = [categoryName(issue.category), t("ui.issue.supports", { count: issue.supports_count })];
   if (issue.deadline_at && OPEN.includes(issue.status)) {
     meta.push(t("ui.issue.due", { when: formatDateTime(issue.deadline_at) }));
   } else {
@@ -319,7 +325,7 @@ async function openForm(slot, issue, action, ctx, done, close) {
     }
     if (wanted.includes("category")) {
       const select = form.elements.category_id;
-      for (const c of await ctx.choices.categories()) select.append(new Option(c.name, c.id));
+      for (const c of await ctx.choices.categories()) select.append(new Option(categoryName(c.name), c.id));
     }
     if (wanted.includes("into")) {
       const select = form.elements.into;
@@ -393,6 +399,17 @@ export function pagedList(cid, query, ctx) {
   let cursor = null;
   let generation = 0;
 
+  // A step taken in place (dispatch on the 待受理 tab) can take the issue out of what this list
+  // shows: its card leaves at once rather than staying under the wrong heading.
+  const changed = ctx.onChanged;
+  ctx.onChanged = (issue, card) => {
+    if (changed) changed(issue, card);
+    if (!shows(query(), issue)) {
+      card.remove();
+      empty.hidden = list.children.length > 0;
+    }
+  };
+
   const load = async (fresh) => {
     const mine = ++generation;
     const params = query();
@@ -416,6 +433,13 @@ export function pagedList(cid, query, ctx) {
   };
   more.addEventListener("click", () => load(false).catch((error) => toast(errorMessage(error), "error")));
   return { load };
+}
+
+/** Whether an issue still belongs in a list under these filters (those a changed issue can leave). */
+function shows(params, issue) {
+  const statuses = params.get("status");
+  if (statuses && !statuses.split(",").includes(issue.status)) return false;
+  return params.get("overdue") !== "true" || Boolean(issue.overdue);
 }
 
 /** Switch [data-tab] buttons; `change(name)` runs on each switch. */

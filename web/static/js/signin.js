@@ -3,7 +3,7 @@
 
 import { api, saveTokens } from "./api.js";
 import { t } from "./i18n.js";
-import { $, $$, busy, clearErrors, fieldError, showErrors } from "./ui.js";
+import { $, $$, busy, clearErrors, fieldError, fieldErrors, showErrors } from "./ui.js";
 
 const PHONE = /^1[3-9]\d{9}$/;
 const CODE = /^\d{6}$/;
@@ -20,8 +20,8 @@ function maskPhone(phone) {
 
 export function mountSignIn(root, onSignedIn) {
   wireTabs(root);
-  wirePhone($('[data-panel="phone"]', root), onSignedIn);
-  wireStaff($('[data-panel="staff"]', root), onSignedIn);
+  wirePhone($('[data-panel="phone"] form', root), onSignedIn);
+  wireStaff($('[data-panel="staff"] form', root), onSignedIn);
 }
 
 function wireTabs(root) {
@@ -87,14 +87,10 @@ function wirePhone(form, onSignedIn) {
     event.preventDefault();
     clearErrors(form);
     const code = form.elements.code.value.trim();
-    if (!PHONE.test(phone())) {
-      fieldError(form, "phone", t("ui.signin.phone_invalid"));
-      return;
-    }
-    if (!CODE.test(code)) {
-      fieldError(form, "code", t("ui.signin.code_invalid"));
-      return;
-    }
+    if (fieldErrors(form, [
+      ...(PHONE.test(phone()) ? [] : [["phone", t("ui.signin.phone_invalid")]]),
+      ...(CODE.test(code) ? [] : [["code", t("ui.signin.code_invalid")]]),
+    ])) return;
     const submit = $('[type="submit"]', form);
     busy(submit, true);
     try {
@@ -115,14 +111,10 @@ function wireStaff(form, onSignedIn) {
     clearErrors(form);
     const username = form.elements.username.value.trim();
     const password = form.elements.password.value;
-    if (!username) {
-      fieldError(form, "username", t("ui.signin.username_required"));
-      return;
-    }
-    if (!password) {
-      fieldError(form, "password", t("ui.signin.password_required"));
-      return;
-    }
+    if (fieldErrors(form, [
+      ...(username ? [] : [["username", t("ui.signin.username_required")]]),
+      ...(password ? [] : [["password", t("ui.signin.password_required")]]),
+    ])) return;
     const submit = $('[type="submit"]', form);
     busy(submit, true);
     try {

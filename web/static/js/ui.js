@@ -81,7 +81,10 @@ export function clearErrors(form) {
   if (box) box.textContent = "";
 }
 
-/** Mark one field as wrong with a message (client-side checks and server errors alike). */
+/**
+ * Mark one field as wrong with a message (client-side checks and server errors alike). The
+ * message goes as soon as the field is edited; marking several, mark the first one last (focus).
+ */
 export function fieldError(form, name, message) {
   const slot = $(`[data-error-for="${name}"]`, form);
   const input = form.elements.namedItem(name);
@@ -90,7 +93,43 @@ export function fieldError(form, name, message) {
     input.setAttribute("aria-invalid", "true");
     input.focus();
   }
+  forgetOnEdit(form);
   return Boolean(slot);
+}
+
+/** Mark every [name, message] pair at once (an empty submit shows all that is missing); true if any. */
+export function fieldErrors(form, problems) {
+  for (const [name, message] of problems.slice().reverse()) fieldError(form, name, message);
+  return problems.length > 0;
+}
+
+// Once per form: editing a field takes its error away, and the form's own error box with the
+// last of them. A field without a name (a photo picker's file input) clears the error slot
+// nearest to it.
+function forgetOnEdit(form) {
+  if ("forgetsErrors" in form.dataset) return;
+  form.dataset.forgetsErrors = "";
+  const forget = (event) => {
+    const target = event.target;
+    let slot = null;
+    if (target.name) {
+      slot = $(`[data-error-for="${CSS.escape(target.name)}"]`, form);
+      for (const input of $$(`[name="${CSS.escape(target.name)}"][aria-invalid]`, form)) {
+        input.removeAttribute("aria-invalid");
+      }
+    } else {
+      for (let box = target.parentElement; box && box !== form && !slot; box = box.parentElement) {
+        slot = $("[data-error-for]", box);
+      }
+    }
+    if (slot) slot.textContent = "";
+    const box = $("[data-form-error]", form);
+    if (box && !$("[aria-invalid]", form) && !$$("[data-error-for]", form).some((s) => s.textContent)) {
+      box.textContent = "";
+    }
+  };
+  form.addEventListener("input", forget);
+  form.addEventListener("change", forget);
 }
 
 /**

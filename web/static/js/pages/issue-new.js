@@ -7,11 +7,12 @@
 
 import { api, ApiError } from "../api.js";
 import { t } from "../i18n.js";
-import { issuePath, photoPicker, statusBadges } from "../issues.js";
+import { categoryName, issuePath, photoPicker, statusBadges } from "../issues.js";
 import { FilesNeedStorage, findWrite, newId, onQueueChange, submitWrite } from "../queue.js";
 import { rememberCommunity, start } from "../shell.js";
 import {
-  $, busy, can, cidOfPage, clearErrors, communityPath, errorMessage, fieldError, fill, pageData, showErrors, toast,
+  $, busy, can, cidOfPage, clearErrors, communityPath, errorMessage, fieldError, fieldErrors, fill, pageData, showErrors,
+  toast,
 } from "../ui.js";
 
 const cid = cidOfPage();
@@ -29,7 +30,7 @@ start(async () => {
     api("GET", communityPath(cid, "/categories"), { keep: true }),
     api("GET", communityPath(cid, "/buildings"), { keep: true }),
   ]);
-  for (const c of categories) form.elements.category_id.append(new Option(c.name, c.id));
+  for (const c of categories) form.elements.category_id.append(new Option(categoryName(c.name), c.id));
   for (const b of buildings) form.elements.building_id.append(new Option(b.name, b.id));
   const staff = can(permissions, "issues.report_as_staff", community.my_roles);
   $("[data-staff]", form).hidden = !staff;
@@ -52,6 +53,8 @@ start(async () => {
 
 function locate() {
   const state = $("[data-gps-state]");
+  const more = $("[data-gps-more]");
+  more.hidden = true;
   if (!navigator.geolocation) {
     state.textContent = t("ui.issue_new.gps_unavailable");
     return;
@@ -60,7 +63,9 @@ function locate() {
   navigator.geolocation.getCurrentPosition(
     (found) => {
       position = { lat: Number(found.coords.latitude.toFixed(6)), lng: Number(found.coords.longitude.toFixed(6)) };
-      state.textContent = t("ui.issue_new.gps_found", { lat: position.lat, lng: position.lng });
+      state.textContent = t("ui.issue_new.gps_found_plain");
+      $("[data-gps-coords]").textContent = t("ui.issue.gps", { lat: position.lat, lng: position.lng });
+      more.hidden = false;
       lookForSimilar();
     },
     () => {
@@ -74,14 +79,9 @@ function locate() {
 async function send(form, picker, staff) {
   clearErrors(form);
   const value = (name) => form.elements[name].value.trim();
-  if (!value("title")) {
-    fieldError(form, "title", t("ui.issue_new.title_missing"));
-    return;
-  }
-  if (!value("category_id")) {
-    fieldError(form, "category_id", t("ui.issue_new.category_missing"));
-    return;
-  }
+  const missing = [["title", "ui.issue_new.title_missing"], ["category_id", "ui.issue_new.category_missing"]]
+    .filter(([name]) => !value(name)).map(([name, key]) => [name, t(key)]);
+  if (fieldErrors(form, missing)) return;
   const files = picker.files();
   if (picker.uploading()) {
     fieldError(form, "photo_ids", t("ui.photos.wait"));
@@ -196,7 +196,7 @@ function similarHint(form) {
 }
 
 function similarCard(issue) {
-  const meta = [issue.category || "", t("report.similar.supports", { count: issue.supports_count })];
+  const meta = [categoryName(issue.category), t("report.similar.supports", { count: issue.supports_count })];
   if (issue.distance_m !== null && issue.distance_m !== undefined) {
     meta.push(t("report.similar.distance", { meters: Math.round(issue.distance_m) }));
   }

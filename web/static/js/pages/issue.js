@@ -4,8 +4,9 @@
 
 import { api } from "../api.js";
 import { t } from "../i18n.js";
-import { actionLabel, actionPanel, choices, issuePath, photoPicker, showPhotos, statusBadges, statusLabel, tOr }
-  from "../issues.js";
+import {
+  actionLabel, actionPanel, categoryName, choices, issuePath, photoPicker, showPhotos, statusBadges, statusLabel, tOr,
+} from "../issues.js";
 import { rememberCommunity, start } from "../shell.js";
 import {
   $, busy, cidOfPage, clearErrors, communityPath, errorMessage, fieldError, fill, formatDateTime,
@@ -54,21 +55,24 @@ function render(issue) {
   const root = $("[data-issue]");
   root.dataset.status = issue.status;
   $("[data-badges]", root).replaceChildren(...statusBadges(issue));
-  const where = [buildings.get(issue.building_id), issue.location_text,
-    issue.lat !== null && issue.lat !== undefined ? t("ui.issue.gps", { lat: issue.lat, lng: issue.lng }) : ""];
+  // Plain words first; the coordinates only for whoever opens the fold.
+  const located = issue.lat !== null && issue.lat !== undefined;
+  const where = [buildings.get(issue.building_id), issue.location_text, located ? t("ui.issue.gps_plain") : ""];
   setSlots(root, {
     title: issue.title,
     byline: t("ui.issue.byline", { who: issue.reporter_name || t("ui.issue.anonymous"),
       when: formatDateTime(issue.created_at) }),
     description: issue.description,
-    category: issue.category || "",
+    category: categoryName(issue.category),
     location: where.filter(Boolean).join(" · ") || t("ui.issue.none"),
+    gps: located ? t("ui.issue.gps", { lat: issue.lat, lng: issue.lng }) : "",
     handler: handlers.get(issue.handler_id) || t("ui.issue.none"),
     deadline: issue.deadline_at ? formatDateTime(issue.deadline_at) : t("ui.issue.none"),
     source: tOr(`ui.issue.source.${issue.source}`, issue.source),
     resolution: issue.resolution_note,
   });
   $('[data-slot="description"]', root).hidden = !issue.description;
+  $("[data-gps]", root).hidden = !located;
   showPhotos($("[data-photos]", root), issue.photos.filter((p) => p.kind === "report"));
   const after = issue.photos.filter((p) => p.kind === "after");
   showPhotos($("[data-after-photos]", root), after);

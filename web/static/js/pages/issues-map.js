@@ -4,6 +4,7 @@
 
 import { api } from "../api.js";
 import { t } from "../i18n.js";
+import { categoryName } from "../issues.js";
 import { start } from "../shell.js";
 import { $, cidOfPage, communityPath, fill, pageData } from "../ui.js";
 
@@ -70,7 +71,7 @@ function renderList(features) {
   $("[data-map-empty]").hidden = features.length > 0;
   for (const { properties: p } of features) {
     const item = fill("map-item", {
-      title: p.title, status: t(`map.status.${p.status}`), category: p.category || "",
+      title: p.title, status: t(`map.status.${p.status}`), category: categoryName(p.category),
       supports: t("map.supports", { count: p.supports_count }),
     });
     item.querySelector("a").href = issueHref(p.id);

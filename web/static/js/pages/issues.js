@@ -3,7 +3,7 @@
 
 import { api } from "../api.js";
 import { t } from "../i18n.js";
-import { choices, pagedList } from "../issues.js";
+import { categoryName, choices, pagedList } from "../issues.js";
 import { listWrites, onQueueChange } from "../queue.js";
 import { rememberCommunity, start } from "../shell.js";
 import { $, cidOfPage, communityPath, fill, toast, errorMessage } from "../ui.js";
@@ -33,7 +33,7 @@ start(async () => {
   const categories = api("GET", communityPath(cid, "/categories"), { keep: true }).then((rows) => {
     const select = form.elements.category_id;
     const chosen = params.get("category_id") || "";
-    for (const c of rows) select.append(new Option(c.name, c.id));
+    for (const c of rows) select.append(new Option(categoryName(c.name), c.id));
     select.value = chosen;
   });
   await Promise.all([list.load(true), categories]);

@@ -88,7 +88,9 @@ function fillChoices(buildings, issues) {
   for (const key of Object.keys(PROPOSALS)) {
     const cite = $(`[data-cite="${key}"]`, form);
     const preset = presets[key === "civil_code_278" ? CIVIL_CODE_PRESETS[0] : PROPOSALS[key].preset];
-    if (cite && preset && preset.citation) cite.textContent = t("ui.poll_builder.cite", { citation: preset.citation });
+    if (cite && preset && preset.citation) {
+      cite.textContent = t("ui.poll_builder.cite", { citation: localised(preset.citation, preset.citation_en) });
+    }
   }
   for (const m of matters) {
     const weight = t(m.preset === CIVIL_CODE_PRESETS[0] ? "ui.poll_builder.matter_major" : "ui.poll_builder.matter_ordinary");

@@ -547,6 +547,7 @@ function renderResults(view) {
   summary.textContent = explanation || "";
   summary.classList.toggle("is-passed", result.passed === true);
   summary.classList.toggle("is-failed", result.passed === false);
+  summary.classList.toggle("is-provisional", Boolean(view.provisional)); // where things stand, not a headline
   $("[data-provisional]", box).hidden = !view.provisional;
   const owners = poll.electorate === "owners";
   $("[data-results-turnout]", box).textContent = [
@@ -554,7 +555,7 @@ function renderResults(view) {
     owners ? t("ui.poll_page.area_turnout", { area: result.participating_area, total: view.electorate_area }) : "",
   ].filter(Boolean).join(" · ");
   $("[data-bars]", box).replaceChildren(...bars(result, owners));
-  renderCriteria(result);
+  renderCriteria(result, view.provisional);
   renderRounds(result);
   renderBorda(result);
   renderLots(result);
@@ -578,13 +579,16 @@ function bars(result, owners) {
       { extra: owners ? t("ui.poll_page.area", { area: result[`${id}_area`] }) : "" }));
   }
   if (result.kind === "score") {
-    return result.options.map((o) => bar(o.id, o.label,
+    return byMost(result.options, (o) => (o.mean === null ? -1 : Number(o.mean))).map((o) => bar(o.id, o.label,
       o.mean === null ? t("ui.poll_page.no_scores") : t("ui.poll_page.mean", { mean: o.mean, n: o.raters }),
       o.mean === null ? 0 : (100 * Number(o.mean)) / 5, { winner: o.id === winner }));
   }
   if (result.kind === "ranked" && result.points) {
     const top = Math.max(1, ...result.points.map((p) => p.points));
-    return result.points.map((p) => bar(p.id, p.label, t("ui.poll_page.points", { n: p.points }),
+    // The count's own order: most points first, a tie as the lot drawn put it.
+    let ordered = (result.order || []).map((id) => result.points.find((p) => p.id === id)).filter(Boolean);
+    if (ordered.length !== result.points.length) ordered = byMost(result.points, (p) => p.points);
+    return ordered.map((p) => bar(p.id, p.label, t("ui.poll_page.points", { n: p.points }),
       (100 * p.points) / top, { winner: p.id === winner }));
   }
   if (result.kind === "ranked") {
@@ -598,25 +602,33 @@ function bars(result, owners) {
   // single, multiple, approval: share of ballots (approval: of all dots placed)
   const dots = result.options.reduce((sum, o) => sum + o.count, 0);
   const whole = result.kind === "approval" ? dots : result.ballots;
-  return result.options.map((o) => bar(o.id, o.label,
+  return byMost(result.options, (o) => o.count).map((o) => bar(o.id, o.label,
     t(result.kind === "approval" ? "ui.poll_page.dots_pct" : "ui.poll_page.votes_pct",
       { n: o.count, pct: pct(o.count, whole) }), pct(o.count, whole),
     { winner: o.id === winner && o.count > 0,
       extra: owners ? t("ui.poll_page.area", { area: o.area }) : "" }));
 }
 
-function renderCriteria(result) {
+/** Most first (votes, dots, points, mean score); equal ones keep the order the poll gave them. */
+function byMost(items, measure) {
+  return items.slice().sort((a, b) => measure(b) - measure(a));
+}
+
+/** Each threshold and where it stands; while voting goes on one not reached is "not yet", not ✗. */
+function renderCriteria(result, provisional) {
   const box = $("[data-criteria-box]");
   const criteria = result.criteria || [];
   box.hidden = criteria.length === 0;
   $("[data-criteria]", box).replaceChildren(...criteria.map((c) => {
     const li = document.createElement("li");
-    li.className = c.met ? "criterion is-met" : "criterion is-unmet";
+    const state = c.met ? "met" : provisional ? "pending" : "unmet";
+    li.className = `criterion is-${state}`;
     li.dataset.criterion = c.name;
     const mark = document.createElement("span");
     mark.className = "criterion__mark";
-    mark.textContent = c.met ? "✓" : "✗";
-    mark.setAttribute("aria-label", t(c.met ? "ui.poll_page.met" : "ui.poll_page.unmet"));
+    mark.textContent = { met: "✓", pending: "…", unmet: "✗" }[state];
+    mark.setAttribute("aria-label", t({ met: "ui.poll_page.met", pending: "ui.poll_page.not_yet_met",
+      unmet: "ui.poll_page.unmet" }[state]));
     const text = document.createElement("span");
     const shown = Number(c.denominator) ? `${pct(c.numerator, c.denominator)}% ` : "";
     text.textContent = `${t(`ui.poll_page.criterion.${c.name}`)}：${shown}(${trim(c.numerator)}/${trim(c.denominator)}) `
@@ -695,12 +707,23 @@ function renderLots(result) {
     ...((result.rounds || []).map((r) => r.tie_break))].filter(Boolean);
   const box = $("[data-lots]");
   box.hidden = lots.length === 0;
-  box.replaceChildren(...lots.map((lot) => {
+  // Who won the draw in words; the seed (a 64-character hash) folded away for whoever checks it.
+  const seeds = document.createElement("details");
+  seeds.className = "tech-details";
+  const summary = document.createElement("summary");
+  summary.textContent = t("ui.poll_page.tech_details");
+  seeds.append(summary, ...[...new Set(lots.map((lot) => lot.seed))].map((seed) => {
     const p = document.createElement("p");
-    p.textContent = t("ui.poll_page.lot", { tied: lot.tied.map((id) => labelOf(result, id)).join(t("ui.common.list_sep")),
-      drawn: labelOf(result, lot.drawn), seed: lot.seed });
+    p.className = "hash";
+    p.textContent = t("ui.poll_page.lot_seed", { seed });
     return p;
   }));
+  box.replaceChildren(...lots.map((lot) => {
+    const p = document.createElement("p");
+    p.textContent = t("ui.poll_page.lot_plain", {
+      tied: lot.tied.map((id) => labelOf(result, id)).join(t("ui.common.list_sep")), drawn: labelOf(result, lot.drawn) });
+    return p;
+  }), seeds);
 }
 
 // ---- live results: an SSE stream read with fetch (EventSource cannot send the token) -----------

@@ -52,6 +52,7 @@ function show(found) {
   verdict.textContent = t(`ui.receipt.verdict.${state}`, { receipt: found.receipt });
   $("[data-found-details]", box).hidden = !found.found;
   $("[data-found-note]", box).hidden = !found.found;
+  $("[data-found-hashes]", box).hidden = !found.found;
   if (found.found) {
     setSlots(box, {
       poll: found.poll_title,

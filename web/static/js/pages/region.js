@@ -4,7 +4,7 @@
 
 import { api, ApiError } from "../api.js";
 import { t } from "../i18n.js";
-import { issuePath, statusLabel } from "../issues.js";
+import { categoryName, issuePath, statusLabel } from "../issues.js";
 import { start } from "../shell.js";
 import { $, badge, busy, errorMessage, fill, formatDateTime, pageData, showFailure, toast } from "../ui.js";
 
@@ -72,7 +72,7 @@ export function overdueBy(deadline, now = Date.now()) {
 
 function add(issue) {
   const group = groupOf(issue);
-  const meta = [issue.category, issue.overdue && issue.deadline_at ? overdueBy(issue.deadline_at) : "",
+  const meta = [categoryName(issue.category), issue.overdue && issue.deadline_at ? overdueBy(issue.deadline_at) : "",
     issue.reopen_count ? t("inbox.region.reopened", { count: issue.reopen_count }) : "",
     issue.escalated_at ? t("inbox.region.escalated_at", { when: formatDateTime(issue.escalated_at) }) : ""];
   const node = fill("tpl-escalation", { title: issue.title, meta: meta.filter(Boolean).join(" · ") });

@@ -1,11 +1,14 @@
-// /settings: language, elder mode, who is signed in, and the writes waiting to be sent.
+// /settings: language, elder mode, who is signed in (and the name others see), and the writes waiting
+// to be sent.
 
 import { api, forgetSession, isSignedIn, refreshToken, SignedOut } from "../api.js";
 import { t } from "../i18n.js";
 import { setElder, setLang } from "../prefs.js";
 import { clearFinished, listWrites, onQueueChange, replay, submitWrite } from "../queue.js";
 import { start } from "../shell.js";
-import { $, $$, busy, fill, formatDateTime, setSlots, showFailure, toast } from "../ui.js";
+import {
+  $, $$, busy, clearErrors, fieldError, fill, formatDateTime, setSlots, showErrors, showFailure, toast,
+} from "../ui.js";
 
 const STATUS_BADGE = { queued: "warning", sending: "info", sent: "success", failed: "danger" };
 
@@ -52,7 +55,8 @@ async function showAccount() {
   }
   $("[data-loading]").hidden = true;
   const box = $("[data-signed-in]");
-  setSlots(box, { name: me.name || t("ui.settings.no_name"), phone: me.phone || me.username || "" });
+  setSlots(box, { phone: me.phone || me.username || "" });
+  wireName($("[data-name-form]", box), me.name || "");
   box.hidden = false;
   const signOut = $("[data-sign-out]", box);
   signOut.addEventListener("click", async () => {
@@ -61,6 +65,31 @@ async function showAccount() {
     await api("POST", "/auth/logout", { body: { refresh_token: refreshToken() } }).catch(() => null);
     forgetSession();
     window.location.assign("/");
+  });
+}
+
+/** The name neighbours and staff see, changed here (the server trims it and checks its length). */
+function wireName(form, name) {
+  const input = form.elements.name;
+  input.value = name;
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearErrors(form);
+    if (!input.value.trim()) {
+      fieldError(form, "name", t("ui.settings.name_missing"));
+      return;
+    }
+    const button = $('[type="submit"]', form);
+    busy(button, true);
+    try {
+      const saved = await api("PATCH", "/me", { body: { name: input.value } });
+      input.value = saved.name;
+      toast(t("ui.settings.name_saved"));
+    } catch (error) {
+      showErrors(form, error);
+    } finally {
+      busy(button, false);
+    }
   });
 }
 
