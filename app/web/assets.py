@@ -50,20 +50,20 @@ REVALIDATE = "no-cache"
 COMMON_AREAS = ("inbox", "ui")
 PAGE_AREAS: dict[str, tuple[str, ...]] = {
     "audit": ("polls_server",),
-    "issue": ("report",),
-    "issue-new": ("report",),
-    "issue-queue": ("report",),
-    "issues": ("report",),
-    "issues-map": ("map",),
-    "patrol": ("report",),
+    "issue": ("issues", "report"),  # issues: the default categories' names
+    "issue-new": ("issues", "report"),
+    "issue-queue": ("issues", "report"),
+    "issues": ("issues", "report"),
+    "issues-map": ("issues", "map", "report"),
+    "patrol": ("issues", "report"),
     "poll": ("polls", "polls_server"),
     "poll-new": ("polls_admin",),
     "poll-paper": ("polls_admin", "polls_server"),
     "polls": ("polls", "polls_server"),
     "receipt": ("polls", "polls_server"),
-    "region": ("report",),
+    "region": ("issues", "report"),
     "settings": ("polls",),  # the write queue lists what other pages queued (a ballot)
-    "triage": ("report",),
+    "triage": ("issues", "report"),
 }
 
 

@@ -80,7 +80,7 @@ async def test_issue_poster_speaks_the_readers_language(client, session):
     assert en == by_cookie
     assert en["action_label"] == "See the issue"
     # no place typed and no deadline before dispatch: the category fills the third line
-    assert facts(en) == {"Status": "Reported", "Where": "1栋", "Category": "照明"}
+    assert facts(en) == {"Status": "Reported", "Where": "1栋", "Category": "Lighting"}  # a default category, in English
 
 
 async def test_no_poster_for_a_staff_only_issue_for_anyone(client, session):
