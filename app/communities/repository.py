@@ -337,6 +337,49 @@ async def audit_page(session: AsyncSession, community_id: str,
                           paging, AuditEntry.id)
 
 
+async def names_in(session: AsyncSession, model: Any, community_id: str, ids: Sequence[str]) -> dict[str, str]:
+    """{id: name} of this community's grids or buildings (the audit log names them)."""
+    q = select(model.id, model.name).where(model.community_id == community_id, model.id.in_(list(ids)))
+    return {i: n for i, n in (await session.execute(q)).all()}
+
+
+async def region_names(session: AsyncSession, ids: Sequence[str]) -> dict[str, str]:
+    q = select(Region.id, Region.name).where(Region.id.in_(list(ids)))
+    return {i: n for i, n in (await session.execute(q)).all()}
+
+
+async def people_names_in(session: AsyncSession, community_id: str, ids: Sequence[str]) -> dict[str, str]:
+    """{person id: the name this community knows them by}: their display name here, else their own."""
+    q = (select(Person.id, func.coalesce(func.nullif(Membership.display_name, ""), Person.name))
+         .outerjoin(Membership, (Membership.person_id == Person.id) & (Membership.community_id == community_id))
+         .where(Person.id.in_(list(ids))))
+    return {i: n for i, n in (await session.execute(q)).all()}
+
+
+async def member_names(session: AsyncSession, community_id: str, ids: Sequence[str]) -> dict[str, str]:
+    """{membership id: the member's name} (a removed member's row is gone: not named)."""
+    q = (select(Membership.id, func.coalesce(func.nullif(Membership.display_name, ""), Person.name))
+         .join(Person, Person.id == Membership.person_id)
+         .where(Membership.community_id == community_id, Membership.id.in_(list(ids))))
+    return {i: n for i, n in (await session.execute(q)).all()}
+
+
+async def join_request_names(session: AsyncSession, community_id: str, ids: Sequence[str]) -> dict[str, str]:
+    q = (select(JoinRequest.id, func.coalesce(func.nullif(JoinRequest.name, ""), Person.name))
+         .join(Person, Person.id == JoinRequest.person_id)
+         .where(JoinRequest.community_id == community_id, JoinRequest.id.in_(list(ids))))
+    return {i: n for i, n in (await session.execute(q)).all()}
+
+
+async def households_with_building(session: AsyncSession, community_id: str, ids: Sequence[str]) -> Sequence[Any]:
+    """Households (id, unit, room, address, building_name) of this community, for their labels."""
+    q = (select(Household.id, Household.unit, Household.room, Household.address,
+                func.coalesce(Building.name, "").label("building_name"))
+         .outerjoin(Building, Building.id == Household.building_id)
+         .where(Household.community_id == community_id, Household.id.in_(list(ids))))
+    return (await session.execute(q)).all()
+
+
 # --- who is told (notifications) ---
 
 async def member_ids_with_role(session: AsyncSession, community_id: str, role: str) -> list[str]:
