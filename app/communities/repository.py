@@ -26,6 +26,7 @@ from app.communities.models import (
 from app.core.audit import AuditEntry
 from app.core.models import Upload
 from app.core.pagination import PageParams, paginate
+from app.core.sorting import natural_key
 
 M = TypeVar("M")
 
@@ -404,7 +405,7 @@ async def platform_admin_ids(session: AsyncSession, person_ids: Sequence[str]) -
 async def households_in_scope(session: AsyncSession, cid: str, building_id: str | None,
                               unit: str) -> Sequence[Any]:
     """Households of a community (or of one building, or one unit entrance 单元 of it): id, unit,
-    room, address, owner_area_m2 and building_name, in building and room order. Rows, not
+    room, address, owner_area_m2 and building_name, in building, unit and room order (1栋 before 10栋). Rows, not
     objects: a poll's opening reads tens of thousands."""
     stmt = (select(Household.id, Household.unit, Household.room, Household.address, Household.owner_area_m2,
                    func.coalesce(Building.name, "").label("building_name"))
@@ -414,8 +415,8 @@ async def households_in_scope(session: AsyncSession, cid: str, building_id: str 
         stmt = stmt.where(Household.building_id == building_id)
         if unit:
             stmt = stmt.where(Household.unit == unit)
-    stmt = stmt.order_by(Building.name, Household.unit, Household.room, Household.id)
-    return (await session.execute(stmt)).all()
+    rows = (await session.execute(stmt.order_by(Household.id))).all()
+    return sorted(rows, key=lambda h: (natural_key(h.building_name), natural_key(h.unit), natural_key(h.room)))
 
 
 async def verified_members_in_scope(session: AsyncSession, cid: str, building_id: str | None,

@@ -44,6 +44,7 @@ from app.core.i18n import DEFAULT, t
 from app.core.models import Upload
 from app.core.pagination import PageParams
 from app.core.security import mask_phone
+from app.core.sorting import natural_key
 from app.sharing import service as sharing
 
 REGION_LEVELS = ("city", "district", "street")  # 市 → 区/县 → 街道/镇, top down
@@ -292,11 +293,12 @@ async def _insert(session: AsyncSession, obj: object, conflict: str) -> None:
 
 
 async def grids(session: AsyncSession, cid: str) -> list[Grid]:
-    return await repo.list_in(session, Grid, cid, Grid.name)
+    return sorted(await repo.list_in(session, Grid, cid, Grid.id), key=lambda g: natural_key(g.name))
 
 
 async def buildings(session: AsyncSession, cid: str) -> list[Building]:
-    return await repo.list_in(session, Building, cid, Building.name)
+    """In the order people number them: 1栋, 2栋, …, 10栋."""
+    return sorted(await repo.list_in(session, Building, cid, Building.id), key=lambda b: natural_key(b.name))
 
 
 async def get_building(session: AsyncSession, cid: str, building_id: str) -> Building | None:

@@ -86,8 +86,8 @@ async def _story(client: Any, session: Any) -> Any:
     cid = p.c.id
     b = (await client.post(f"{API}/communities/{cid}/buildings", json={"name": "10栋", "grid_id": p.grid.id},
                            headers=h)).json()
-    await client.post(f"{API}/communities/{cid}/households",
-                      json={"building_id": b["id"], "unit": "1单元", "room": "101", "owner_area_m2": "89.50"}, headers=h)
+    await client.post(f"{API}/communities/{cid}/households", headers=h,
+                      json={"building_id": b["id"], "unit": "1单元", "room": "101", "owner_area_m2": "89.50"})
     members = (await client.get(f"{API}/communities/{cid}/members", headers=h)).json()["items"]
     resident = next(m for m in members if m["person_id"] == p.resident.id)
     r = await client.patch(f"{API}/communities/{cid}/members/{resident['id']}",
@@ -106,7 +106,7 @@ async def _story(client: Any, session: Any) -> Any:
 
 
 async def test_the_audit_log_reads_in_words_in_each_language(client, session):
-    p, issue, poll = await _story(client, session)
+    p, _issue, poll = await _story(client, session)
     texts = {}
     for locale in ("zh-CN", "en"):
         r = await client.get(f"{API}/communities/{p.c.id}/audit", params={"limit": 50},
