@@ -111,6 +111,11 @@ async def caller_scope(session: AsyncSession, claims: dict[str, Any],
     return person, community, membership, await _roles(session, person, community, membership, administers)
 
 
+async def awaiting_approval(session: AsyncSession, cid: str, person_id: str) -> bool:
+    """Whether this person asked to join the community and the committee has not decided yet."""
+    return await repo.pending_join(session, cid, person_id) is not None
+
+
 async def roles_in(session: AsyncSession, person: Person,
                    community: Community) -> tuple[Membership | None, frozenset[str]]:
     """The caller's membership and effective roles; empty roles mean the community is invisible."""

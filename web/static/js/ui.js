@@ -126,6 +126,7 @@ export function showFailure(error) {
   let title = t("ui.error.load_failed");
   if (error instanceof ApiError && error.status === 404) title = t("ui.missing.heading");
   if (error instanceof ApiError && error.status === 403) title = t("ui.error.forbidden");
+  if (error instanceof ApiError && error.code === "join_pending") title = t("ui.join.pending_title");
   $("[data-failure-title]", block).textContent = title;
   $("[data-failure-body]", block).textContent = errorMessage(error);
   block.hidden = false;

@@ -2,7 +2,7 @@
 // each with its steps in place (当场办结 with a photo), and a shortcut to report from patrol.
 // Only the grids this worker looks after (mine=grid).
 
-import { choices, pagedList, tabs, OPEN } from "../issues.js";
+import { choices, pagedList, staffOnly, tabs, OPEN } from "../issues.js";
 import { rememberCommunity, start } from "../shell.js";
 import { cidOfPage } from "../ui.js";
 
@@ -10,6 +10,7 @@ const cid = cidOfPage();
 
 start(async () => {
   rememberCommunity(cid);
+  if (!(await staffOnly(cid, "issues.report_as_staff"))) return;
   let tab = "open";
   const ctx = { cid, choices: choices(cid), actions: true };
   const list = pagedList(cid, () => new URLSearchParams(tab === "overdue"

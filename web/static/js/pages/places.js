@@ -153,8 +153,9 @@ function showHouseholdCount(card) {
 
 function householdName(household) {
   const room = household.room || household.address || "—";
-  // A unit is often written "1单元": the words around it say 单元 once ("1单元101", "Unit 1, 101").
-  const unit = (household.unit || "").trim().replace(/单元$/, "").trim();
+  // A unit is often written "1单元": the words around it say 单元 once ("1单元101", "Unit 1, 101"),
+  // as app/communities/service.py's unit_number does.
+  const unit = (household.unit || "").trim().replace(/\u5355\u5143$/, "").trim();
   return unit ? t("ui.places.unit_room", { unit, room }) : room;
 }
 

@@ -2,7 +2,7 @@
 // ones to dispatch with a deadline, work in progress, resolved ones awaiting verification,
 // and the overdue; every step in place.
 
-import { choices, pagedList, tabs } from "../issues.js";
+import { choices, pagedList, staffOnly, tabs } from "../issues.js";
 import { rememberCommunity, start } from "../shell.js";
 import { cidOfPage } from "../ui.js";
 
@@ -17,6 +17,7 @@ const TABS = {
 
 start(async () => {
   rememberCommunity(cid);
+  if (!(await staffOnly(cid, "issues.triage"))) return;
   let tab = "reported";
   const ctx = { cid, choices: choices(cid), actions: true };
   const list = pagedList(cid, () => new URLSearchParams(TABS[tab]), ctx);
