@@ -26,12 +26,13 @@ function entryCard(entry) {
   $('[data-slot="when"]', card).dateTime = entry.created_at;
   const object = $("[data-object]", card);
   if (entry.object_name) {
-    const link = $("[data-object-link]", card);
-    link.textContent = entry.object_name;
     if (PAGES[entry.object_type] && entry.object_id) {
+      const link = document.createElement("a");
       link.href = `/c/${encodeURIComponent(cid)}/${PAGES[entry.object_type]}/${encodeURIComponent(entry.object_id)}`;
+      link.textContent = entry.object_name;
+      object.append(link);
     } else {
-      link.removeAttribute("href");
+      object.textContent = entry.object_name;
     }
     object.hidden = false;
   }
