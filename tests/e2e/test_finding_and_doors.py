@@ -240,6 +240,9 @@ async def test_an_applicant_awaiting_approval_is_told_so_not_not_found(new_page,
             await expect(failure).to_contain_text(body)
             await expect(failure).not_to_contain_text("找不到")
             await expect(failure).not_to_contain_text("not a member")
+            shown = await page.evaluate("[...document.querySelectorAll('#main > *')].filter((el) => el.offsetParent)"
+                                        ".map((el) => el.dataset ? Object.keys(el.dataset).join() : el.tagName)")
+            assert shown == ["failure"], (path, shown)  # the community's pages stay closed, only the answer shows
         await shot(page, f"wrong-door-pending-{lang}")
 
 
