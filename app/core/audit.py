@@ -156,7 +156,8 @@ def _describe(e: AuditEntry, names: dict[str, dict[str, str]], locale: str) -> d
                 continue
             change = {"before": show(name, old) if name in before else None,
                       "after": show(name, new) if name in after else None}
-        elif _blank(old if e.before is not None else new):
+        elif _blank(old if e.before is not None else new) or (
+                fields.get(name, TEXT).kind == "area" and _number(old if e.before is not None else new) == "0"):
             continue  # what a new thing was made with, or what a removed one had: its blanks say nothing
         else:
             change = {"before": None, "after": show(name, old if e.before is not None else new)}

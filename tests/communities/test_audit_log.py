@@ -156,6 +156,8 @@ async def test_the_audit_log_reads_in_words_in_each_language(client, session):
     assert not re.search(r"[\u4e00-\u9fff]", closed["explanation"]["text"]), closed["explanation"]
     assert re.search(r"[\u4e00-\u9fff]", {c["field"]: c["after"] for c in zh["poll.close"]["changes"]}
                      ["explanation"]["text"])
+    # A poll of residents has no floor area to speak of: no "0 m²" line.
+    assert [c["field"] for c in zh["poll.open"]["changes"]] == ["electorate_size"]
     notice = next(c for c in zh["poll.publish"]["changes"] if c["field"] == "notice_ends_at")
     assert notice["label"] == "公示截止" and notice["after"]["time"]
     handler = {c["field"]: c["after"]["text"] for c in en["issue_handler.create"]["changes"]}
