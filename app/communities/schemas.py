@@ -262,8 +262,8 @@ class AuditValue(BaseModel):
 class AuditChange(BaseModel):
     field: str
     label: str
-    before: AuditValue | None  # null: not part of this change (what a new thing was made with)
-    after: AuditValue | None
+    before: AuditValue | None  # null: nothing before (what a new thing was made with)
+    after: AuditValue | None  # null: nothing after (what a removed thing had)
 
 
 class AuditRead(_Out):

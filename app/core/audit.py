@@ -62,7 +62,7 @@ async def record(
 # --- the log in words ------------------------------------------------------------------------
 # Each domain declares the actions it records and how each field it records reads; record()
 # refuses anything else, so no entry reaches the log that the page would show as a raw key
-# (tests/web/test_audit_words.py checks that each has its words in every language). The page
+# (tests/communities/test_audit_log.py checks that each has its words in every language). The page
 # gets every entry already in words: labels, enum values, names for ids and times to format.
 
 @dataclass(frozen=True)
@@ -156,11 +156,13 @@ def _describe(e: AuditEntry, names: dict[str, dict[str, str]], locale: str) -> d
                 continue
             change = {"before": show(name, old) if name in before else None,
                       "after": show(name, new) if name in after else None}
-        elif _blank(old if e.before is not None else new) or (
-                fields.get(name, TEXT).kind == "area" and _number(old if e.before is not None else new) == "0"):
-            continue  # what a new thing was made with, or what a removed one had: its blanks say nothing
-        else:
-            change = {"before": None, "after": show(name, old if e.before is not None else new)}
+        else:  # what a new thing was made with, or what a removed one had: its blanks say nothing
+            removed = e.before is not None
+            value = old if removed else new
+            if _blank(value) or (fields.get(name, TEXT).kind == "area" and _number(value) == "0"):
+                continue
+            change = {"before": show(name, value), "after": None} if removed else {"before": None,
+                                                                                  "after": show(name, value)}
         changes.append({"field": name, "label": t(f"ui.audit.field.{name}", locale), **change})
     return {
         "id": e.id, "actor_id": e.actor_id, "action": e.action, "object_type": e.object_type,

@@ -93,6 +93,8 @@ async def _story(client: Any, session: Any) -> Any:
     r = await client.patch(f"{API}/communities/{cid}/members/{resident['id']}",
                            json={"roles": ["owner"], "grid_ids": [p.grid.id]}, headers=h)
     assert r.status_code == 200, r.text
+    neighbour = next(m for m in members if m["person_id"] == p.neighbour.id)
+    assert (await client.delete(f"{API}/communities/{cid}/members/{neighbour['id']}", headers=h)).status_code == 204
     issue = await report(client, p)
     r = await act(client, p, issue["id"], p.committee, "dispatch", handler_id=p.handler_id)
     assert r.status_code == 200, r.text
@@ -140,6 +142,10 @@ async def test_the_audit_log_reads_in_words_in_each_language(client, session):
     assert member["roles"]["before"]["text"] == "居民" and "业主" in member["roles"]["after"]["text"]
     assert member["grid_ids"]["after"]["text"] == "第一网格"
     assert zh["member.update"]["object_name"] == "李明"
+
+    removed = {c["field"]: c for c in zh["member.remove"]["changes"]}
+    assert removed["person_id"]["before"]["text"] == "赵敏" and removed["person_id"]["after"] is None
+    assert removed["roles"]["label"] == "身份" and removed["roles"]["before"]["text"] == "居民"
 
     household = {c["field"]: c["after"]["text"] for c in zh["household.create"]["changes"]}
     assert household["building_id"] == "10栋" and household["owner_area_m2"] == "89.5 平方米"
