@@ -114,7 +114,8 @@ function drawGrid(features) {
   for (let v = Math.ceil(south / step) * step; v <= north; v += step) gridLine(svg, 0, y(v), width, y(v));
   label(svg, `↑ ${t("map.legend.north")}`, width - 8, 20, "end");
   scaleBar(svg, scale / 111_320, height); // a degree of latitude is about 111.32 km
-  features.forEach((f, i) => {
+  // Drawn last to first, so where dots overlap the lower numbers (the top of the list) stay on top.
+  [...features.entries()].reverse().forEach(([i, f]) => {
     const [lng, lat] = f.geometry.coordinates;
     const link = document.createElementNS(SVG, "a");
     link.setAttribute("href", issueHref(f.properties.id));

@@ -30,7 +30,10 @@ start(async () => {
     $("[data-empty-search]").hidden = !q;
     $("[data-empty-search-title]").textContent = t("ui.issues.search_empty", { q });
   };
+  let asked = `${query(form)}`;
   const reload = () => {
+    if (`${query(form)}` === asked) return; // Enter, then the field's change as the keyboard closes: once
+    asked = `${query(form)}`;
     const shown = new URLSearchParams();
     for (const [name, value] of query(form)) shown.set(name, value === "true" ? "1" : value);
     if (form.elements.status.value === "open") shown.set("status", "open");

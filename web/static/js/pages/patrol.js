@@ -10,7 +10,6 @@ const cid = cidOfPage();
 
 start(async () => {
   rememberCommunity(cid);
-  if (!(await staffOnly(cid, "issues.report_as_staff"))) return;
   let tab = "open";
   const ctx = { cid, choices: choices(cid), actions: true };
   const list = pagedList(cid, () => new URLSearchParams(tab === "overdue"
@@ -20,5 +19,7 @@ start(async () => {
     tab = name;
     list.load(true);
   });
+  // Tabs are wired first, so a tap while the page asks who may use it is not lost.
+  if (!(await staffOnly(cid, "issues.report_as_staff"))) return;
   await list.load(true);
 });

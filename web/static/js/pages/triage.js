@@ -17,7 +17,6 @@ const TABS = {
 
 start(async () => {
   rememberCommunity(cid);
-  if (!(await staffOnly(cid, "issues.triage"))) return;
   let tab = "reported";
   const ctx = { cid, choices: choices(cid), actions: true };
   const list = pagedList(cid, () => new URLSearchParams(TABS[tab]), ctx);
@@ -25,5 +24,7 @@ start(async () => {
     tab = name;
     list.load(true);
   });
+  // Tabs are wired first, so a tap while the page asks who may use it is not lost.
+  if (!(await staffOnly(cid, "issues.triage"))) return;
   await list.load(true);
 });
