@@ -67,7 +67,8 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 DESCRIPTIONS = {
     400: "The Idempotency-Key header is malformed",
     401: "No bearer token, or one that is expired, forged or revoked",
-    403: "The caller's roles, or the rules of the object, do not allow this",
+    403: "The caller's roles, or the rules of the object, do not allow this (or the caller's request to join "
+         "the community awaits the committee: join_pending)",
     404: "Nothing by this id that the caller may see (never tells whether it exists)",
     409: "Conflicts with the current state, or a request with the same Idempotency-Key is still being answered",
     413: "The file is too large",
@@ -142,7 +143,8 @@ def error_answers(method: str, path: str, who: Access, operation: dict[str, Any]
         answers.append(400)
     if who.signed_in or (method, path) in CHECK_CREDENTIALS:
         answers.append(401)
-    if who.permission or (who.signed_in and write):  # services refuse by rule too (who may dispatch, ...)
+    # Services refuse by rule too (who may dispatch, ...); an applicant awaiting approval is told so.
+    if who.permission or who.community or (who.signed_in and write):
         answers.append(403)
     if who.community or any(p["in"] == "path" for p in parameters) or (who.signed_in and write and names_objects):
         answers.append(404)

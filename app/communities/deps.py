@@ -46,6 +46,9 @@ async def community_scope(
     claims = accounts.token_claims(bearer_token(request))
     person, community, membership, roles = await service.caller_scope(session, claims, cid)
     request.state.person_id = person.id
+    if community is not None and not roles and await service.awaiting_approval(session, community.id, person.id):
+        # They know the community (they asked to join it): say where their request stands, not "not found".
+        raise Forbidden("join_pending", community=community.name)
     if community is None or not roles:
         raise NotFound("community_not_found")
     return CommunityScope(community=community, person=person, membership=membership, roles=roles)

@@ -26,6 +26,7 @@ from app.communities.models import (
 from app.core.audit import AuditEntry
 from app.core.models import Upload
 from app.core.pagination import PageParams, paginate
+from app.core.sorting import natural_key
 
 M = TypeVar("M")
 
@@ -337,6 +338,49 @@ async def audit_page(session: AsyncSession, community_id: str,
                           paging, AuditEntry.id)
 
 
+async def names_in(session: AsyncSession, model: Any, community_id: str, ids: Sequence[str]) -> dict[str, str]:
+    """{id: name} of this community's grids or buildings (the audit log names them)."""
+    q = select(model.id, model.name).where(model.community_id == community_id, model.id.in_(list(ids)))
+    return {i: n for i, n in (await session.execute(q)).all()}
+
+
+async def region_names(session: AsyncSession, ids: Sequence[str]) -> dict[str, str]:
+    q = select(Region.id, Region.name).where(Region.id.in_(list(ids)))
+    return {i: n for i, n in (await session.execute(q)).all()}
+
+
+async def people_names_in(session: AsyncSession, community_id: str, ids: Sequence[str]) -> dict[str, str]:
+    """{person id: the name this community knows them by}: their display name here, else their own."""
+    q = (select(Person.id, func.coalesce(func.nullif(Membership.display_name, ""), Person.name))
+         .outerjoin(Membership, (Membership.person_id == Person.id) & (Membership.community_id == community_id))
+         .where(Person.id.in_(list(ids))))
+    return {i: n for i, n in (await session.execute(q)).all()}
+
+
+async def member_names(session: AsyncSession, community_id: str, ids: Sequence[str]) -> dict[str, str]:
+    """{membership id: the member's name} (a removed member's row is gone: not named)."""
+    q = (select(Membership.id, func.coalesce(func.nullif(Membership.display_name, ""), Person.name))
+         .join(Person, Person.id == Membership.person_id)
+         .where(Membership.community_id == community_id, Membership.id.in_(list(ids))))
+    return {i: n for i, n in (await session.execute(q)).all()}
+
+
+async def join_request_names(session: AsyncSession, community_id: str, ids: Sequence[str]) -> dict[str, str]:
+    q = (select(JoinRequest.id, func.coalesce(func.nullif(JoinRequest.name, ""), Person.name))
+         .join(Person, Person.id == JoinRequest.person_id)
+         .where(JoinRequest.community_id == community_id, JoinRequest.id.in_(list(ids))))
+    return {i: n for i, n in (await session.execute(q)).all()}
+
+
+async def households_with_building(session: AsyncSession, community_id: str, ids: Sequence[str]) -> Sequence[Any]:
+    """Households (id, unit, room, address, building_name) of this community, for their labels."""
+    q = (select(Household.id, Household.unit, Household.room, Household.address,
+                func.coalesce(Building.name, "").label("building_name"))
+         .outerjoin(Building, Building.id == Household.building_id)
+         .where(Household.community_id == community_id, Household.id.in_(list(ids))))
+    return (await session.execute(q)).all()
+
+
 # --- who is told (notifications) ---
 
 async def member_ids_with_role(session: AsyncSession, community_id: str, role: str) -> list[str]:
@@ -361,7 +405,7 @@ async def platform_admin_ids(session: AsyncSession, person_ids: Sequence[str]) -
 async def households_in_scope(session: AsyncSession, cid: str, building_id: str | None,
                               unit: str) -> Sequence[Any]:
     """Households of a community (or of one building, or one unit entrance 单元 of it): id, unit,
-    room, address, owner_area_m2 and building_name, in building and room order. Rows, not
+    room, address, owner_area_m2 and building_name, in building, unit and room order (1栋 before 10栋). Rows, not
     objects: a poll's opening reads tens of thousands."""
     stmt = (select(Household.id, Household.unit, Household.room, Household.address, Household.owner_area_m2,
                    func.coalesce(Building.name, "").label("building_name"))
@@ -371,8 +415,8 @@ async def households_in_scope(session: AsyncSession, cid: str, building_id: str 
         stmt = stmt.where(Household.building_id == building_id)
         if unit:
             stmt = stmt.where(Household.unit == unit)
-    stmt = stmt.order_by(Building.name, Household.unit, Household.room, Household.id)
-    return (await session.execute(stmt)).all()
+    rows = (await session.execute(stmt.order_by(Household.id))).all()
+    return sorted(rows, key=lambda h: (natural_key(h.building_name), natural_key(h.unit), natural_key(h.room)))
 
 
 async def verified_members_in_scope(session: AsyncSession, cid: str, building_id: str | None,

@@ -239,7 +239,9 @@ async def reject_join(request_id: Id, body: JoinRejection, session: Session,
 # --- audit ---
 
 @router.get("/communities/{cid}/audit", tags=["audit"])
-async def audit_log(session: Session, paging: Paging,
+async def audit_log(session: Session, paging: Paging, locale: Locale,
                     scope: CommunityScope = Require("audit.read")) -> Page[AuditRead]:
-    items, nxt = await service.audit_log(session, scope.community_id, paging)
+    """The log in the caller's language: each entry's action, changes and the names of what it
+    names, with the raw ``before``/``after`` kept for integrators."""
+    items, nxt = await service.audit_log(session, scope.community_id, paging, locale)
     return Page(items=[AuditRead.model_validate(i) for i in items], next_cursor=nxt)

@@ -252,15 +252,32 @@ class RosterImportResult(BaseModel):
     members_linked: int
 
 
+class AuditValue(BaseModel):
+    """A value in words, or a moment (ISO 8601) for the phone to show in its own way."""
+
+    text: str | None = None
+    time: str | None = None
+
+
+class AuditChange(BaseModel):
+    field: str
+    label: str
+    before: AuditValue | None  # null: nothing before (what a new thing was made with)
+    after: AuditValue | None  # null: nothing after (what a removed thing had)
+
+
 class AuditRead(_Out):
     id: str
     actor_id: str | None
     actor_name: str | None = None
     action: str
+    what: str  # the action in words
     object_type: str
     object_id: str | None
+    object_name: str | None = None
     before: dict[str, object] | None
     after: dict[str, object] | None
+    changes: list[AuditChange]
     created_at: datetime
 
 

@@ -40,13 +40,51 @@ from app.communities.schemas import (
 )
 from app.core import audit, clock, policy
 from app.core.errors import Conflict, Forbidden, Invalid, Msg, NotFound, UnknownReference
-from app.core.i18n import t
+from app.core.i18n import DEFAULT, t
 from app.core.models import Upload
 from app.core.pagination import PageParams
 from app.core.security import mask_phone
+from app.core.sorting import natural_key
 from app.sharing import service as sharing
 
 REGION_LEVELS = ("city", "district", "street")  # 市 → 区/县 → 街道/镇, top down
+
+# What the audit log records here, and how it reads (app/core/audit.py).
+audit.declare("region", ["region.create"], name=audit.TEXT, level=audit.enum("ui.audit.value.level", REGION_LEVELS),
+              parent_id=audit.ref("region"))
+audit.declare("community", ["community.create", "community.update", "roster.import"],
+              name=audit.TEXT, kind=audit.enum("ui.kind", ("community", "village")), region_id=audit.ref("region"),
+              address=audit.TEXT, description=audit.TEXT, cover_upload_id=audit.SET, file=audit.TEXT,
+              households_created=audit.NUMBER, households_updated=audit.NUMBER, residents=audit.NUMBER,
+              members_linked=audit.NUMBER)
+audit.declare("grid", ["grid.create"], name=audit.TEXT)
+audit.declare("building", ["building.create"], name=audit.TEXT, grid_id=audit.ref("grid"),
+              kind=audit.Field("enum", labels={"building": "ui.places.community.one",
+                                               "village_group": "ui.places.village.one"}))
+audit.declare("household", ["household.create"], building_id=audit.ref("building"), unit=audit.TEXT,
+              room=audit.TEXT, owner_area_m2=audit.AREA)
+audit.declare("membership", ["member.update", "member.remove"], person_id=audit.ref("person"), roles=audit.ROLES,
+              household_id=audit.ref("household"), building_id=audit.ref("building"), grid_ids=audit.refs("grid"),
+              display_name=audit.TEXT)
+audit.declare("invite", ["invite.create", "invite.revoke"], building_id=audit.ref("building"),
+              expires_in_days=audit.NUMBER, max_uses=audit.NUMBER, note=audit.TEXT, revoked=audit.FLAG)
+audit.declare("join_request", ["join_request.approve", "join_request.reject"],
+              status=audit.enum("ui.join_requests.status", ("pending", "approved", "rejected")),
+              reason=audit.TEXT, household_id=audit.ref("household"))
+
+
+async def _household_labels(session: AsyncSession, cid: str, ids: list[str], locale: str) -> dict[str, str]:
+    return {h.id: household_label(h.building_name, h, locale)
+            for h in await repo.households_with_building(session, cid, ids)}
+
+
+audit.resolver("person", lambda session, cid, ids, locale: repo.people_names_in(session, cid, ids))
+audit.resolver("membership", lambda session, cid, ids, locale: repo.member_names(session, cid, ids))
+audit.resolver("join_request", lambda session, cid, ids, locale: repo.join_request_names(session, cid, ids))
+audit.resolver("region", lambda session, cid, ids, locale: repo.region_names(session, ids))
+audit.resolver("grid", lambda session, cid, ids, locale: repo.names_in(session, Grid, cid, ids))
+audit.resolver("building", lambda session, cid, ids, locale: repo.names_in(session, Building, cid, ids))
+audit.resolver("household", _household_labels)
 
 
 # --- visibility -------------------------------------------------------------------------
@@ -71,6 +109,11 @@ async def caller_scope(session: AsyncSession, claims: dict[str, Any],
     if community is None:
         return person, None, None, frozenset()
     return person, community, membership, await _roles(session, person, community, membership, administers)
+
+
+async def awaiting_approval(session: AsyncSession, cid: str, person_id: str) -> bool:
+    """Whether this person asked to join the community and the committee has not decided yet."""
+    return await repo.pending_join(session, cid, person_id) is not None
 
 
 async def roles_in(session: AsyncSession, person: Person,
@@ -255,11 +298,12 @@ async def _insert(session: AsyncSession, obj: object, conflict: str) -> None:
 
 
 async def grids(session: AsyncSession, cid: str) -> list[Grid]:
-    return await repo.list_in(session, Grid, cid, Grid.name)
+    return sorted(await repo.list_in(session, Grid, cid, Grid.id), key=lambda g: natural_key(g.name))
 
 
 async def buildings(session: AsyncSession, cid: str) -> list[Building]:
-    return await repo.list_in(session, Building, cid, Building.name)
+    """In the order people number them: 1栋, 2栋, …, 10栋."""
+    return sorted(await repo.list_in(session, Building, cid, Building.id), key=lambda b: natural_key(b.name))
 
 
 async def get_building(session: AsyncSession, cid: str, building_id: str) -> Building | None:
@@ -564,13 +608,10 @@ async def join_request(session: AsyncSession, j: JoinRequest) -> dict[str, Any]:
 
 # --- audit -----------------------------------------------------------------------------------
 
-async def audit_log(session: AsyncSession, cid: str, paging: PageParams) -> tuple[list[dict[str, Any]], str | None]:
+async def audit_log(session: AsyncSession, cid: str, paging: PageParams,
+                    locale: str) -> tuple[list[dict[str, Any]], str | None]:
     rows, nxt = await repo.audit_page(session, cid, paging)
-    actors = await repo.people_by_ids(session, [r.actor_id for r in rows if r.actor_id])
-    names = {pid: p.name for pid, p in actors.items()}
-    return [{"id": r.id, "actor_id": r.actor_id, "actor_name": names.get(r.actor_id) if r.actor_id else None,
-             "action": r.action, "object_type": r.object_type, "object_id": r.object_id, "before": r.before,
-             "after": r.after, "created_at": r.created_at} for r in rows], nxt
+    return await audit.describe(session, cid, rows, locale), nxt
 
 
 # --- roster import ---------------------------------------------------------------------------
@@ -684,10 +725,19 @@ async def administered_region(session: AsyncSession, person: Person, region_id: 
 
 # --- electorates (for polls) ---------------------------------------------------------------
 
-def household_label(building_name: str, h: Any) -> str:
-    """"3栋2单元501" for a household, or a row with its unit, room, address and id."""
-    unit = f"{h.unit}单元" if h.unit and not h.unit.endswith("单元") else h.unit
-    return f"{building_name}{unit}{h.room}" or h.address or h.id
+def unit_number(unit: str) -> str:
+    """"2" for a unit entrance 单元 written "2单元" or "2": the words around it say 单元 once."""
+    return unit.strip().removesuffix("单元").strip()
+
+
+def household_label(building_name: str, h: Any, locale: str = DEFAULT) -> str:
+    """"3栋2单元501" ("3栋, Unit 2, 501") for a household, or a row with its unit, room, address and
+    id. Poll rolls keep the Chinese label they were frozen with."""
+    unit = unit_number(h.unit or "")
+    place = t("ui.places.unit_room", locale, unit=unit, room=h.room) if unit else h.room
+    if building_name and place:
+        return t("ui.places.building_place", locale, building=building_name, place=place)
+    return building_name or place or h.address or h.id
 
 
 async def electorate(session: AsyncSession, cid: str, kind: str, building_id: str | None,

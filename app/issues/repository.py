@@ -36,6 +36,13 @@ async def issues_in(session: AsyncSession, community_id: str, issue_ids: Sequenc
     return list((await session.execute(q)).scalars().all())
 
 
+async def names_in(session: AsyncSession, model: Any, name: Any, community_id: str,
+                   ids: Sequence[str]) -> dict[str, str]:
+    """{id: name or title} of this community's issues, handlers or categories (the audit log names them)."""
+    q = select(model.id, name).where(model.community_id == community_id, model.id.in_(list(ids)))
+    return {i: n for i, n in (await session.execute(q)).all()}
+
+
 async def categories(session: AsyncSession, community_id: str) -> list[Category]:
     q = (select(Category).where(Category.community_id == community_id, Category.active.is_(True))
          .order_by(Category.position, Category.name))

@@ -55,6 +55,21 @@ def category_label(name: str, locale: str) -> str:
     return name if label == key else label
 
 
+# What the audit log records here, and how it reads (app/core/audit.py).
+audit.declare("issue_category", ["issue_category.create"], name=audit.TEXT, deadline_days=audit.NUMBER,
+              default_handler_id=audit.ref("issue_handler"))
+audit.declare("issue_handler", ["issue_handler.create"], name=audit.TEXT,
+              kind=audit.enum("ui.audit.value.handler_kind", ("person", "unit")), member_ids=audit.refs("person"))
+audit.declare("issue", [f"issue.{action}" for action in flows.TRANSITIONS],
+              status=audit.enum("ui.issue.status", [s.value for s in Status]), handler_id=audit.ref("issue_handler"),
+              category_id=audit.ref("issue_category"), deadline_at=audit.TIME, into=audit.ref("issue"),
+              photos=audit.NUMBER)
+audit.resolver("issue", lambda session, cid, ids, locale: repo.names_in(session, Issue, Issue.title, cid, ids))
+audit.resolver("issue_handler",
+               lambda session, cid, ids, locale: repo.names_in(session, Handler, Handler.name, cid, ids))
+audit.resolver("issue_category",
+               lambda session, cid, ids, locale: repo.names_in(session, Category, Category.name, cid, ids))
+
 # --- visibility ---------------------------------------------------------------------------
 # Who sees a staff-only issue (a dispute 纠纷, a theft …) is decided here, once: ``sees_issue``
 # for one issue, ``visibility_clause`` for a query of many (list, search, map, duplicates), the

@@ -3,6 +3,7 @@ remembered by hand; ballots, electors and objections are reached only through th
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -19,6 +20,18 @@ from app.polls.models import Poll, PollBallot, PollBoxBallot, PollElector, PollK
 async def poll_in(session: AsyncSession, cid: str, poll_id: str) -> Poll | None:
     stmt = select(Poll).where(Poll.community_id == cid, Poll.id == poll_id)
     return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def poll_titles(session: AsyncSession, cid: str, ids: Sequence[str]) -> dict[str, str]:
+    q = select(Poll.id, Poll.title).where(Poll.community_id == cid, Poll.id.in_(list(ids)))
+    return {i: n for i, n in (await session.execute(q)).all()}
+
+
+async def objection_poll_titles(session: AsyncSession, cid: str, ids: Sequence[str]) -> dict[str, str]:
+    """{objection id: the title of the poll it objects to}."""
+    q = (select(PollObjection.id, Poll.title).join(Poll, Poll.id == PollObjection.poll_id)
+         .where(Poll.community_id == cid, PollObjection.id.in_(list(ids))))
+    return {i: n for i, n in (await session.execute(q)).all()}
 
 
 async def poll_by_id(session: AsyncSession, poll_id: str) -> Poll | None:

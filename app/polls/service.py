@@ -15,7 +15,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, get_args
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,7 +33,7 @@ from app.polls.appender import FirstVote, appender
 from app.polls.flows import Status
 from app.polls.models import Poll, PollElector, PollObjection, PollOption
 from app.polls.repository import BallotForm
-from app.polls.schemas import BallotIn, OptionIn, PaperBallotIn, PollCreate, PollUpdate
+from app.polls.schemas import BallotIn, ElectorateKind, Kind, OptionIn, PaperBallotIn, PollCreate, PollUpdate
 from app.polls.secrecy import Content
 
 log = logging.getLogger("wugong.polls")
@@ -45,6 +45,24 @@ CONFIG_FIELDS = ("title", "description", "kind", "max_choices", "allow_stacking"
                  "scope_building_id", "scope_unit", "secret", "allow_change", "hide_results", "opens_at",
                  "closes_at", "notice_days", "issue_id")
 
+
+# What the audit log records here, and how it reads (app/core/audit.py). A ballot's entry names
+# the act and the voter, never the choice.
+audit.declare("poll", ["poll.create", "poll.update", "poll.schedule", "poll.open", "poll.close", "poll.publish"],
+              title=audit.TEXT, description=audit.TEXT, kind=audit.enum("ui.poll_page.kind", get_args(Kind)),
+              max_choices=audit.NUMBER, allow_stacking=audit.FLAG,
+              ranked_method=audit.enum("ui.poll_builder.ranked", ("irv", "borda")),
+              electorate=audit.enum("ui.poll.electorate", get_args(ElectorateKind)),
+              scope_building_id=audit.ref("building"), scope_unit=audit.TEXT, secret=audit.FLAG,
+              allow_change=audit.FLAG, hide_results=audit.FLAG, opens_at=audit.TIME, closes_at=audit.TIME,
+              notice_days=audit.NUMBER, issue_id=audit.ref("issue"), electorate_size=audit.NUMBER,
+              electorate_area=audit.AREA, explanation=audit.Field("localised"), chain_ok=audit.FLAG,
+              notice_ends_at=audit.TIME)
+audit.declare("poll_elector", ["poll.paper_ballot", "poll.proxy_ballot"], poll_id=audit.ref("poll"),
+              witness=audit.TEXT, voter_name=audit.TEXT)
+audit.declare("poll_objection", ["poll.answer"], answer=audit.TEXT)
+audit.resolver("poll", lambda session, cid, ids, locale: repo.poll_titles(session, cid, ids))
+audit.resolver("poll_objection", lambda session, cid, ids, locale: repo.objection_poll_titles(session, cid, ids))
 
 def _invalid(field: str, key: str, **params: Any) -> Invalid:
     return Invalid("invalid", errors=[{"loc": ["body", field], "msg_key": f"error.{key}", "params": params}])
@@ -479,7 +497,9 @@ async def close_poll(session: AsyncSession, actor_id: str | None, poll: Poll, *,
              " from its ballot box" if poll.sealed else "", "ok" if result["chain"]["ok"] else "NOT OK")
     await audit.record(session, actor_id=actor_id, community_id=poll.community_id, action="poll.close",
                        object_type="poll", object_id=poll.id,
-                       after={"explanation": result.get("explanation_zh"), "chain_ok": result["chain"]["ok"]})
+                       after={"explanation": {"zh-CN": result.get("explanation_zh"),
+                                              "en": result.get("explanation_en")},
+                              "chain_ok": result["chain"]["ok"]})
     await session.flush()
     return poll
 

@@ -156,13 +156,35 @@ async def test_an_unknown_phone_waits_for_the_committee(client, session, place):
     assert r.status_code == 200
     assert r.json()["status"] == "pending" and r.json()["membership_id"] is None
     assert await count(Membership, Membership.person_id == newcomer.id) == 0
-    assert_problem(await client.get(f"{API}/communities/{c.id}", headers=f.auth(newcomer)), 404)
+    assert_problem(await client.get(f"{API}/communities/{c.id}", headers=f.auth(newcomer)), 403, "join_pending")
     me = (await client.get(f"{API}/me", headers=f.auth(newcomer))).json()
     assert me["pending_joins"] == [{"community_id": c.id, "community_name": "幸福里社区",
                                     "join_request_id": r.json()["join_request_id"]}]
     listed = (await client.get(f"{API}/communities/{c.id}/join-requests", headers=f.auth(boss))).json()["items"]
     assert [(j["name"], j["room"], j["phone"], j["building_id"]) for j in listed] == [
         ("新住户", "3栋302", "13800000077", b.id)]
+
+
+async def test_an_applicant_awaiting_approval_is_told_so_on_every_community_door(client, session, place):
+    # Not "not found / not a member": they asked to join, so say where that stands and what to do.
+    c, boss = place
+    invite = await make_invite(client, c, boss)
+    newcomer = await f.person(session, name="", phone="13800000078")
+    stranger = await f.person(session, phone="13800000079")
+    jr = (await join(client, newcomer, invite["code"], name="新住户")).json()["join_request_id"]
+    for path in ("", "/issues", "/polls", "/buildings", "/issues/map"):
+        body = assert_problem(await client.get(f"{API}/communities/{c.id}{path}", headers=f.auth(newcomer)), 403,
+                              "join_pending")
+        assert "幸福里社区" in body["detail"] and "审核" in body["detail"], body
+        english = assert_problem(await client.get(f"{API}/communities/{c.id}{path}",
+                                                  headers=f.auth(newcomer, "en")), 403, "join_pending")
+        assert "waiting for the committee" in english["detail"]
+        assert_problem(await client.get(f"{API}/communities/{c.id}{path}", headers=f.auth(stranger)), 404,
+                       "community_not_found")
+    r = await client.post(f"{API}/communities/{c.id}/join-requests/{jr}/reject", json={"reason": "不是本小区住户"},
+                          headers=f.auth(boss))
+    assert r.status_code == 200, r.text
+    assert_problem(await client.get(f"{API}/communities/{c.id}", headers=f.auth(newcomer)), 404, "community_not_found")
 
 
 async def test_committee_approves_a_join_request_into_a_household(client, session, place):

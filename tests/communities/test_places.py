@@ -33,6 +33,42 @@ async def test_committee_creates_grids_and_lists_them_by_name(client, session, p
     assert [g["name"] for g in listed] == ["东区", "西区"]
 
 
+async def test_buildings_and_grids_are_listed_as_people_number_them(client, session, place):
+    # Text order puts 10栋 and 11栋 before 1栋; every building list (the pages keep the API's order)
+    # and every household roll (a poll's paper roll) comes in one order: 1栋, 2栋, …, 10栋.
+    c, boss = place
+    for name in ("10栋", "2栋", "11栋", "1栋", "东门岗亭", "3栋"):
+        assert (await client.post(f"{API}/communities/{c.id}/buildings", json={"name": name},
+                                  headers=f.auth(boss))).status_code == 201
+    for name in ("第10网格", "第2网格", "第1网格"):
+        await f.grid(session, c, name)
+    listed = (await client.get(f"{API}/communities/{c.id}/buildings", headers=f.auth(boss))).json()
+    assert [b["name"] for b in listed] == ["1栋", "2栋", "3栋", "10栋", "11栋", "东门岗亭"]
+    grids = (await client.get(f"{API}/communities/{c.id}/grids", headers=f.auth(boss))).json()
+    assert [g["name"] for g in grids] == ["第1网格", "第2网格", "第10网格"]
+    by_name = {b["name"]: b["id"] for b in listed}
+    for building, unit, room in (("10栋", "1", "101"), ("1栋", "2单元", "1001"), ("1栋", "2单元", "201"),
+                                 ("1栋", "10单元", "101"), ("2栋", "", "101")):
+        r = await client.post(f"{API}/communities/{c.id}/households", headers=f.auth(boss),
+                              json={"building_id": by_name[building], "unit": unit, "room": room})
+        assert r.status_code == 201, r.text
+    from app.communities import service
+
+    labels = [service.household_label(h.building_name, h) for h in await service.repo.households_in_scope(
+        session, c.id, None, "")]
+    assert labels == ["1栋2单元201", "1栋2单元1001", "1栋10单元101", "2栋101", "10栋1单元101"]
+    english = [service.household_label(h.building_name, h, "en") for h in await service.repo.households_in_scope(
+        session, c.id, None, "")]
+    assert english[0] == "1栋, Unit 2, 201" and english[3] == "2栋, 101"
+
+
+def test_natural_key_orders_numbers_as_numbers():
+    from app.core.sorting import natural_key
+
+    names = ["10栋", "1栋", "B2", "b10", "2号楼", "1栋2单元", "", " 3栋 "]
+    assert sorted(names, key=natural_key) == ["", "1栋", "1栋2单元", "2号楼", " 3栋 ", "10栋", "B2", "b10"]
+
+
 async def test_duplicate_grid_name_is_409(client, session, place):
     c, boss = place
     await f.grid(session, c, "东区")

@@ -67,7 +67,7 @@ async def test_committee_maps_the_community_assigns_a_grid_worker_and_reads_the_
     await expect(form.locator('[data-error-for="owner_area_m2"]')).to_contain_text("请填写数字")
     await form.locator('[name="owner_area_m2"]').fill("89.5")
     await form.locator('[type="submit"]').click()
-    await expect(card.locator("[data-household-list] li")).to_have_text(["1 单元 30189.5 平方米"])
+    await expect(card.locator("[data-household-list] li")).to_have_text(["1单元30189.5 平方米"])
     await expect(card.locator("[data-households-empty]")).to_be_hidden()
     await form.locator('[name="unit"]').fill("1")
     await form.locator('[name="room"]').fill("301")
@@ -83,7 +83,7 @@ async def test_committee_maps_the_community_assigns_a_grid_worker_and_reads_the_
     await expect(page.locator("[data-places]")).to_be_visible()
     await page.locator(".card", has_text="2栋").locator("[data-toggle]").click()
     await expect(page.locator(".card", has_text="2栋").locator("[data-household-list] li")) \
-        .to_have_text(["1 单元 30189.5 平方米"])
+        .to_have_text(["1单元30189.5 平方米"])
     for selector in ("[data-toggle] >> nth=0", "#grid-name", "[data-building-form] [type=submit]"):
         box = await page.locator(selector).bounding_box()
         assert box and box["height"] >= 56, selector

@@ -50,7 +50,7 @@ async def test_similar_issue_is_offered_while_typing_and_me_too_supports_it(new_
     await shot(neighbour, "report-similar-hint")
 
     await card.locator("[data-support]").click()
-    await expect(card.locator("[data-support]")).to_have_text("已关注")
+    await expect(card.locator("[data-support]")).to_have_text("已支持")
     await expect(card).to_contain_text(f"{before + 1} 人关注")
     fresh = await client.get(f"/api/v1/communities/{p.c.id}/issues/{existing['id']}", headers=f.auth(p.neighbour))
     assert fresh.json()["supports_count"] == before + 1 and fresh.json()["supported_by_me"] is True

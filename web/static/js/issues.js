@@ -5,8 +5,8 @@
 import { api } from "./api.js";
 import { t } from "./i18n.js";
 import { canKeepFiles } from "./queue.js";
-import { $, $$, busy, clearErrors, communityPath, errorMessage, fieldError, fill, formatDateTime, localPath,
-  showErrors, toast } from "./ui.js";
+import { $, $$, busy, can, clearErrors, communityPath, errorMessage, fieldError, fill, formatDateTime, localPath,
+  pageData, showErrors, toast } from "./ui.js";
 
 export const MAX_PHOTOS = 9;
 export const OPEN = ["reported", "accepted", "dispatched", "in_progress", "reopened"];
@@ -229,9 +229,10 @@ export function photoPicker(slot, cid, { max = MAX_PHOTOS, keep = false } = {}) 
 
 /** Show pictures the API gave (report, after, comment) as thumbnails that open the full one. */
 export function showPhotos(list, photos) {
-  list.replaceChildren(...photos.map((photo) => {
+  list.replaceChildren(...photos.map((photo, i) => {
     const node = fill("tpl-photo-view");
     $("[data-full]", node).href = localPath(photo.url);
+    $("[data-full]", node).setAttribute("aria-label", t("ui.issue.photo_open", { n: i + 1 }));
     $("[data-img]", node).src = localPath(photo.thumb_url);
     return node;
   }));
@@ -440,6 +441,20 @@ function shows(params, issue) {
   const statuses = params.get("status");
   if (statuses && !statuses.split(",").includes(issue.status)) return false;
   return params.get("overdue") !== "true" || Boolean(issue.overdue);
+}
+
+/**
+ * Staff pages (受理分派, 网格巡查, 我的待办) opened by someone without `permission` here, by a link
+ * or a typed URL: say what the page is for and where to go, instead of buttons that then fail.
+ * True when the caller may use the page.
+ */
+export async function staffOnly(cid, permission) {
+  const community = await api("GET", communityPath(cid), { keep: true });
+  if (can(pageData().permissions, permission, community.my_roles)) return true;
+  for (const element of $("#main").children) {
+    if (element.tagName !== "TEMPLATE") element.hidden = !element.matches("[data-staff-only]");
+  }
+  return false;
 }
 
 /** Switch [data-tab] buttons; `change(name)` runs on each switch. */

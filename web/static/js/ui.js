@@ -165,6 +165,11 @@ export function showFailure(error) {
   let title = t("ui.error.load_failed");
   if (error instanceof ApiError && error.status === 404) title = t("ui.missing.heading");
   if (error instanceof ApiError && error.status === 403) title = t("ui.error.forbidden");
+  if (error instanceof ApiError && error.code === "join_pending") {
+    title = t("ui.join.pending_title");
+    // Nothing of the community is for them until the committee says yes: only the answer shows.
+    for (const other of block.parentElement.children) if (other !== block) other.hidden = true;
+  }
   $("[data-failure-title]", block).textContent = title;
   $("[data-failure-body]", block).textContent = errorMessage(error);
   block.hidden = false;

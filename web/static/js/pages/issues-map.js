@@ -1,6 +1,7 @@
 // /c/{cid}/issues/map: the community's issues with a GPS point, on a tile map (Leaflet) when the
-// server names a tile server, else on a plain latitude/longitude grid drawn in SVG, so the page
-// works with no outside requests at all. The same points are listed beneath the map.
+// server names a tile server, else on a plain map drawn in SVG (north up, a scale in metres,
+// numbered dots), so the page works with no outside requests at all. The same points are listed
+// beneath the map with the same numbers, and a legend says what the colours mean.
 
 import { api } from "../api.js";
 import { t } from "../i18n.js";
@@ -69,20 +70,23 @@ function renderList(features) {
   const list = $("[data-map-list]");
   list.replaceChildren();
   $("[data-map-empty]").hidden = features.length > 0;
-  for (const { properties: p } of features) {
+  for (const [i, { properties: p }] of features.entries()) {
     const item = fill("map-item", {
       title: p.title, status: t(`map.status.${p.status}`), category: categoryName(p.category),
       supports: t("map.supports", { count: p.supports_count }),
     });
     item.querySelector("a").href = issueHref(p.id);
     item.querySelector("[data-dot]").classList.add(`status-${p.status}`);
+    item.querySelector("[data-dot]").textContent = String(i + 1); // the number on its dot
     item.querySelector("[data-overdue]").hidden = !p.overdue;
     list.append(item);
   }
 }
 
-/** Without tiles: an equirectangular plot of the points' bounds, with a light grid. The drawing
- * is sized to the box in CSS pixels, so dots and labels keep a readable, tappable size. */
+/** Without tiles: an equirectangular plot of the points' bounds, north up, with a light grid and
+ * a scale bar in metres (coordinates mean nothing to a resident). Each dot carries the number
+ * of its line in the list below. The drawing is sized to the box in CSS pixels, so dots and
+ * labels keep a readable, tappable size, and every label is drawn inside the box. */
 function drawGrid(features) {
   const box = $("[data-map]");
   box.replaceChildren();
@@ -102,53 +106,72 @@ function drawGrid(features) {
   const k = Math.cos(((north + south) / 2) * Math.PI / 180);
   const spanX = (east - west) * k;
   const spanY = north - south;
-  const scale = Math.min((width - 40) / spanX, (height - 40) / spanY);
-  const x = (lng) => 20 + ((lng - west) * k) * scale + ((width - 40) - spanX * scale) / 2;
-  const y = (lat) => 20 + (north - lat) * scale + ((height - 40) - spanY * scale) / 2;
+  const margin = 28;
+  const scale = Math.min((width - 2 * margin) / spanX, (height - 2 * margin) / spanY); // pixels per degree of latitude
+  const x = (lng) => margin + ((lng - west) * k) * scale + ((width - 2 * margin) - spanX * scale) / 2;
+  const y = (lat) => margin + (north - lat) * scale + ((height - 2 * margin) - spanY * scale) / 2;
   const step = niceStep(Math.max(east - west, north - south) / 5);
-  for (let v = Math.ceil(west / step) * step; v <= east; v += step) gridLine(svg, x(v), 0, x(v), height, v.toFixed(4), x(v) + 3, height - 4);
-  // Longitude labels run into each other on a narrow phone: keep every other one there.
-  if (width < 600) svg.querySelectorAll("text.map-grid-label").forEach((text, i) => { if (i % 2) text.remove(); });
-  for (let v = Math.ceil(south / step) * step; v <= north; v += step) gridLine(svg, 0, y(v), width, y(v), v.toFixed(4), 3, y(v) - 3);
-  const north_ = document.createElementNS(SVG, "text");
-  north_.setAttribute("x", width - 8);
-  north_.setAttribute("text-anchor", "end");
-  north_.setAttribute("y", 24);
-  north_.setAttribute("class", "map-grid-label");
-  north_.textContent = `↑ ${t("map.legend.north")}`;
-  svg.append(north_);
-  for (const f of features) {
+  for (let v = Math.ceil(west / step) * step; v <= east; v += step) gridLine(svg, x(v), 0, x(v), height);
+  for (let v = Math.ceil(south / step) * step; v <= north; v += step) gridLine(svg, 0, y(v), width, y(v));
+  label(svg, `↑ ${t("map.legend.north")}`, width - 8, 20, "end");
+  scaleBar(svg, scale / 111_320, height); // a degree of latitude is about 111.32 km
+  // Drawn last to first, so where dots overlap the lower numbers (the top of the list) stay on top.
+  [...features.entries()].reverse().forEach(([i, f]) => {
     const [lng, lat] = f.geometry.coordinates;
     const link = document.createElementNS(SVG, "a");
     link.setAttribute("href", issueHref(f.properties.id));
+    const [cx, cy] = [x(lng).toFixed(1), y(lat).toFixed(1)];
     const dot = document.createElementNS(SVG, "circle");
-    dot.setAttribute("cx", x(lng).toFixed(1));
-    dot.setAttribute("cy", y(lat).toFixed(1));
-    dot.setAttribute("r", String(8 + Math.min(8, Math.sqrt(f.properties.supports_count))));
+    dot.setAttribute("cx", cx);
+    dot.setAttribute("cy", cy);
+    dot.setAttribute("r", String(10 + Math.min(8, Math.sqrt(f.properties.supports_count))));
     dot.setAttribute("class", `map-point status-${f.properties.status}${f.properties.overdue ? " is-overdue" : ""}`);
     const title = document.createElementNS(SVG, "title");
-    title.textContent = f.properties.title;
+    title.textContent = `${i + 1}. ${f.properties.title}`;
     dot.append(title);
+    const number = document.createElementNS(SVG, "text");
+    number.setAttribute("x", cx);
+    number.setAttribute("y", cy);
+    number.setAttribute("class", "map-point-number");
+    number.textContent = String(i + 1);
     const hit = document.createElementNS(SVG, "circle"); // a fingertip-sized target around the dot
-    hit.setAttribute("cx", dot.getAttribute("cx"));
-    hit.setAttribute("cy", dot.getAttribute("cy"));
+    hit.setAttribute("cx", cx);
+    hit.setAttribute("cy", cy);
     hit.setAttribute("r", "22");
     hit.setAttribute("class", "map-hit");
-    link.append(hit, dot);
+    link.append(hit, dot, number);
     svg.append(link);
-  }
+  });
 }
 
-function gridLine(svg, x1, y1, x2, y2, label, lx, ly) {
+function gridLine(svg, x1, y1, x2, y2) {
   const line = document.createElementNS(SVG, "line");
   for (const [k, v] of Object.entries({ x1, y1, x2, y2 })) line.setAttribute(k, v.toFixed(1));
   line.setAttribute("class", "map-grid-line");
-  const text = document.createElementNS(SVG, "text");
-  text.setAttribute("x", lx.toFixed(1));
-  text.setAttribute("y", ly.toFixed(1));
-  text.setAttribute("class", "map-grid-label");
-  text.textContent = label;
-  svg.append(line, text);
+  svg.append(line);
+}
+
+function label(svg, text, lx, ly, anchor = "start") {
+  const node = document.createElementNS(SVG, "text");
+  node.setAttribute("x", lx.toFixed(1));
+  node.setAttribute("y", ly.toFixed(1));
+  node.setAttribute("text-anchor", anchor);
+  node.setAttribute("class", "map-grid-label");
+  node.textContent = text;
+  svg.append(node);
+}
+
+/** A bar of a round number of metres (about a fifth of the width) in the bottom left corner. */
+function scaleBar(svg, pixelsPerMetre, height) {
+  const metres = niceStep(90 / pixelsPerMetre);
+  const length = metres * pixelsPerMetre;
+  const [left, bottom] = [10, height - 10];
+  const bar = document.createElementNS(SVG, "path");
+  bar.setAttribute("d", `M${left} ${bottom - 6}V${bottom}H${(left + length).toFixed(1)}V${bottom - 6}`);
+  bar.setAttribute("class", "map-scale");
+  svg.append(bar);
+  const text = metres >= 1000 ? t("map.legend.km", { n: metres / 1000 }) : t("map.legend.m", { n: metres });
+  label(svg, text, left + 2, bottom - 10);
 }
 
 function niceStep(raw) {

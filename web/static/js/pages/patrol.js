@@ -2,7 +2,7 @@
 // each with its steps in place (当场办结 with a photo), and a shortcut to report from patrol.
 // Only the grids this worker looks after (mine=grid).
 
-import { choices, pagedList, tabs, OPEN } from "../issues.js";
+import { choices, pagedList, staffOnly, tabs, OPEN } from "../issues.js";
 import { rememberCommunity, start } from "../shell.js";
 import { cidOfPage } from "../ui.js";
 
@@ -19,5 +19,7 @@ start(async () => {
     tab = name;
     list.load(true);
   });
+  // Tabs are wired first, so a tap while the page asks who may use it is not lost.
+  if (!(await staffOnly(cid, "issues.report_as_staff"))) return;
   await list.load(true);
 });

@@ -153,7 +153,10 @@ function showHouseholdCount(card) {
 
 function householdName(household) {
   const room = household.room || household.address || "—";
-  return household.unit ? t("ui.places.unit_room", { unit: household.unit, room }) : room;
+  // A unit is often written "1单元": the words around it say 单元 once ("1单元101", "Unit 1, 101"),
+  // as app/communities/service.py's unit_number does.
+  const unit = (household.unit || "").trim().replace(/\u5355\u5143$/, "").trim();
+  return unit ? t("ui.places.unit_room", { unit, room }) : room;
 }
 
 function areaText(value) {
@@ -176,7 +179,8 @@ async function createGrid(form) {
   busy(submit, true);
   try {
     const grid = await api("POST", communityPath(cid, "/grids"), { body: { name } });
-    grids = [...grids, grid].sort((a, b) => a.name.localeCompare(b.name, "zh-CN"));
+    // The server's order (1, 2, …, 10), not one of the page's own.
+    grids = await api("GET", communityPath(cid, "/grids"), { keep: true }).catch(() => [...grids, grid]);
     form.reset();
     render();
     toast(t("ui.places.grid_created", { name: grid.name }));
@@ -201,7 +205,8 @@ async function createBuilding(form) {
   busy(submit, true);
   try {
     const building = await api("POST", communityPath(cid, "/buildings"), { body });
-    buildings = [...buildings, building].sort((a, b) => a.name.localeCompare(b.name, "zh-CN"));
+    buildings = await api("GET", communityPath(cid, "/buildings"), { keep: true })
+      .catch(() => [...buildings, building]);
     form.elements.name.value = "";
     render();
     toast(t(`ui.places.${kind}.created`, { name: building.name }));

@@ -2,7 +2,7 @@
 // ones to dispatch with a deadline, work in progress, resolved ones awaiting verification,
 // and the overdue; every step in place.
 
-import { choices, pagedList, tabs } from "../issues.js";
+import { choices, pagedList, staffOnly, tabs } from "../issues.js";
 import { rememberCommunity, start } from "../shell.js";
 import { cidOfPage } from "../ui.js";
 
@@ -24,5 +24,7 @@ start(async () => {
     tab = name;
     list.load(true);
   });
+  // Tabs are wired first, so a tap while the page asks who may use it is not lost.
+  if (!(await staffOnly(cid, "issues.triage"))) return;
   await list.load(true);
 });
