@@ -173,9 +173,9 @@ async def test_the_committee_sees_join_requests_waiting(client: Any, session: An
     assert joins["count"] == 1 and titles(joins) == ["吴晓东"]
     assert joins["items"][0]["note"] == "申请加入 · 3栋2单元502"
     assert joins["actions"][0]["href"] == f"/c/{p.c.id}/admin/join-requests"
-    # Waiting for approval, the applicant has no home in the community yet.
+    # Waiting for approval, the applicant is told so (the door every community page shares).
     r = await client.get(f"/api/v1/communities/{p.c.id}/home", headers=f.auth(stranger))
-    f.assert_problem(r, 404, "community_not_found")
+    f.assert_problem(r, 403, "join_pending")
 
 
 # --- the door -----------------------------------------------------------------------------------
