@@ -257,6 +257,7 @@ class AuditValue(BaseModel):
 
     text: str | None = None
     time: str | None = None
+    quoted: bool = False  # the text is user content (what people wrote, a name they gave): shown as written
 
 
 class AuditChange(BaseModel):
