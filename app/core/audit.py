@@ -181,7 +181,8 @@ def _blank(value: Any) -> bool:
 def _value(how: Field, value: Any, names: dict[str, dict[str, str]], locale: str) -> dict[str, Any]:
     """One value in words ({"text": …}), or a moment for the phone to show in its own way ({"time": ISO}).
     Words people wrote or gave as names (text, the names behind ids) come with "quoted": true, so the
-    page shows them as user content rather than in its own language."""
+    page shows them as user content rather than in its own language; a sentence of ours that quotes
+    some lists them in "quotes"."""
     if _blank(value):
         return {"text": t("ui.audit.none", locale)}
     if how.kind == "time" and isinstance(value, str):
@@ -205,8 +206,9 @@ def _value(how: Field, value: Any, names: dict[str, dict[str, str]], locale: str
         text = t("ui.places.area_value", locale, area=_number(value))
     elif how.kind == "set":
         text = t("ui.audit.set", locale)
-    elif how.kind == "localised" and isinstance(value, dict):
-        return {"text": str(value.get(locale) or value.get(DEFAULT) or ""), "quoted": True}
+    elif how.kind == "localised" and isinstance(value, dict):  # words of ours, quoting words of people's
+        quotes = [q for q in value.get("quotes") or [] if isinstance(q, str)]
+        return {"text": str(value.get(locale) or value.get(DEFAULT) or ""), "quotes": quotes}
     elif how.kind == "number":
         text = _number(value)
     elif isinstance(value, list):

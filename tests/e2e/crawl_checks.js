@@ -174,6 +174,32 @@
     return findings;
   }
 
+  /** Words and numbers of the page's own text cut across two lines (a column too narrow for them). */
+  function cutWords() {
+    const findings = [];
+    for (const node of textNodes(document.body)) {
+      const parent = node.parentElement;
+      if (!/[A-Za-z0-9]{2}/.test(node.data) || parent.closest(`${USER_CONTENT}, .visually-hidden`)) continue;
+      const whole = document.createRange();
+      whole.selectNodeContents(node);
+      if (whole.getClientRects().length < 2) continue; // on one line
+      if (getComputedStyle(parent).wordBreak === "break-all") continue; // codes and hashes, cut on purpose
+      let previous = null;
+      for (let i = 0; i < node.data.length; i += 1) {
+        const range = document.createRange();
+        range.setStart(node, i);
+        range.setEnd(node, i + 1);
+        const rect = /[A-Za-z0-9]/.test(node.data[i]) ? range.getClientRects()[0] : null;
+        if (rect && previous && Math.abs(rect.top - previous.top) >= previous.height / 2) {
+          const word = node.data.slice(0, i).match(/[A-Za-z0-9]*$/)[0] + node.data.slice(i).match(/^[A-Za-z0-9]*/)[0];
+          findings.push(`${describe(parent)} cuts "${word}" across two lines`);
+        }
+        previous = rect && rect.width ? rect : null;
+      }
+    }
+    return findings;
+  }
+
   /** Wait until the page has nothing left to draw: two animation frames. */
   function frames() {
     return new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
@@ -181,9 +207,11 @@
 
   window.__crawl = {
     frames,
-    async layout(keyPattern) {
+    /** What one look (a width, a mode) shows wrong; the words only when asked (once per mode). */
+    async layout(keyPattern, words = true) {
       await frames();
-      return [...overflow(), ...squeezedLabels(), ...rawKeys(keyPattern), ...chineseOnEnglish()];
+      const found = [...overflow(), ...squeezedLabels(), ...cutWords()];
+      return words ? [...found, ...rawKeys(keyPattern), ...chineseOnEnglish()] : found;
     },
     async axe(rules) {
       const options = { resultTypes: ["violations"] };

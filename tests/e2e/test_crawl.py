@@ -9,7 +9,8 @@ settings switch toggles, so four looks cost one load. A page fails on:
 
 - a raw message key in what it shows or says (``ui.audit.field.x``),
 - sideways scrolling, or an element sticking out of the screen,
-- a button or tab whose label wraps a character or two per line, or cuts a word,
+- a button or tab whose label wraps a character or two per line, or cuts a word; a word or number
+  of the page's own text cut across two lines anywhere (a column too narrow for it),
 - an axe-core violation (tests/e2e/vendor/axe-core; the whole rule set on the normal look, the
   colour contrast again in elder mode, which has colours of its own),
 - a script error, a console error, a request that failed, or an answer >= 400 from this site that
@@ -384,7 +385,10 @@ async def crawl_as(browser: Any, base_url: str, state: dict[str, Any], role: str
                 await page.set_viewport_size({"width": width, "height": HEIGHT})
                 await page.evaluate("(on) => document.documentElement.classList.toggle('elder', on)",
                                     mode == "elder")
-                for finding in await page.evaluate("(keys) => window.__crawl.layout(keys)", keys):
+                # The words are the same at either width: read them at the first width of each mode.
+                words = (mode, width) in (LOOKS[0], LOOKS[2])
+                for finding in await page.evaluate("([keys, words]) => window.__crawl.layout(keys, words)",
+                                                   [keys, words]):
                     findings.add(url, finding, where)
                 timings["layout"] += time.monotonic() - clock_
                 clock_ = time.monotonic()
@@ -442,7 +446,7 @@ async def test_every_page_reads_right_for_every_role_in_both_languages_sizes_and
 
 SAMPLE = """<!doctype html><html lang="en"><head><title>Sample · Wugong</title>
 <style>body { margin: 0; font: 16px sans-serif; } .narrow { width: 40px; } .wide { width: 500px; }
-.faint { color: #ccc; } button { overflow-wrap: anywhere; }</style></head><body><main>
+.faint { color: #ccc; } button, td { overflow-wrap: anywhere; } .cell { width: 30px; }</style></head><body><main>
 <h1>Sample</h1>
 <p>ui.sample.raw_key left untranslated</p>
 <p>This line has 幸福里 in it, unmarked.</p>
@@ -451,6 +455,7 @@ SAMPLE = """<!doctype html><html lang="en"><head><title>Sample · Wugong</title>
 <button class="narrow" type="button">Follow</button>
 <div class="wide">too wide</div>
 <p class="faint">hard to read</p>
+<table><tr><th>Round 1</th><td class="cell">eliminated 2048</td></tr></table>
 </main></body></html>"""
 
 
@@ -473,4 +478,6 @@ async def test_the_crawl_checks_catch_each_kind_of_fault(browser: Any) -> None:
     assert "幸福里社区" not in text and "简体中文" not in text, text  # user content and its own language
     assert 'button.narrow "我也关注" wraps its label as' in text, text
     assert 'button.narrow "Follow" wraps its label as' in text, text
+    assert 'td.cell "eliminated 2048" cuts "eliminated" across two lines' in text, text
+    assert 'td.cell "eliminated 2048" cuts "2048" across two lines' in text, text
     assert any(finding.startswith("axe color-contrast") for finding in axe), axe

@@ -105,6 +105,11 @@ export function setQuotedText(element, text, values) {
   element.replaceChildren(fragment);
 }
 
+/** A word standing on its own as a label: its first letter capitalised, where the language has capitals. */
+export function capitalised(text) {
+  return text.charAt(0).toLocaleUpperCase(lang()) + text.slice(1);
+}
+
 export function badge(text, kind = "") {
   const element = document.createElement("span");
   element.className = kind ? `badge badge--${kind}` : "badge";

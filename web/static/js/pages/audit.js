@@ -4,7 +4,7 @@
 
 import { t } from "../i18n.js";
 import { start } from "../shell.js";
-import { $, cidOfPage, communityPath, cursorList, fill, formatDateTime, quoted, toast } from "../ui.js";
+import { $, cidOfPage, communityPath, cursorList, fill, formatDateTime, quoted, setQuotedText, toast } from "../ui.js";
 
 const cid = cidOfPage();
 const loadPage = cursorList(communityPath(cid, "/audit"), entryCard);
@@ -53,5 +53,8 @@ function entryCard(entry) {
 
 function shown(value) {
   if (value.time) return formatDateTime(value.time);
-  return value.quoted ? quoted(value.text) : value.text;
+  if (value.quoted) return quoted(value.text);
+  const words = document.createElement("span");
+  setQuotedText(words, value.text, value.quotes || []);
+  return words;
 }

@@ -9,8 +9,8 @@ import { api, ApiError, NetworkError } from "../api.js";
 import { t } from "../i18n.js";
 import { rememberCommunity, start } from "../shell.js";
 import {
-  $, $$, busy, can, cidOfPage, clearErrors, communityPath, errorMessage, fieldError, fill, formatDateTime, joinNodes,
-  pageData, quoted, setSlots, showErrors, tQuoted,
+  $, $$, busy, can, capitalised, cidOfPage, clearErrors, communityPath, errorMessage, fieldError, fill,
+  formatDateTime, joinNodes, pageData, quoted, setSlots, showErrors, tQuoted,
 } from "../ui.js";
 
 const cid = cidOfPage();
@@ -57,7 +57,7 @@ function canEnter() {
 
 function showHead() {
   const head = $("[data-poll-head]");
-  const meta = [t(`ui.poll.status.${poll.status}`), t(`ui.poll.electorate.${poll.electorate}`)];
+  const meta = [capitalised(t(`ui.poll.status.${poll.status}`)), t(`ui.poll.electorate.${poll.electorate}`)];
   if (poll.scope_label) meta.push(poll.scope_building_id ? quoted(poll.scope_label) : poll.scope_label);
   meta.push(t("ui.poll_paper.turnout", { voted: poll.voted_count, size: poll.electorate_size }));
   setSlots(head, { title: poll.title, meta: joinNodes(meta) });
