@@ -124,6 +124,32 @@
     return findings;
   }
 
+  /** Elements that run out of the box they are in (a badge under the row's arrow), though not off the screen. */
+  function outOfBox() {
+    const findings = [];
+    const out = [];
+    for (const element of document.body.querySelectorAll("*")) {
+      const parent = element.parentElement;
+      if (!parent || parent === document.body || element.closest("svg, .visually-hidden, .skip-link")) continue;
+      const style = getComputedStyle(element);
+      if (style.position === "absolute" || style.position === "fixed" || style.display === "contents") continue;
+      if (parseFloat(style.marginLeft) < 0 || parseFloat(style.marginRight) < 0) continue; // bleeds on purpose
+      const rect = element.getBoundingClientRect();
+      if (!rect.width || !rect.height) continue;
+      const box = getComputedStyle(parent);
+      if (box.display === "contents" || box.overflowX !== "visible" || box.display.startsWith("inline")) continue;
+      const outer = parent.getBoundingClientRect();
+      const right = outer.right - parseFloat(box.borderRightWidth) - parseFloat(box.paddingRight);
+      const left = outer.left + parseFloat(box.borderLeftWidth) + parseFloat(box.paddingLeft);
+      if (rect.right <= right + 1 && rect.left >= left - 1) continue;
+      if (out.some((o) => o.contains(element))) continue;
+      out.push(element);
+      findings.push(`${describe(element)} runs out of its box ${describe(parent).split(" ")[0]} by `
+        + `${Math.round(Math.max(rect.right - right, left - rect.left))} px`);
+    }
+    return findings;
+  }
+
   /** A control's label as laid out: its lines, and whether a line break cuts a word in two. */
   function layoutOf(element) {
     const chars = [];  // {ch, top, height} in reading order, spaces included (top null)
@@ -210,7 +236,7 @@
     /** What one look (a width, a mode) shows wrong; the words only when asked (once per mode). */
     async layout(keyPattern, words = true) {
       await frames();
-      const found = [...overflow(), ...squeezedLabels(), ...cutWords()];
+      const found = [...overflow(), ...outOfBox(), ...squeezedLabels(), ...cutWords()];
       return words ? [...found, ...rawKeys(keyPattern), ...chineseOnEnglish()] : found;
     },
     async axe(rules) {

@@ -8,7 +8,8 @@ once per role and language; the widths are viewport resizes and elder mode is th
 settings switch toggles, so four looks cost one load. A page fails on:
 
 - a raw message key in what it shows or says (``ui.audit.field.x``),
-- sideways scrolling, or an element sticking out of the screen,
+- sideways scrolling, an element sticking out of the screen, or out of the box it is in (a badge
+  running under its row's arrow),
 - a button or tab whose label wraps a character or two per line, or cuts a word; a word or number
   of the page's own text cut across two lines anywhere (a column too narrow for it),
 - an axe-core violation (tests/e2e/vendor/axe-core; the whole rule set on the normal look, the
@@ -446,7 +447,8 @@ async def test_every_page_reads_right_for_every_role_in_both_languages_sizes_and
 
 SAMPLE = """<!doctype html><html lang="en"><head><title>Sample · Wugong</title>
 <style>body { margin: 0; font: 16px sans-serif; } .narrow { width: 40px; } .wide { width: 500px; }
-.faint { color: #ccc; } button, td { overflow-wrap: anywhere; } .cell { width: 30px; }</style></head><body><main>
+.faint { color: #ccc; } button, td { overflow-wrap: anywhere; } .cell { width: 30px; }
+.row { width: 120px; } .pill { display: inline-block; white-space: nowrap; }</style></head><body><main>
 <h1>Sample</h1>
 <p>ui.sample.raw_key left untranslated</p>
 <p>This line has 幸福里 in it, unmarked.</p>
@@ -456,6 +458,7 @@ SAMPLE = """<!doctype html><html lang="en"><head><title>Sample · Wugong</title>
 <div class="wide">too wide</div>
 <p class="faint">hard to read</p>
 <table><tr><th>Round 1</th><td class="cell">eliminated 2048</td></tr></table>
+<div class="row"><span class="pill">Your household has not voted yet</span></div>
 </main></body></html>"""
 
 
@@ -480,4 +483,5 @@ async def test_the_crawl_checks_catch_each_kind_of_fault(browser: Any) -> None:
     assert 'button.narrow "Follow" wraps its label as' in text, text
     assert 'td.cell "eliminated 2048" cuts "eliminated" across two lines' in text, text
     assert 'td.cell "eliminated 2048" cuts "2048" across two lines' in text, text
+    assert 'span.pill "Your household has not voted yet" runs out of its box div.row by' in text, text
     assert any(finding.startswith("axe color-contrast") for finding in axe), axe
