@@ -116,5 +116,88 @@ class Rules(Base):
     # year"); None: they never expire. Hours never expire.
     expiry_years: Mapped[int | None] = mapped_column(Integer)
     pickup_days: Mapped[int] = mapped_column(Integer, default=14)  # an order not picked up by then expires
+    expired_through: Mapped[int | None] = mapped_column(Integer)  # the last year the expiry sweep finished
     updated_at: Mapped[datetime] = mapped_column(default=clock.now)
     updated_by: Mapped[str | None] = mapped_column(String(26))
+
+
+class Profile(Base):
+    """A person's choices about points in one community: whether the honour board names them."""
+
+    __tablename__ = "points_profiles"
+
+    community_id: Mapped[str] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"), primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), primary_key=True)
+    show_name: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
+# --- the points store 积分超市 ---------------------------------------------------------------------
+
+class StoreItem(IdMixin, TimestampMixin, Base):
+    """A thing residents can redeem their points for, optionally given by a sponsor (商家 / 单位)."""
+
+    __tablename__ = "store_items"
+    __table_args__ = (
+        CheckConstraint("stock >= 0", name="stock_not_negative"),
+        CheckConstraint("price > 0", name="price_positive"),
+        Index("ix_store_items_community_sale", "community_id", "on_sale", "id"),
+    )
+
+    community_id: Mapped[str] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(60))
+    description: Mapped[str] = mapped_column(Text, default="")
+    photo_upload_id: Mapped[str | None] = mapped_column(ForeignKey("uploads.id", ondelete="SET NULL"))
+    price: Mapped[int] = mapped_column(Integer)  # points, per piece
+    stock: Mapped[int] = mapped_column(Integer, default=0)
+    per_person_limit: Mapped[int | None] = mapped_column(Integer)  # pieces one person may hold in orders
+    on_sale: Mapped[bool] = mapped_column(Boolean, default=True)
+    sponsor: Mapped[str] = mapped_column(String(60), default="")  # who gave it, shown on the item
+    sponsor_kind: Mapped[str] = mapped_column(String(20), default="")  # merchant 商家 | organisation 单位 | ""
+    created_by: Mapped[str | None] = mapped_column(String(26))
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
+class StoreTake(Base):
+    """How many pieces of an item a person holds in live and fulfilled orders: the per-person limit
+    is one conditional upsert on this row, so two redemptions at once cannot pass it."""
+
+    __tablename__ = "store_takes"
+
+    item_id: Mapped[str] = mapped_column(ForeignKey("store_items.id", ondelete="CASCADE"), primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), primary_key=True)
+    quantity: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class StoreOrder(IdMixin, TimestampMixin, Base):
+    """A redemption: the points are spent and the pieces set aside until picked up with the pickup
+    code 核销码, cancelled (refunded) or expired (refunded). The code is ``prefix`` — which order,
+    unique in the community — then secret digits derived from the server's key, never stored."""
+
+    __tablename__ = "store_orders"
+    __table_args__ = (
+        Index("ix_store_orders_community_id_id", "community_id", "id"),
+        Index("ix_store_orders_person", "community_id", "person_id", "id"),
+        Index("ix_store_orders_status_expires", "status", "expires_at"),
+        Index("uq_store_orders_community_prefix", "community_id", "prefix", unique=True),
+    )
+
+    community_id: Mapped[str] = mapped_column(ForeignKey("communities.id"))
+    item_id: Mapped[str] = mapped_column(ForeignKey("store_items.id"))
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"))
+    item_name: Mapped[str] = mapped_column(String(60))
+    quantity: Mapped[int] = mapped_column(Integer)
+    price: Mapped[int] = mapped_column(Integer)  # per piece, as redeemed
+    total: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(12), default="ready")  # ready | fulfilled | cancelled | expired
+    prefix: Mapped[str] = mapped_column(String(6))
+    code_version: Mapped[int] = mapped_column(Integer, default=1)
+    wrong_tries: Mapped[int] = mapped_column(Integer, default=0)
+    locked_at: Mapped[datetime | None] = mapped_column()
+    expires_at: Mapped[datetime] = mapped_column()
+    reminded_at: Mapped[datetime | None] = mapped_column()
+    placed_by: Mapped[str | None] = mapped_column(String(26))
+    closed_at: Mapped[datetime | None] = mapped_column()
+    closed_by: Mapped[str | None] = mapped_column(String(26))
+    close_reason: Mapped[str] = mapped_column(String(200), default="")
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now)

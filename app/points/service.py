@@ -12,18 +12,23 @@ app/tasks codes against ``award_for_claim``, ``hold_hours``, ``release_hold``, `
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core import clock
-from app.core.errors import Conflict
+from app.communities import service as communities
+from app.communities.deps import CommunityScope
+from app.core import audit, clock
+from app.core.errors import Conflict, Invalid, UnknownReference
 from app.core.ids import new_id
+from app.core.pagination import PageParams, paginate
+from app.notifications import service as notifications
 from app.points import repository as repo
 from app.points import rules as arithmetic
-from app.points.models import Entry
+from app.points.models import Entry, Rules
 
 
 class Unit(StrEnum):
@@ -192,3 +197,184 @@ async def balance(session: AsyncSession, community_id: str, person_id: str) -> d
     """What the person holds in the community: points, and hours in minutes."""
     found = await repo.balances(session, community_id, person_id)
     return {unit: found.get(unit.value, 0) for unit in Unit}
+
+
+# --- what the committee and people do with points ---------------------------------------------
+
+audit.declare("points", ["points.bonus", "points.adjust"], person_id=audit.ref("person"),
+              ledger_unit=audit.enum("points.unit", [u.value for u in Unit]), amount=audit.NUMBER, reason=audit.TEXT)
+audit.declare("points_rules", ["points_rules.update"], points_per_hour=audit.NUMBER, monthly_cap=audit.NUMBER,
+              expiry_years=audit.NUMBER, pickup_days=audit.NUMBER)
+
+RULE_FIELDS = ("points_per_hour", "monthly_cap", "expiry_years", "pickup_days")
+
+
+def _number(unit: Unit | str, amount: int) -> str:
+    """An amount as people read it: points as they are, minutes as hours ("1.5")."""
+    return arithmetic.hours_text(amount) if unit == Unit.hours else str(amount)
+
+
+async def _member_or_422(session: AsyncSession, community_id: str, person_ids: list[str], *loc: str) -> None:
+    if not await communities.are_members(session, community_id, list(dict.fromkeys(person_ids))):
+        raise UnknownReference("member_not_found", *loc)
+
+
+async def give_bonus(session: AsyncSession, scope: CommunityScope, *, person_ids: list[str], unit: Unit,
+                     amount: int, reason: str) -> list[Entry]:
+    """The committee's bonus 奖励 to each of ``person_ids`` (once each, however often listed)."""
+    ids = list(dict.fromkeys(person_ids))
+    await _member_or_422(session, scope.community_id, ids, "person_ids")
+    entries = []
+    for person_id in ids:
+        entry = await post(session, community_id=scope.community_id, person_id=person_id, unit=unit,
+                           kind=Kind.bonus, amount=amount, actor_id=scope.person.id, reason=reason)
+        assert entry is not None
+        entries.append(entry)
+        await audit.record(session, actor_id=scope.person.id, community_id=scope.community_id,
+                           action="points.bonus", object_type="points", object_id=entry.id,
+                           after={"person_id": person_id, "ledger_unit": str(unit), "amount": amount, "reason": reason})
+    await notifications.notify(session, ids, scope.community_id, f"points.bonus.{unit}",
+                               {"amount": _number(unit, amount), "reason": reason}, actor_id=scope.person.id)
+    return entries
+
+
+async def adjust(session: AsyncSession, scope: CommunityScope, *, person_id: str, unit: Unit, amount: int,
+                 reason: str) -> Entry:
+    """The committee's correction 调整 (±, a reason required); never below zero (409)."""
+    if amount == 0:
+        raise Invalid("points.amount_zero", errors=[{"loc": ["body", "amount"], "msg_key": "error.points.amount_zero"}])
+    await _member_or_422(session, scope.community_id, [person_id], "person_id")
+    entry = await post(session, community_id=scope.community_id, person_id=person_id, unit=unit, kind=Kind.adjusted,
+                       amount=amount, actor_id=scope.person.id, reason=reason)
+    assert entry is not None
+    await audit.record(session, actor_id=scope.person.id, community_id=scope.community_id, action="points.adjust",
+                       object_type="points", object_id=entry.id,
+                       after={"person_id": person_id, "ledger_unit": str(unit), "amount": amount, "reason": reason})
+    await notifications.notify(session, [person_id], scope.community_id, f"points.adjusted.{unit}",
+                               {"amount": ("+" if amount > 0 else "−") + _number(unit, abs(amount)),
+                                "reason": reason}, actor_id=scope.person.id)
+    return entry
+
+
+async def donate(session: AsyncSession, scope: CommunityScope, *, to_person_id: str, minutes: int,
+                 note: str) -> tuple[Entry, Entry]:
+    """Give hours to a neighbour (an elderly person's account …): the giver's entry and the receiver's."""
+    if to_person_id == scope.person.id:
+        raise Invalid("points.donation_to_self",
+                      errors=[{"loc": ["body", "to_person_id"], "msg_key": "error.points.donation_to_self"}])
+    await _member_or_422(session, scope.community_id, [to_person_id], "to_person_id")
+    donation_id = new_id()
+    given = await post(session, community_id=scope.community_id, person_id=scope.person.id, unit=Unit.hours,
+                       kind=Kind.donated, amount=-minutes, actor_id=scope.person.id, ref_type="donation",
+                       ref_id=donation_id, counterpart_id=to_person_id, reason=note)
+    received = await post(session, community_id=scope.community_id, person_id=to_person_id, unit=Unit.hours,
+                          kind=Kind.donated, amount=minutes, actor_id=scope.person.id, ref_type="donation",
+                          ref_id=donation_id, counterpart_id=scope.person.id, reason=note)
+    assert given is not None and received is not None
+    await notifications.notify(session, [to_person_id], scope.community_id, "points.donated",
+                               {"amount": arithmetic.hours_text(minutes), "from_name": scope.person.name or ""},
+                               actor_id=scope.person.id)
+    return given, received
+
+
+async def refund_order(session: AsyncSession, *, community_id: str, person_id: str, order_id: str, amount: int,
+                       title: str, why: str, actor_id: str | None, reason: str = "") -> Entry | None:
+    """Give an order's points back ("refunded", ref order), once per order: a second call is None."""
+    return await post(session, community_id=community_id, person_id=person_id, unit=Unit.points,
+                      kind=Kind.refunded, amount=amount, actor_id=actor_id, ref_type="order", ref_id=order_id,
+                      title=title, reason=reason, data={"why": why}, once_key=f"refunded:order:{order_id}")
+
+
+async def spend_on_order(session: AsyncSession, *, community_id: str, person_id: str, order_id: str, amount: int,
+                         title: str, actor_id: str | None) -> Entry:
+    """Spend points on an order ("redeemed", ref order); ``InsufficientBalance`` if short."""
+    entry = await post(session, community_id=community_id, person_id=person_id, unit=Unit.points,
+                       kind=Kind.redeemed, amount=-amount, actor_id=actor_id, ref_type="order", ref_id=order_id,
+                       title=title, once_key=f"redeemed:order:{order_id}")
+    assert entry is not None
+    return entry
+
+
+# --- rules, the board's names, history ---------------------------------------------------------
+
+async def rules_row(session: AsyncSession, community_id: str) -> Rules | None:
+    return await repo.rules(session, community_id)
+
+
+async def update_rules(session: AsyncSession, scope: CommunityScope, values: dict[str, Any]) -> Rules:
+    before = await repo.rules(session, scope.community_id)
+    old = audit.snapshot(before, RULE_FIELDS) if before else asdict(DEFAULTS)
+    row = await repo.save_rules(session, scope.community_id,
+                                {**values, "updated_at": clock.now(), "updated_by": scope.person.id})
+    await audit.record(session, actor_id=scope.person.id, community_id=scope.community_id,
+                       action="points_rules.update", object_type="points_rules", object_id=scope.community_id,
+                       before=old, after=audit.snapshot(row, RULE_FIELDS))
+    return row
+
+
+async def shows_name(session: AsyncSession, community_id: str, person_id: str) -> bool:
+    found = await repo.profile(session, community_id, person_id)
+    return True if found is None else found.show_name
+
+
+async def set_board_visibility(session: AsyncSession, community_id: str, person_id: str, show_name: bool) -> None:
+    await repo.save_profile(session, community_id, person_id, show_name)
+    await session.flush()
+
+
+async def history(session: AsyncSession, community_id: str, person_id: str, paging: PageParams,
+                  unit: Unit | None = None) -> tuple[list[Entry], str | None]:
+    """A person's entries, newest first."""
+    return await paginate(session, repo.history_query(community_id, person_id, unit), paging, Entry.id)
+
+
+async def names_for(session: AsyncSession, entries: list[Entry]) -> dict[str, str]:
+    return await communities.names_of(session, [p for e in entries for p in (e.counterpart_id, e.actor_id) if p])
+
+
+# --- expiry 积分过期 ----------------------------------------------------------------------------
+
+EXPIRY_BATCH = 500
+
+
+def expiring_through(now: datetime, expiry_years: int) -> int:
+    """The last year whose points have expired by ``now``: with 1 ("at the end of the next year"),
+    in 2027 the points gained in 2025 and before."""
+    return arithmetic.local(now).year - expiry_years - 1
+
+
+async def expire_points(session: AsyncSession, rules: Rules, now: datetime) -> int:
+    """Expire, first in first out, what is left of the points gained through the expired year, for
+    every holder, once per person and year (a second run writes nothing), then mark the year done so
+    later sweeps skip the community until the next year. The entries written."""
+    if rules.expiry_years is None:
+        return 0
+    community_id = rules.community_id
+    through = expiring_through(now, rules.expiry_years)
+    if rules.expired_through is not None and rules.expired_through >= through:
+        return 0
+    cutoff = arithmetic.year_end(through)
+    written, after = 0, ""
+    while True:
+        batch = await repo.holders(session, community_id, Unit.points, after, EXPIRY_BATCH)
+        if not batch:
+            rules.expired_through = through
+            await session.flush()
+            return written
+        for person_id in batch:
+            once_key = f"expired:{community_id}:{person_id}:{through}"
+            if await repo.entry_by_once_key(session, once_key) is not None:
+                continue
+            credits, debits = await repo.credits_and_debits(session, community_id, person_id, Unit.points, cutoff)
+            held = (await repo.balances(session, community_id, person_id)).get(Unit.points, 0)
+            amount = arithmetic.to_expire(credits, debits, held)
+            if amount <= 0:
+                continue
+            entry = await post(session, community_id=community_id, person_id=person_id, unit=Unit.points,
+                               kind=Kind.expired, amount=-amount, actor_id=None, ref_type="year", ref_id=str(through),
+                               data={"through_year": through}, once_key=once_key)
+            if entry is not None:
+                written += 1
+                await notifications.notify(session, [person_id], community_id, "points.expired",
+                                           {"amount": amount, "year": through})
+        after = batch[-1]

@@ -128,12 +128,22 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_points_holds_community_id'), ['community_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_points_holds_person_id'), ['person_id'], unique=False)
 
+    op.create_table('points_profiles',
+    sa.Column('community_id', sa.String(length=26), nullable=False),
+    sa.Column('person_id', sa.String(length=26), nullable=False),
+    sa.Column('show_name', sa.Boolean(), nullable=False),
+    sa.Column('updated_at', app.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_points_profiles_community_id_communities'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['person_id'], ['people.id'], name=op.f('fk_points_profiles_person_id_people'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('community_id', 'person_id', name=op.f('pk_points_profiles'))
+    )
     op.create_table('points_rules',
     sa.Column('community_id', sa.String(length=26), nullable=False),
     sa.Column('points_per_hour', sa.Integer(), nullable=False),
     sa.Column('monthly_cap', sa.Integer(), nullable=True),
     sa.Column('expiry_years', sa.Integer(), nullable=True),
     sa.Column('pickup_days', sa.Integer(), nullable=False),
+    sa.Column('expired_through', sa.Integer(), nullable=True),
     sa.Column('updated_at', app.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_by', sa.String(length=26), nullable=True),
     sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_points_rules_community_id_communities'), ondelete='CASCADE'),
@@ -153,6 +163,71 @@ def upgrade() -> None:
     with op.batch_alter_table('points_totals', schema=None) as batch_op:
         batch_op.create_index('ix_points_totals_board', ['community_id', 'unit', 'period', 'gained'], unique=False)
 
+    op.create_table('store_items',
+    sa.Column('community_id', sa.String(length=26), nullable=False),
+    sa.Column('name', sa.String(length=60), nullable=False),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('photo_upload_id', sa.String(length=26), nullable=True),
+    sa.Column('price', sa.Integer(), nullable=False),
+    sa.Column('stock', sa.Integer(), nullable=False),
+    sa.Column('per_person_limit', sa.Integer(), nullable=True),
+    sa.Column('on_sale', sa.Boolean(), nullable=False),
+    sa.Column('sponsor', sa.String(length=60), nullable=False),
+    sa.Column('sponsor_kind', sa.String(length=20), nullable=False),
+    sa.Column('created_by', sa.String(length=26), nullable=True),
+    sa.Column('updated_at', app.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('id', sa.String(length=26), nullable=False),
+    sa.Column('created_at', app.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('price > 0', name=op.f('ck_store_items_price_positive')),
+    sa.CheckConstraint('stock >= 0', name=op.f('ck_store_items_stock_not_negative')),
+    sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_store_items_community_id_communities'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['photo_upload_id'], ['uploads.id'], name=op.f('fk_store_items_photo_upload_id_uploads'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_store_items'))
+    )
+    with op.batch_alter_table('store_items', schema=None) as batch_op:
+        batch_op.create_index('ix_store_items_community_sale', ['community_id', 'on_sale', 'id'], unique=False)
+
+    op.create_table('store_orders',
+    sa.Column('community_id', sa.String(length=26), nullable=False),
+    sa.Column('item_id', sa.String(length=26), nullable=False),
+    sa.Column('person_id', sa.String(length=26), nullable=False),
+    sa.Column('item_name', sa.String(length=60), nullable=False),
+    sa.Column('quantity', sa.Integer(), nullable=False),
+    sa.Column('price', sa.Integer(), nullable=False),
+    sa.Column('total', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=12), nullable=False),
+    sa.Column('prefix', sa.String(length=6), nullable=False),
+    sa.Column('code_version', sa.Integer(), nullable=False),
+    sa.Column('wrong_tries', sa.Integer(), nullable=False),
+    sa.Column('locked_at', app.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('expires_at', app.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('reminded_at', app.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('placed_by', sa.String(length=26), nullable=True),
+    sa.Column('closed_at', app.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('closed_by', sa.String(length=26), nullable=True),
+    sa.Column('close_reason', sa.String(length=200), nullable=False),
+    sa.Column('updated_at', app.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('id', sa.String(length=26), nullable=False),
+    sa.Column('created_at', app.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_store_orders_community_id_communities')),
+    sa.ForeignKeyConstraint(['item_id'], ['store_items.id'], name=op.f('fk_store_orders_item_id_store_items')),
+    sa.ForeignKeyConstraint(['person_id'], ['people.id'], name=op.f('fk_store_orders_person_id_people')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_store_orders'))
+    )
+    with op.batch_alter_table('store_orders', schema=None) as batch_op:
+        batch_op.create_index('ix_store_orders_community_id_id', ['community_id', 'id'], unique=False)
+        batch_op.create_index('ix_store_orders_person', ['community_id', 'person_id', 'id'], unique=False)
+        batch_op.create_index('ix_store_orders_status_expires', ['status', 'expires_at'], unique=False)
+        batch_op.create_index('uq_store_orders_community_prefix', ['community_id', 'prefix'], unique=True)
+
+    op.create_table('store_takes',
+    sa.Column('item_id', sa.String(length=26), nullable=False),
+    sa.Column('person_id', sa.String(length=26), nullable=False),
+    sa.Column('quantity', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['item_id'], ['store_items.id'], name=op.f('fk_store_takes_item_id_store_items'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['person_id'], ['people.id'], name=op.f('fk_store_takes_person_id_people'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('item_id', 'person_id', name=op.f('pk_store_takes'))
+    )
     # ### end Alembic commands ###
     dialect = op.get_bind().dialect.name
     for statement in {"sqlite": SQLITE_UP, "postgresql": POSTGRES_UP}.get(dialect, ()):
@@ -164,11 +239,24 @@ def downgrade() -> None:
     for statement in {"sqlite": SQLITE_DOWN, "postgresql": POSTGRES_DOWN}.get(dialect, ()):
         op.execute(statement)
     # ### commands auto generated by Alembic - please adjust! ###
+    op.drop_table('store_takes')
+    with op.batch_alter_table('store_orders', schema=None) as batch_op:
+        batch_op.drop_index('uq_store_orders_community_prefix')
+        batch_op.drop_index('ix_store_orders_status_expires')
+        batch_op.drop_index('ix_store_orders_person')
+        batch_op.drop_index('ix_store_orders_community_id_id')
+
+    op.drop_table('store_orders')
+    with op.batch_alter_table('store_items', schema=None) as batch_op:
+        batch_op.drop_index('ix_store_items_community_sale')
+
+    op.drop_table('store_items')
     with op.batch_alter_table('points_totals', schema=None) as batch_op:
         batch_op.drop_index('ix_points_totals_board')
 
     op.drop_table('points_totals')
     op.drop_table('points_rules')
+    op.drop_table('points_profiles')
     with op.batch_alter_table('points_holds', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_points_holds_person_id'))
         batch_op.drop_index(batch_op.f('ix_points_holds_community_id'))
