@@ -231,7 +231,7 @@ def _date(when: datetime) -> str:
 
 def _not_now(order: StoreOrder, action: str) -> Conflict:
     return Conflict(f"store.{action}_not_now", status_name=Msg(f"store.order.status.{order.status}"),
-                    extra={"status": order.status})
+                    extra={"order_status": order.status})
 
 
 async def transition(session: AsyncSession, scope: CommunityScope, order_id: str, action: str,
@@ -275,7 +275,7 @@ async def _fulfil(session: AsyncSession, scope: CommunityScope, order: StoreOrde
         assert fresh is not None
         if fresh.status == OrderStatus.fulfilled:
             raise Conflict("store.code_used" if via == "code" else "store.fulfil_not_now",
-                           status_name=Msg(f"store.order.status.{fresh.status}"), extra={"status": fresh.status})
+                           status_name=Msg(f"store.order.status.{fresh.status}"), extra={"order_status": fresh.status})
         if fresh.locked_at is not None and fresh.status == OrderStatus.ready:
             raise Conflict("store.order_locked")
         raise _not_now(fresh, "fulfil")
@@ -301,8 +301,8 @@ async def pickup(session: AsyncSession, scope: CommunityScope, typed: str) -> St
         if not right:
             raise NotFound("store.code_unknown")
         if order.status == OrderStatus.fulfilled:
-            raise Conflict("store.code_used", extra={"status": order.status, "order_id": order.id})
-        raise Conflict("store.code_closed", extra={"status": order.status, "order_id": order.id})
+            raise Conflict("store.code_used", extra={"order_status": order.status, "order_id": order.id})
+        raise Conflict("store.code_closed", extra={"order_status": order.status, "order_id": order.id})
     if order.locked_at is not None:
         raise Conflict("store.order_locked", extra={"order_id": order.id})
     if not right:
