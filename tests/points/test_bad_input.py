@@ -125,8 +125,8 @@ async def test_unknown_fields_are_refused_everywhere(client: Any, session: Any, 
     ("pickup", {}, ("code",)),
     ("pickup", {"code": 1234567890}, ("code",)),
 ])
-async def test_bad_fields_are_named_in_both_languages(client: Any, session: Any, world: dict[str, Any],
-                                                      path_key: str, body: dict[str, Any], loc: tuple[str, ...]) -> None:
+async def test_bad_fields_are_named_in_both_languages(client: Any, session: Any, world: dict[str, Any], path_key: str,
+                                                      body: dict[str, Any], loc: tuple[str, ...]) -> None:
     e = world["e"]
     method, path = {
         "adjust": ("POST", "/points/adjustments"), "bonus": ("POST", "/points/bonuses"),

@@ -69,9 +69,10 @@ async def test_every_kind_of_entry_explains_itself_in_both_languages(client: Any
     texts = {lang: [x["text"] for x in (await s.my_points(client, e, e.resident, lang))["entries"]]
              for lang in ("zh-CN", "en")}
     assert texts["zh-CN"] == [
-        "订单「大米」已取消，积分退回", "兑换「大米」", "赠送给赵敏：给王奶奶", "社区调整：重复发放", "发布互助需求「陪诊」，暂扣时间",
-        "互助需求「修水管」已取消，退回暂扣的时间", "发布互助需求「修水管」，暂扣时间", "完成「周六清扫楼道」（组织者逾期未确认，系统自动确认）",
-        "社区奖励：清扫楼道", "社区奖励：清扫楼道"]
+        "订单「大米」已取消，积分退回", "兑换「大米」", "赠送给赵敏：给王奶奶", "社区调整：重复发放",
+        "发布互助需求「陪诊」，暂扣时间", "互助需求「修水管」已取消，退回暂扣的时间",
+        "发布互助需求「修水管」，暂扣时间",
+        "完成「周六清扫楼道」（组织者逾期未确认，系统自动确认）", "社区奖励：清扫楼道", "社区奖励：清扫楼道"]
     assert texts["en"][:3] == ["Order “大米” cancelled: points refunded", "Redeemed “大米”", "Given to 赵敏: 给王奶奶"]
     assert all(not re.search(r"[\u4e00-\u9fff]", re.sub(r"“[^”]*”|: .*|赵敏", "", t)) for t in texts["en"]), texts["en"]
     helper = [x["text"] for x in (await s.my_points(client, e, e.neighbour))["entries"]]
