@@ -29,9 +29,9 @@ _PERIODS = {
 _BALANCES = """
 SELECT community_id, person_id, unit, sum(entries), sum(stored), count(stored)
 FROM (
-  SELECT community_id, person_id, unit, amount AS entries, NULL AS stored FROM points_entries
+  SELECT community_id, person_id, unit, amount AS entries, CAST(NULL AS integer) AS stored FROM points_entries
   UNION ALL
-  SELECT community_id, person_id, unit, NULL, balance FROM points_balances
+  SELECT community_id, person_id, unit, CAST(NULL AS integer), balance FROM points_balances
 ) sides
 GROUP BY community_id, person_id, unit
 HAVING coalesce(sum(entries), 0) <> coalesce(sum(stored), 0) OR count(stored) <> 1
@@ -46,13 +46,14 @@ WITH gains AS (
 SELECT community_id, person_id, unit, period, sum(gained), sum(stored_gained), sum(earned), sum(stored_earned)
 FROM (
   SELECT community_id, person_id, unit, month AS period, amount AS gained, earned,
-         NULL AS stored_gained, NULL AS stored_earned FROM gains
+         CAST(NULL AS integer) AS stored_gained, CAST(NULL AS integer) AS stored_earned FROM gains
   UNION ALL
   SELECT community_id, person_id, unit, year, amount, earned, NULL, NULL FROM gains
   UNION ALL
   SELECT community_id, person_id, unit, 'all', amount, earned, NULL, NULL FROM gains
   UNION ALL
-  SELECT community_id, person_id, unit, period, NULL, NULL, gained, earned FROM points_totals
+  SELECT community_id, person_id, unit, period, CAST(NULL AS integer), CAST(NULL AS integer), gained, earned
+    FROM points_totals
 ) sides
 GROUP BY community_id, person_id, unit, period
 HAVING coalesce(sum(gained), 0) <> coalesce(sum(stored_gained), 0)
