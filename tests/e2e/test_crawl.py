@@ -14,13 +14,19 @@ settings switch toggles, so four looks cost one load. A page fails on:
   of the page's own text cut across two lines anywhere (a column too narrow for it),
 - an axe-core violation (tests/e2e/vendor/axe-core; the whole rule set on the normal look, the
   colour contrast again in elder mode, which has colours of its own),
-- a script error, a console error, a request that failed, or an answer >= 400 from this site that
-  the page did not expect (``EXPECTED_ANSWERS`` says which, and why, and the crawl checks the page
-  told the person so),
+- a script error, a console error, a request that failed, or an answer >= 400 from this site. A
+  refusal (401, 403, 404: signed out, not allowed, awaiting approval, staff only) passes only if
+  the page told the person (it sent them to sign in, or shows its failure block with the reason);
+  any other status never passes,
 - Chinese on an English page outside user content: what residents typed and the demo's names are
   marked ``data-user-content`` (or carry their own ``lang``) where the page shows them.
 
-WUGONG_CRAWL_WORKERS sets how many (role, language) browser profiles crawl at once (default 3).
+A page that sends the visitor elsewhere by itself (to sign in) is checked where it lands only if
+that is not a page the crawl checks anyway. There is no list of expected failures: fix the page.
+
+WUGONG_CRAWL_WORKERS sets how many (role, language) browser profiles crawl at once (default 3);
+WUGONG_CRAWL_ROLES (``committee,owner``) and WUGONG_CRAWL_PAGES (a regex of URLs) narrow it while
+fixing a page.
 """
 
 from __future__ import annotations
