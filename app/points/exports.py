@@ -69,6 +69,15 @@ def _safe(value: Any) -> Any:
     return value
 
 
+def _cell(value: Any) -> Any:
+    """An XLSX cell: safe as in CSV, and without the control characters the format cannot hold
+    (a reason typed with one would otherwise fail the whole month's export)."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    value = _safe(value)
+    return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value) if isinstance(value, str) else value
+
+
 def as_csv(rows: Sequence[Sequence[Any]]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
@@ -83,7 +92,7 @@ def as_xlsx(rows: Sequence[Sequence[Any]], title: str) -> bytes:
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title=title[:31])
     for row in rows:
-        sheet.append([_safe(v) for v in row])
+        sheet.append([_cell(v) for v in row])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -134,3 +134,13 @@ def test_a_cell_a_spreadsheet_would_run_is_written_as_text() -> None:
 
     assert [_safe(v) for v in ("=1+1", "+86", "-x", "@SUM", "李明", -5, 3)] == ["'=1+1", "'+86", "'-x", "'@SUM",
                                                                               "李明", -5, 3]
+
+
+async def test_a_reason_with_a_control_character_still_exports_as_xlsx(client: Any, session: Any) -> None:
+    e = await s.estate(session)
+    await s.bonus(client, e, e.resident, 30, reason="清扫\x01楼道")
+    month = clock.now().astimezone(points.arithmetic.BEIJING).strftime("%Y-%m")
+    r = await client.get(e.url(f"/points/exports/ledger.xlsx?month={month}"), headers=f.auth(e.committee))
+    assert r.status_code == 200, r.text
+    sheet = load_workbook(io.BytesIO(r.content)).active
+    assert [c.value for c in next(sheet.iter_rows(min_row=2))][7] == "社区奖励：清扫\ufffd楼道"
