@@ -41,6 +41,7 @@ from app.polls.router import router as polls_router
 from app.sharing.router import router as sharing_router
 from app.web import assets
 from app.web.assets import VersionedStaticFiles
+from app.web.cobuild_pages import router as cobuild_pages_router
 from app.web.poll_admin_pages import router as poll_admin_pages_router
 from app.web.polls_pages import router as polls_pages_router
 from app.web.router import not_found_page as web_not_found
@@ -168,6 +169,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web_router)
     app.include_router(polls_pages_router)
     app.include_router(poll_admin_pages_router)
+    app.include_router(cobuild_pages_router)
     settings.media_dir.mkdir(parents=True, exist_ok=True)
     # Immutable under their versioned URLs, revalidated under any other (app/web/assets.py): ES
     # modules import each other by plain paths that each page's import map versions, and inside

@@ -1,0 +1,76 @@
+// /c/{cid}/tasks/mine: my tasks 我的任务 — what I claimed and still have to do (with the next step
+// in words), the wishes and requests for help I posted, what is done and paid, and what ended.
+
+import { api, currentPersonId } from "../api.js";
+import { t } from "../i18n.js";
+import { rememberCommunity, start } from "../shell.js";
+import { $, busy, cidOfPage, communityPath, errorMessage, fill, toast } from "../ui.js";
+import { claimBadge, claimSentence, kindLabel, placeText, rewardPill, taskCard, taskPath, whenText } from "./tasks-parts.js";
+
+const cid = cidOfPage();
+const ACTIVE = new Set(["claimed", "checked_in", "submitted", "rejected"]);
+const DONE = new Set(["verified", "paid"]);
+let cursor = null;
+
+start(async () => {
+  rememberCommunity(cid);
+  $("[data-more]").addEventListener("click", () => load(false).catch((error) => toast(errorMessage(error), "error")));
+  await Promise.all([load(true), loadPosted()]);
+  $("[data-loading]").hidden = true;
+  $("[data-mine]").hidden = false;
+});
+
+async function load(fresh) {
+  const params = new URLSearchParams({ limit: "50" });
+  if (!fresh && cursor) params.set("cursor", cursor);
+  const more = $("[data-more]");
+  busy(more, true);
+  try {
+    const page = await api("GET", `${communityPath(cid, "/me/claims")}?${params}`, { keep: fresh });
+    if (fresh) for (const list of document.querySelectorAll("[data-list]:not([data-list=posted])")) list.replaceChildren();
+    for (const claim of page.items) {
+      const group = ACTIVE.has(claim.status) ? "active" : DONE.has(claim.status) ? "done" : "ended";
+      $(`[data-list="${group}"]`).append(claimCard(claim));
+    }
+    cursor = page.next_cursor;
+    more.hidden = !cursor;
+    for (const group of ["done", "ended"]) {
+      $(`[data-group="${group}"]`).hidden = $(`[data-list="${group}"]`).children.length === 0;
+    }
+    $('[data-none="active"]').hidden = $('[data-list="active"]').children.length > 0;
+  } finally {
+    busy(more, false);
+  }
+}
+
+/** The wishes and time-bank requests I posted (or that were posted for me). */
+async function loadPosted() {
+  let page;
+  try {
+    page = await api("GET", `${communityPath(cid, "/tasks")}?${new URLSearchParams({ mine: "posted", limit: "20" })}`,
+      { keep: true });
+  } catch {
+    return;
+  }
+  const me = currentPersonId();
+  const items = page.items.filter((task) => ["wish", "timebank"].includes(task.kind)
+    && (!task.requester || !me || task.requester.id === me || (task.created_by && task.created_by.id === me)));
+  $('[data-list="posted"]').replaceChildren(...items.map((task) => taskCard(task, cid)));
+  $('[data-group="posted"]').hidden = items.length === 0;
+}
+
+function claimCard(claim) {
+  const task = claim.task;
+  const node = fill("tpl-my-claim", {
+    title: task.title,
+    meta: [kindLabel(task.kind), whenText(task), placeText(task)].filter(Boolean).join(" · "),
+    state: claimSentence(claim, task),
+    for: claim.acted_by ? t("tasks.mine.acted_by", { name: claim.acted_by.name }) : "",
+  });
+  node.dataset.claimId = claim.id;
+  node.dataset.claimStatus = claim.status;
+  $("[data-link]", node).href = taskPath(cid, task.id);
+  $("[data-badges]", node).replaceChildren(claimBadge(claim));
+  $("[data-reward]", node).replaceChildren(rewardPill(task));
+  return node;
+}

@@ -1,0 +1,178 @@
+// What the task pages share: a task's kind, status and reward in words, the card in a list, a
+// claim's state in a sentence and its steps, photos. Amounts and the person picker come from
+// points-parts.js (the points and store pages use them too).
+
+import { t } from "../i18n.js";
+import { $, badge, communityPath, fill, formatDateTime, localPath } from "../ui.js";
+import { amountText, tOr } from "./points-parts.js";
+
+export { amountText, hoursText, personIdOf, personPicker, signedText, tOr } from "./points-parts.js";
+
+export const KINDS = ["volunteer", "adoption", "wish", "timebank"];
+const STATUS_TONE = {
+  draft: "", pending: "warning", open: "success", full: "info", in_progress: "primary", done: "", cancelled: "",
+  expired: "",
+};
+const CLAIM_TONE = {
+  claimed: "info", checked_in: "info", submitted: "warning", verified: "success", paid: "success",
+  rejected: "danger", withdrawn: "", no_show: "danger", expired: "", handed_over: "",
+};
+
+/** A task's reward, from a task (reward: {unit, amount}) or a task summary (reward_unit, reward_amount). */
+export function rewardOf(task) {
+  if (task.reward) return { unit: task.reward.unit || "points", amount: task.reward.amount || 0 };
+  return { unit: task.reward_unit || "points", amount: task.reward_amount || 0 };
+}
+
+/** The reward as a pill: "+20 积分" in green, "2 小时" in blue. */
+export function rewardPill(task) {
+  const { unit, amount } = rewardOf(task);
+  const pill = document.createElement("span");
+  pill.className = unit === "hours" ? "reward reward--hours" : "reward";
+  pill.textContent = amount ? t(`tasks.reward.${unit}`, { amount: amountText(unit, amount) }) : t("tasks.reward.none");
+  pill.dataset.reward = `${unit}:${amount}`;
+  return pill;
+}
+
+export function kindLabel(kind) {
+  return tOr(`tasks.kind.${kind}`, kind);
+}
+
+export function statusLabel(task) {
+  return tOr(`tasks.status.${task.kind}.${task.status}`, tOr(`tasks.status.${task.status}`, task.status));
+}
+
+export function taskBadges(task) {
+  const out = [badge(kindLabel(task.kind), "info"), badge(statusLabel(task), STATUS_TONE[task.status] || "")];
+  out[1].dataset.status = task.status;
+  return out;
+}
+
+export function claimLabel(claim) {
+  return tOr(`tasks.claim.status.${claim.status}`, claim.status);
+}
+
+export function claimBadge(claim) {
+  const element = badge(claimLabel(claim), CLAIM_TONE[claim.status] || "");
+  element.dataset.claimStatus = claim.status;
+  return element;
+}
+
+/** When: "11月8日 09:00 – 11:30", or from/until alone. */
+export function whenText(task) {
+  const start = task.starts_at ? formatDateTime(task.starts_at) : "";
+  const end = task.ends_at ? formatDateTime(task.ends_at) : "";
+  if (start && end) return t("tasks.when.range", { start, end });
+  if (start) return t("tasks.when.from", { start });
+  if (end) return t("tasks.when.until", { end });
+  return t("tasks.when.any");
+}
+
+/** Where, in words: the building and what people call the spot (a task, or a task summary). */
+export function placeText(task) {
+  const place = task.place || task;
+  const parts = [place.building_name, place.location_text];
+  if (place.distance_m !== null && place.distance_m !== undefined) parts.push(distanceText(place.distance_m));
+  return parts.filter(Boolean).join(" · ");
+}
+
+export function distanceText(metres) {
+  if (metres < 1000) return t("tasks.distance.m", { n: Math.max(10, Math.round(metres / 10) * 10) });
+  return t("tasks.distance.km", { n: (Math.round(metres / 100) / 10).toLocaleString(document.documentElement.lang) });
+}
+
+export function peopleText(task) {
+  if (!task.people_needed) return t("tasks.people.open_count", { claimed: task.claimed_count || 0 });
+  return t("tasks.people.count", { claimed: task.claimed_count || 0, needed: task.people_needed });
+}
+
+export function taskPath(cid, id) {
+  return `/c/${encodeURIComponent(cid)}/tasks/${encodeURIComponent(id)}`;
+}
+
+export function apiTaskPath(cid, id, rest = "") {
+  return communityPath(cid, `/tasks/${encodeURIComponent(id)}${rest}`);
+}
+
+/** One task in a list: title, kind and status, when and where, the reward, people, my part. */
+export function taskCard(task, cid) {
+  const meta = [whenText(task), placeText(task)].filter(Boolean).join(" · ");
+  const card = fill("tpl-task-card", { title: task.title, meta, people: peopleText(task) });
+  card.dataset.taskId = task.id;
+  card.dataset.kind = task.kind;
+  $("[data-link]", card).href = taskPath(cid, task.id);
+  $("[data-badges]", card).replaceChildren(...taskBadges(task));
+  $("[data-reward]", card).replaceChildren(rewardPill(task));
+  const photo = (task.photos || [])[0];
+  if (photo) {
+    const thumb = $("[data-thumb]", card);
+    thumb.src = localPath(photo.thumb_url || photo.url);
+    thumb.hidden = false;
+  }
+  const mine = $("[data-mine]", card);
+  if (task.my_claim) {
+    mine.textContent = t("tasks.card.mine", { state: claimLabel(task.my_claim) });
+    mine.hidden = false;
+  }
+  return card;
+}
+
+// ---- a claim's state in words ----------------------------------------------------------------
+
+const STEPS = ["claimed", "checked_in", "submitted", "verified", "paid"];
+const FAILED = new Set(["rejected", "withdrawn", "no_show", "expired", "handed_over"]);
+
+/** The sentence that says where my claim stands and what comes next. */
+export function claimSentence(claim, task) {
+  const paid = claim.paid_amount ? amountText(claim.paid_unit, claim.paid_amount) : "";
+  const params = {
+    reward: paid || amountText(rewardOf(task).unit, rewardOf(task).amount),
+    reason: claim.rejected_reason || "",
+    when: formatDateTime(claim.next_checkin_due_at),
+    to: claim.handed_to ? claim.handed_to.name : "",
+  };
+  const kindKey = `tasks.claim.say.${task.kind}.${claim.status}`;
+  const text = tOr(kindKey, t(`tasks.claim.say.${claim.status}`, params), params);
+  if (task.kind === "adoption" && claim.checkin_overdue) return t("tasks.claim.say.adoption.overdue", params);
+  return claim.status === "rejected" && !claim.rejected_reason ? t("tasks.claim.say.rejected_plain") : text;
+}
+
+export function claimTone(claim) {
+  if (claim.status === "verified" || claim.status === "paid") return "success";
+  if (FAILED.has(claim.status)) return "danger";
+  if (claim.status === "submitted") return "warning";
+  return "";
+}
+
+/** The steps of a claim as a list: done, now, still to come; a failed end says so. */
+export function claimSteps(list, claim) {
+  const at = STEPS.indexOf(claim.status);
+  const items = STEPS.map((step, i) => {
+    const node = fill("tpl-step", { label: t(`tasks.step.${step}`), dot: String(i + 1) });
+    let state = "todo";
+    if (at >= 0 && i < at) state = "done";
+    if (at >= 0 && i === at) state = claim.status === "paid" ? "done" : "now";
+    if (at < 0 && FAILED.has(claim.status)) state = "todo";
+    node.dataset.state = state;
+    if (state === "done") node.querySelector("[data-slot=dot]").textContent = "✓";
+    return node;
+  });
+  if (at < 0) {
+    const last = fill("tpl-step", { label: claimLabel(claim), dot: "!" });
+    last.dataset.state = "failed";
+    items.push(last);
+  }
+  list.replaceChildren(...items);
+}
+
+/** Pictures the API gave (a task's, a claim's evidence) as thumbnails that open the full one. */
+export function showPhotos(list, photos) {
+  list.replaceChildren(...photos.map((photo, i) => {
+    const node = fill("tpl-photo-view");
+    $("[data-full]", node).href = localPath(photo.url);
+    $("[data-full]", node).setAttribute("aria-label", t("tasks.photo_open", { n: i + 1 }));
+    $("[data-img]", node).src = localPath(photo.thumb_url || photo.url);
+    return node;
+  }));
+  list.hidden = photos.length === 0;
+}
