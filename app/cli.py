@@ -1,5 +1,5 @@
 """The ``wugong`` command for operators: serve, migrate, demo, create-admin, import-roster, sweep,
-verify-poll, backup, restore.
+verify-poll, verify-ledger, backup, restore.
 
 Settings come from the environment (``WUGONG_*``, see app/core/config.py), exactly as for the
 server. Each command that touches data runs in one session and commits once at the end (the
@@ -255,6 +255,12 @@ def sweep() -> None:
     if polls.ran:
         typer.echo(f"Polls: {len(polls.opened)} opened, {len(polls.closed)} closed, "
                    f"{len(polls.finalised)} made final.")
+    from app.points import scheduled as points_scheduled
+
+    points = in_session(lambda session: points_scheduled.sweep(session, clock.now(), holder=scheduled.holder_id()))
+    if points.ran:
+        typer.echo(f"Points: {len(points.expired_orders)} unclaimed order(s) expired and refunded, "
+                   f"{len(points.reminded_orders)} reminded, {points.expired_entries} expiry entr(ies) written.")
 
 
 @cli.command("verify-poll")
@@ -278,6 +284,28 @@ def verify_poll(
         data = in_session(lambda session: verify.download_from_db(session, source))
     report = verify.verify_download(data)
     for line in report.lines:
+        typer.echo(line)
+    raise typer.Exit(0 if report.ok else 1)
+
+
+@cli.command("verify-ledger")
+def verify_ledger() -> None:
+    """Recompute every points and hours balance (and every honour board total) from the ledger's
+    entries and report each difference. Exit 0 when all match, 1 when any does not."""
+    from app.core import db
+    from app.points import verify
+
+    settings = get_settings()
+
+    async def go() -> verify.Report:
+        engine = db.make_engine(settings.database_url, pool_size=1, max_overflow=0)
+        try:
+            return await verify.verify(engine)
+        finally:
+            await engine.dispose()
+
+    report = asyncio.run(go())
+    for line in report.lines():
         typer.echo(line)
     raise typer.Exit(0 if report.ok else 1)
 

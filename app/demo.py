@@ -55,6 +55,7 @@ from app.issues import service as issues_service
 from app.issues.models import Issue
 from app.issues.schemas import CommentCreate, HandlerCreate, IssueCreate, TransitionIn
 from app.notifications import service as notifications_service
+from app.points import demo as points_demo
 from app.polls import service as polls_service
 from app.polls.models import Poll
 from app.polls.schemas import BallotIn, OptionIn, PaperBallotIn, PollCreate
@@ -337,6 +338,7 @@ async def load(session: AsyncSession) -> DemoResult:
     result.issues[COMPOUND] = _compound_issues(line, issue_rng, town)
     result.issues[VILLAGE] = _village_issues(line, hamlet)
     result.polls[COMPOUND] = _compound_polls(line, town, homes)
+    await points_demo.seed_demo(session, scope_of=town.scope, at=line.at, schedule=line.add)
     # People read their inbox now and then: what came in the last week is still unread.
     for cast, key in ((town, "committee"), (town, "grid"), (town, "handler"), (town, "leader"), (town, "owner"),
                       (town, "resident"), (hamlet, "committee")):

@@ -34,6 +34,11 @@ from app.issues import service as issues_service
 from app.issues.region_router import router as issues_region_router
 from app.issues.router import router as issues_router
 from app.notifications.router import router as notifications_router
+from app.points import home as points_home
+from app.points import scheduled as points_scheduled
+from app.points import store as points_store
+from app.points.router import router as points_router
+from app.points.router import store_router
 from app.polls import home as polls_home
 from app.polls import live
 from app.polls import scheduled as polls_scheduled
@@ -79,9 +84,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             db.init_engine(settings.database_url, **settings.engine_options())
         sweeper = issues_scheduled.start(settings.sweep_seconds)
         poll_sweeper = polls_scheduled.start(settings.sweep_seconds)
+        points_sweeper = points_scheduled.start(settings.sweep_seconds)
         _freeze_heap()
         yield
         await live.hub.shutdown()
+        await points_scheduled.stop(points_sweeper)
         await polls_scheduled.stop(poll_sweeper)
         await issues_scheduled.stop(sweeper)
         await close_redis()
@@ -114,6 +121,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(issues_region_router)
     api.include_router(notifications_router)
     api.include_router(polls_router)
+    api.include_router(points_router)
+    api.include_router(store_router)
     api.include_router(home_router)
     app.include_router(api)
 
@@ -125,6 +134,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     home.register_card("issues.queue", issues_home.queue_card, order=32)
     home.register_card("communities.join_requests", communities_home.join_requests_card, order=35)
     home.register_card("polls.manage", polls_home.manage_card, order=40)
+    home.register_card("store.ready", points_home.orders_ready_card, order=45)
     home.register_card("issues.mine", issues_home.my_reports_card, order=50)
 
     @app.get("/healthz", tags=["health"])
@@ -164,6 +174,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Which photos are public is asked of what they are attached to (app/core/media.py).
     media.register_attachment("issue", issues_service.upload_on_issues)
     media.register_attachment("community_cover", communities_service.upload_as_cover)
+    media.register_attachment("store_item", points_store.upload_on_items)
     app.include_router(media.router)
     app.include_router(sharing_router)
     app.include_router(web_router)

@@ -191,6 +191,16 @@ async def grids_exist(session: AsyncSession, community_id: str, grid_ids: Sequen
     return int((await session.execute(q)).scalar_one()) == len(set(grid_ids))
 
 
+async def people_in_grid(session: AsyncSession, community_id: str, grid_id: str) -> list[str]:
+    """Members whose household's building (or, with no household, whose own building) is in the grid."""
+    building = func.coalesce(Household.building_id, Membership.building_id)
+    q = (select(Membership.person_id)
+         .outerjoin(Household, Household.id == Membership.household_id)
+         .join(Building, Building.id == building)
+         .where(Membership.community_id == community_id, Building.grid_id == grid_id))
+    return list((await session.execute(q)).scalars())
+
+
 # --- roster ---
 
 async def roster_by_phone(session: AsyncSession, community_id: str, phone: str) -> RosterEntry | None:

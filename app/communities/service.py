@@ -773,5 +773,14 @@ async def voter_standing(session: AsyncSession, cid: str, person_id: str) -> tup
     return m.household_id, frozenset(m.roles), m.verified
 
 
+async def grid_in(session: AsyncSession, cid: str, grid_id: str) -> Grid | None:
+    return await repo.get_in(session, Grid, cid, grid_id)
+
+
+async def people_in_grid(session: AsyncSession, cid: str, grid_id: str) -> list[str]:
+    """The grid's people: members whose household (or own building) lies in one of its buildings."""
+    return await repo.people_in_grid(session, cid, grid_id)
+
+
 async def names_of(session: AsyncSession, person_ids: list[str]) -> dict[str, str]:
     return {pid: p.name for pid, p in (await repo.people_by_ids(session, list(dict.fromkeys(person_ids)))).items()}

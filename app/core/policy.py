@@ -53,6 +53,15 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "polls.manage": frozenset({Role.committee}),  # build, open, close, publish, answer objections
     "polls.enter_paper": frozenset({Role.committee, Role.grid_worker, Role.building_leader}),  # facilitators
     "polls.see_named": frozenset({Role.committee}),  # who chose what, in a named 记名 poll
+    # Points 爱心积分 and the time bank 时间银行: one's own ledger, the honour board, giving hours.
+    "points.view": ALL_ROLES,
+    "points.donate": ALL_ROLES,
+    # Anyone's ledger, bonuses and adjustments, the community's rules, the ledger's exports.
+    "points.manage": frozenset({Role.committee}),
+    # The points store 积分超市: items, one's own orders; the committee stocks it and hands things over.
+    "store.view": ALL_ROLES,
+    "store.redeem": ALL_ROLES,
+    "store.manage": frozenset({Role.committee}),
 }
 
 # What a region admin (street/district staff) holds in the communities below them.
