@@ -29,6 +29,12 @@ from app.issues.models import (
     IssueSupport,
 )
 from app.notifications.models import Notification
+from app.points.models import Balance as PointsBalance
+from app.points.models import Entry as PointsEntry
+from app.points.models import Hold as PointsHold
+from app.points.models import LedgerUnlock as PointsLedgerUnlock
+from app.points.models import Rules as PointsRules
+from app.points.models import Total as PointsTotal
 from app.polls.models import Poll, PollBallot, PollBoxBallot, PollElector, PollKey, PollObjection, PollOption
 from app.sharing.models import ShortLink
 
@@ -56,6 +62,12 @@ __all__ = [
     "Notification",
     "OtpCode",
     "Person",
+    "PointsBalance",
+    "PointsEntry",
+    "PointsHold",
+    "PointsLedgerUnlock",
+    "PointsRules",
+    "PointsTotal",
     "Poll",
     "PollBallot",
     "PollBoxBallot",

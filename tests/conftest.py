@@ -40,6 +40,7 @@ from app.core.config import get_settings  # noqa: E402
 from app.core.migrate import upgrade  # noqa: E402
 from app.main import create_app  # noqa: E402
 from app.models import Base  # noqa: E402
+from app.points import guard as ledger_guard  # noqa: E402
 
 DATABASE_URL = os.environ["WUGONG_DATABASE_URL"]
 IS_PG = DATABASE_URL.startswith("postgresql")
@@ -75,8 +76,11 @@ async def _clean_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
         # DELETE, children first, is several times faster than TRUNCATE for small tables.
         if not IS_PG:
             await conn.execute(text("PRAGMA defer_foreign_keys=ON"))
-        for table in reversed(Base.metadata.sorted_tables):
-            await conn.execute(table.delete())
+        # The points ledger refuses DELETE unless this transaction unlocks it (app/points/guard.py).
+        async with ledger_guard.unlocked(conn, "tests: empty the tables between tests"):
+            for table in reversed(Base.metadata.sorted_tables):
+                if table.name != ledger_guard.UNLOCKS_TABLE:
+                    await conn.execute(table.delete())
     from app.accounts.sms import memory_outbox
 
     memory_outbox().outbox.clear()
