@@ -80,7 +80,6 @@ class TaskPhoto(IdMixin, Base):
     task's organisers, the claimant and whoever confirms)."""
 
     __tablename__ = "task_photos"
-    __table_args__ = (UniqueConstraint("task_id", "claim_id", "upload_id"),)
 
     task_id: Mapped[str] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
     claim_id: Mapped[str | None] = mapped_column(ForeignKey("task_claims.id", ondelete="CASCADE"), index=True)

@@ -260,6 +260,21 @@ async def count_of(session: AsyncSession, stmt: Select[Any]) -> int:
     return int((await session.execute(select(func.count()).select_from(stmt.order_by(None).subquery()))).scalar_one())
 
 
+async def my_claims_on_live_tasks(session: AsyncSession, community_id: str, person_id: str,
+                                  statuses: Sequence[str], live: Sequence[str], *, adoption: bool,
+                                  due_before: datetime | None = None) -> list[tuple[TaskClaim, Task]]:
+    """The person's claims in these states on tasks still running: adoptions or the other kinds;
+    with ``due_before``, adoptions whose next check-in is due by then, soonest first."""
+    q = (select(TaskClaim, Task).join(Task, Task.id == TaskClaim.task_id)
+         .where(TaskClaim.community_id == community_id, TaskClaim.person_id == person_id,
+                TaskClaim.status.in_(list(statuses)), Task.status.in_(list(live)),
+                (Task.kind == "adoption") if adoption else (Task.kind != "adoption")))
+    if due_before is not None:
+        q = q.where(TaskClaim.next_checkin_due_at.is_not(None), TaskClaim.next_checkin_due_at <= due_before)
+    q = q.order_by(TaskClaim.next_checkin_due_at if adoption else Task.starts_at, TaskClaim.id)
+    return [(c, t) for c, t in (await session.execute(q)).all()]
+
+
 # --- people and places ---------------------------------------------------------------------------
 
 async def names(session: AsyncSession, person_ids: Sequence[str | None]) -> dict[str, str]:

@@ -67,6 +67,12 @@ class TaskUpdate(TaskFields):
     pass
 
 
+class TaskFromIssue(TaskFields):
+    """A volunteer task made from an issue: what is not given comes from the issue."""
+
+    publish: bool = False
+
+
 class TaskTransitionIn(_In):
     action: str = Field(min_length=1, max_length=20)
     reason: str = Field(default="", max_length=1000)

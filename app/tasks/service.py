@@ -23,7 +23,7 @@ from app.communities import service as communities
 from app.communities.deps import CommunityScope
 from app.core import audit, clock, db, ratelimit, uploads
 from app.core.config import get_settings
-from app.core.errors import AppError, Conflict, Forbidden, Invalid, NotFound, UnknownReference
+from app.core.errors import AppError, Conflict, Forbidden, Invalid, Msg, NotFound, UnknownReference
 from app.core.ids import short_code
 from app.core.models import Upload
 from app.issues import service as issues
@@ -34,7 +34,15 @@ from app.tasks import repository as repo
 from app.tasks.flows import Actor, ClaimStatus, Kind, Status
 from app.tasks.models import Task, TaskClaim, TaskEvent, TaskOrganiser, TaskPhoto, TaskRules
 from app.tasks.repository import Standing
-from app.tasks.schemas import ClaimCreate, ClaimTransitionIn, RulesIn, TaskCreate, TaskFields, TaskTransitionIn
+from app.tasks.schemas import (
+    ClaimCreate,
+    ClaimTransitionIn,
+    RulesIn,
+    TaskCreate,
+    TaskFields,
+    TaskFromIssue,
+    TaskTransitionIn,
+)
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 DEFAULT_AUTO_VERIFY_DAYS = 7
@@ -59,6 +67,21 @@ audit.declare("task_claim", [f"task_claim.{a}" for a in CLAIM_AUDITED], task_id=
               to_person_id=audit.ref("person"), ends_at=audit.TIME, auto=audit.FLAG, paid_amount=audit.NUMBER)
 audit.declare("task_rules", ["task_rules.update"], auto_verify_days=audit.NUMBER)
 audit.resolver("task", lambda session, cid, ids, locale: repo.names_in(session, cid, ids))
+
+
+def field_error(code: str, *loc: str | int, key: str | None = None) -> Invalid:
+    """Bad input naming the field (``loc`` under body), its message ``key`` (default ``error.<code>``)."""
+    return Invalid(code, errors=[{"loc": ["body", *loc], "msg_key": key or f"error.{code}"}])
+
+
+def task_status(status: str) -> Msg:
+    return Msg(f"ui.task.status.{status}")
+
+
+def action_word(action: str) -> Msg | str:
+    """A known action in the reader's words; an unknown one as it was sent."""
+    known = action in flows.TASK_TRANSITIONS or action in flows.CLAIM_TRANSITIONS or action == "edit"
+    return Msg(f"ui.task.action.{action}") if known else action
 
 
 # --- who the caller is to a task ---------------------------------------------------------------------
@@ -191,7 +214,7 @@ async def _apply_fields(session: AsyncSession, scope: CommunityScope, task: Task
             value = getattr(data, name)
             if value is None and name in ("title", "description", "location_text", "evidence_required",
                                           "checkin_rotating"):
-                raise Invalid("task_field_null", errors=[{"loc": ["body", name], "msg_key": "validation.not_null"}])
+                raise field_error("task_field_null", name, key="validation.not_null")
             changes[name] = value
     if "building_id" in given:
         if data.building_id and await communities.get_building(session, cid, data.building_id) is None:
@@ -221,8 +244,7 @@ async def _apply_fields(session: AsyncSession, scope: CommunityScope, task: Task
             building_id = e.building_id
         elif e is not None and scope_name == "role":
             if not e.role:
-                raise Invalid("task_eligible_role_needed", errors=[
-                    {"loc": ["body", "eligibility", "role"], "msg_key": "validation.missing"}])
+                raise field_error("task_eligible_role_needed", "eligibility", "role", key="validation.missing")
             role = e.role
         changes.update(eligible=scope_name, eligible_grid_id=grid_id, eligible_building_id=building_id,
                        eligible_role=role)
@@ -235,11 +257,10 @@ def _check_kind_rules(scope: CommunityScope, task: Task) -> None:
     """What each kind needs: who may offer points, whose hours pay, how many people."""
     kind = Kind(task.kind)
     if kind in flows.ONE_PERSON and task.people_needed != 1:
-        raise Invalid("task_one_person", errors=[{"loc": ["body", "people_needed"], "msg_key": "error.task_one_person"}])
+        raise field_error("task_one_person", "people_needed")
     if kind is Kind.timebank:
         if task.reward_unit != "hours" or task.reward_amount <= 0:
-            raise Invalid("task_timebank_hours", errors=[{"loc": ["body", "reward"],
-                                                          "msg_key": "error.task_timebank_hours"}])
+            raise field_error("task_timebank_hours", "reward")
     elif task.reward_amount > 0 and not scope.can("tasks.reward"):
         # Points and hours paid by the community are the committee's to offer.
         raise Forbidden("task_reward_committee")
@@ -257,7 +278,8 @@ async def _check_organisers(session: AsyncSession, scope: CommunityScope, ids: S
     return ids
 
 
-async def create_task(session: AsyncSession, scope: CommunityScope, data: TaskCreate) -> Task:
+async def create_task(session: AsyncSession, scope: CommunityScope, data: TaskCreate, *,
+                      issue_id: str | None = None) -> Task:
     kind = Kind(data.kind)
     organiser = scope.can("tasks.organise")
     if kind in (Kind.volunteer, Kind.adoption) and not organiser:
@@ -273,13 +295,12 @@ async def create_task(session: AsyncSession, scope: CommunityScope, data: TaskCr
                 raise Forbidden("task_act_for_not_yours")
             requester_id = other.person_id
     elif data.for_person_id:
-        raise Invalid("task_for_person_kind", errors=[{"loc": ["body", "for_person_id"],
-                                                       "msg_key": "error.task_for_person_kind"}])
+        raise field_error("task_for_person_kind", "for_person_id")
     task = Task(community_id=scope.community_id, kind=kind.value, status=Status.draft.value, title=data.title,
                 description="", location_text="", people_needed=data.people_needed or 1,
                 checkin_secret=short_code(16), created_by=scope.person.id, requester_id=requester_id,
                 evidence_required=False, checkin_rotating=False, reward_unit="points", reward_amount=0,
-                eligible="community", claimed_count=0, hours_held=0)
+                eligible="community", claimed_count=0, hours_held=0, issue_id=issue_id)
     given = set(data.model_fields_set) - {"kind", "for_person_id", "publish", "photo_ids", "organiser_ids",
                                           "people_needed"}
     await _apply_fields(session, scope, task, data, given)
@@ -325,9 +346,9 @@ async def update_task(session: AsyncSession, scope: CommunityScope, task_id: str
     ctx = await context(session, scope, task_id)
     task = ctx.task
     if Actor.organiser not in ctx.actors:
-        raise Forbidden("task_wrong_actor", action="edit")
+        raise Forbidden("task_wrong_actor", action=action_word("edit"))
     if task.status not in EDITABLE:
-        raise Conflict("task_not_editable", status=task.status)
+        raise Conflict("task_not_editable", state=task_status(task.status))
     given = set(data.model_fields_set)
     if given & DRAFT_ONLY and task.status != Status.draft:
         raise Conflict("task_reward_published")
@@ -335,8 +356,7 @@ async def update_task(session: AsyncSession, scope: CommunityScope, task_id: str
     changes = await _apply_fields(session, scope, task, data, given - {"photo_ids", "organiser_ids", "people_needed"})
     if "people_needed" in given and data.people_needed is not None and data.people_needed != task.people_needed:
         if Kind(task.kind) in flows.ONE_PERSON and data.people_needed != 1:
-            raise Invalid("task_one_person", errors=[{"loc": ["body", "people_needed"],
-                                                      "msg_key": "error.task_one_person"}])
+            raise field_error("task_one_person", "people_needed")
         await session.flush()
         if not await repo.set_needed(session, task, data.people_needed, clock.now()):
             raise Conflict("task_needed_below_claimed", claimed=task.claimed_count)
@@ -351,8 +371,8 @@ async def update_task(session: AsyncSession, scope: CommunityScope, task_id: str
     if "organiser_ids" in given and data.organiser_ids is not None:
         organisers = await _check_organisers(session, scope, data.organiser_ids)
         if not organisers:
-            raise Invalid("task_organiser_needed", errors=[{"loc": ["body", "organiser_ids"],
-                                                            "msg_key": "validation.too_short", "params": {"min_length": 1}}])
+            raise Invalid("task_organiser_needed", errors=[
+                {"loc": ["body", "organiser_ids"], "msg_key": "validation.too_short", "params": {"min_length": 1}}])
         await repo.replace_organisers(session, task.id, organisers)
     task.updated_at = clock.now()
     await session.flush()
@@ -367,10 +387,11 @@ def _task_problem(exc: Exception, action: str, status: str) -> AppError:
     if isinstance(exc, flows.UnknownAction):
         return Invalid("task_action_unknown", action=action)
     if isinstance(exc, flows.NotForKind):
-        return Invalid("task_action_not_for_kind", action=action)
+        return Invalid("task_action_not_for_kind", action=action_word(action))
     if isinstance(exc, flows.NotAllowedFrom):
-        return Conflict("task_action_not_allowed", action=action, status=status, extra={"allowed": exc.allowed})
-    return Forbidden("task_wrong_actor", action=action)
+        return Conflict("task_action_not_allowed", action=action_word(action), state=task_status(status),
+                        extra={"allowed": exc.allowed})
+    return Forbidden("task_wrong_actor", action=action_word(action))
 
 
 async def transition_task(session: AsyncSession, scope: CommunityScope | None, ctx: Context,
@@ -423,7 +444,12 @@ async def _wind_up(session: AsyncSession, task: Task, action: str, actor_id: str
                    now: datetime) -> None:
     """A task that is over: claims still waiting end (cancelled or expired: expired; done: those not
     even checked in, too), and a time-bank request's hours not paid out go back to the asker."""
-    ending = flows.ACTIVE_CLAIMS if action in ("cancel", "expire") else frozenset({ClaimStatus.claimed})
+    if action in ("cancel", "expire"):
+        ending = flows.ACTIVE_CLAIMS
+    elif actor_id is None:  # the sweep finishing a task long over: only what waits for a verdict stays
+        ending = flows.ACTIVE_CLAIMS - {ClaimStatus.submitted}
+    else:  # the organiser: who never came ends; who came may still send their photos
+        ending = frozenset({ClaimStatus.claimed})
     told = []
     for claim in await repo.all_claims(session, task.id, [s.value for s in ending]):
         expected = claim.status
@@ -454,7 +480,7 @@ def claim_refusal(ctx: Context, claimant: Standing | None, existing: TaskClaim |
     if task.status == Status.full:
         return Conflict("task_full")
     if task.status != Status.open:
-        return Conflict("task_not_open", status=task.status)
+        return Conflict("task_not_open", state=task_status(task.status))
     if ctx.kind in flows.TIMED and task.starts_at is not None and now >= task.starts_at:
         return Conflict("task_started")
     if task.ends_at is not None and now >= task.ends_at:
@@ -484,8 +510,7 @@ async def claim(session: AsyncSession, scope: CommunityScope, task_id: str, data
         if not may_act_for(scope, claimant):
             raise Forbidden("task_act_for_not_yours")
     if data.organisation and Kind(task.kind) is not Kind.wish:
-        raise Invalid("task_organisation_wish_only", errors=[{"loc": ["body", "organisation"],
-                                                              "msg_key": "error.task_organisation_wish_only"}])
+        raise field_error("task_organisation_wish_only", "organisation")
     now = clock.now()
     existing = await repo.claim_of(session, task.id, person_id)
     refusal = claim_refusal(ctx, claimant, existing, now, for_self=for_self)
@@ -573,13 +598,14 @@ def _claim_problem(exc: Exception, action: str, status: str, actors: frozenset[A
     if isinstance(exc, flows.UnknownAction):
         return Invalid("claim_action_unknown", action=action)
     if isinstance(exc, flows.NotForKind):
-        return Invalid("claim_action_not_for_kind", action=action)
+        return Invalid("claim_action_not_for_kind", action=action_word(action))
     if isinstance(exc, flows.NotAllowedFrom):
-        return Conflict("claim_action_not_allowed", action=action, status=status, extra={"allowed": exc.allowed})
+        return Conflict("claim_action_not_allowed", action=action_word(action),
+                        state=Msg(f"ui.task.claim_status.{status}"), extra={"allowed": exc.allowed})
     own = Actor.claimant in actors or not (actors - {Actor.facilitator})
     if action in ("verify", "confirm", "reject") and own:
         return Forbidden("claim_verify_own")
-    return Forbidden("claim_wrong_actor", action=action)
+    return Forbidden("claim_wrong_actor", action=action_word(action))
 
 
 def checkin_code(task: Task, window: int | None) -> str:
@@ -626,13 +652,13 @@ async def transition_claim(session: AsyncSession, scope: CommunityScope, task_id
     except (flows.UnknownAction, flows.NotForKind, flows.NotAllowedFrom, flows.WrongActor) as exc:
         raise _claim_problem(exc, action, claim.status, actors) from exc
     if "reason" in tr.needs and not body.reason:
-        raise Invalid("claim_action_needs", errors=[{"loc": ["body", "reason"], "msg_key": "error.claim_needs_reason"}])
+        raise field_error("claim_action_needs", "reason", key="error.claim_needs_reason")
     if "to_person_id" in tr.needs and not body.to_person_id:
-        raise Invalid("claim_action_needs", errors=[{"loc": ["body", "to_person_id"],
-                                                     "msg_key": "error.claim_needs_person"}])
-    if task.status not in (Status.open, Status.full, Status.in_progress) and action not in ("verify", "confirm",
-                                                                                             "reject"):
-        raise Conflict("task_not_running", status=task.status)
+        raise field_error("claim_action_needs", "to_person_id", key="error.claim_needs_person")
+    running = task.status in (Status.open, Status.full, Status.in_progress)
+    settling = task.status == Status.done and action in ("submit", "verify", "confirm", "reject")
+    if not running and not settling:
+        raise Conflict("task_not_running", state=task_status(task.status))
     acting_for = Actor.claimant not in actors and action in ("checkin", "submit", "withdraw", "renew", "hand_over") \
         and Actor.facilitator in actors
     step = await _prepare_claim(session, scope, ctx, claim, actors, body, now)
@@ -688,20 +714,18 @@ async def _prepare_claim(session: AsyncSession, scope: CommunityScope, ctx: Cont
         opens, closes = checkin_window(task)
         if (opens is not None and now < opens) or (closes is not None and now > closes):
             raise Conflict("task_checkin_closed")
-        marked = Actor.organiser in actors and Actor.claimant not in actors and Actor.facilitator not in actors
+        marked = Actor.organiser in actors and Actor.claimant not in actors and not body.code
         method, photos = "organiser", list(body.photo_ids)
         if not marked:
             if body.code:
                 if not code_matches(task, body.code, now):
                     await ratelimit.hit("task_checkin", CHECKIN_TRIES, by, task.id, error="task_checkin_tries")
-                    raise Invalid("task_checkin_code_wrong", errors=[
-                        {"loc": ["body", "code"], "msg_key": "error.task_checkin_code_wrong"}])
+                    raise field_error("task_checkin_code_wrong", "code")
                 method = "code"
             elif kind is Kind.adoption and photos:
                 method = "photo"  # an adopted patch has nobody to show a code: a photo of it will do
             else:
-                raise Invalid("task_checkin_code_missing", errors=[
-                    {"loc": ["body", "code"], "msg_key": "error.task_checkin_code_missing"}])
+                raise field_error("task_checkin_code_missing", "code")
         await _check_photos(session, scope, photos)
         values: dict[str, Any] = {"last_checkin_at": now, "checkins": claim.checkins + 1}
         if claim.checked_in_at is None:
@@ -712,8 +736,7 @@ async def _prepare_claim(session: AsyncSession, scope: CommunityScope, ctx: Cont
     if action == "submit":
         photos = list(body.photo_ids)
         if task.evidence_required and not photos:
-            raise Invalid("task_evidence_missing", errors=[
-                {"loc": ["body", "photo_ids"], "msg_key": "error.task_evidence_missing"}])
+            raise field_error("task_evidence_missing", "photo_ids")
         await _check_photos(session, scope, photos)
         minutes = body.minutes if body.minutes is not None else 0
         return ClaimStep({"submitted_at": now, "submitted_by": by, "evidence_note": body.note, "minutes": minutes,
@@ -733,20 +756,18 @@ async def _prepare_claim(session: AsyncSession, scope: CommunityScope, ctx: Cont
         return ClaimStep({"ended_at": now}, body.reason)
     if action == "renew":
         if task.ends_at is None or task.starts_at is None:
-            raise Conflict("task_not_running", status=task.status)
+            raise Conflict("task_not_running", state=task_status(task.status))
         days = body.days or max(1, (task.ends_at - task.starts_at).days)
         ends_at = task.ends_at + timedelta(days=days)
         if ends_at - now > MAX_SPAN:
-            raise Invalid("task_window_too_long", errors=[{"loc": ["body", "days"],
-                                                           "msg_key": "error.task_window_too_long"}])
+            raise field_error("task_window_too_long", "days")
         await repo.move_task(session, task, task.status, {"ends_at": ends_at, "updated_at": now})
         return ClaimStep({}, body.note, {"days": days, "ends_at": ends_at.isoformat()},
                          audit={"ends_at": ends_at.isoformat()})
     if action == "hand_over":
         to = body.to_person_id or ""
         if to == claim.person_id:
-            raise Invalid("task_hand_over_self", errors=[{"loc": ["body", "to_person_id"],
-                                                          "msg_key": "error.task_hand_over_self"}])
+            raise field_error("task_hand_over_self", "to_person_id")
         other = await standing_of(session, task.community_id, to)
         if other is None:
             raise UnknownReference("member_not_found", "to_person_id")
@@ -843,7 +864,7 @@ async def auto_verify(session: AsyncSession, claim: TaskClaim, now: datetime) ->
 
 # --- turning an issue into a task -------------------------------------------------------------------------
 
-async def task_from_issue(session: AsyncSession, scope: CommunityScope, issue_id: str, data: TaskFields) -> Task:
+async def task_from_issue(session: AsyncSession, scope: CommunityScope, issue_id: str, data: TaskFromIssue) -> Task:
     """A reported problem becomes a volunteer job ("turn into a volunteer task"): its words, place
     and photos carry over unless given; both keep the link, and the issue's timeline says so."""
     issue = await issues.visible_issue(session, scope, issue_id)
@@ -851,17 +872,13 @@ async def task_from_issue(session: AsyncSession, scope: CommunityScope, issue_id
         raise Conflict("task_from_staff_only_issue")
     if issue.status == "merged":
         raise Conflict("issue_merged", extra={"merged_into_id": issue.merged_into_id})
-    given = data.model_dump(exclude_unset=True)
-    body = TaskCreate(
-        kind="volunteer", title=given.pop("title", issue.title),
-        description=given.pop("description", issue.description),
-        building_id=given.pop("building_id", issue.building_id), lat=given.pop("lat", issue.lat),
-        lng=given.pop("lng", issue.lng), location_text=given.pop("location_text", issue.location_text),
-        photo_ids=given.pop("photo_ids", await issues.report_photo_ids(session, issue)),
-        **{k: getattr(data, k) for k in given})
-    task = await create_task(session, scope, body)
-    task.issue_id = issue.id
-    await session.flush()
+    given = {k: getattr(data, k) for k in data.model_fields_set}
+    carried = {"title": issue.title, "description": issue.description, "building_id": issue.building_id,
+               "lat": issue.lat, "lng": issue.lng, "location_text": issue.location_text,
+               "photo_ids": await issues.report_photo_ids(session, issue)}
+    fields = {**{k: v for k, v in carried.items() if v is not None and k not in given}, **given}
+    body = TaskCreate.model_validate({**fields, "kind": "volunteer"})
+    task = await create_task(session, scope, body, issue_id=issue.id)
     await issues.note_on_timeline(session, issue, actor_id=scope.person.id, action="task_created",
                                   note=task.title, data={"task_id": task.id})
     return task
