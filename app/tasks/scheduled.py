@@ -6,8 +6,9 @@
 - a submitted claim the organiser left alone for the community's ``auto_verify_days`` is verified
   by itself — the record says so — and paid; the organiser verifying at the same moment, or a
   second sweep, changes nothing more (one conditional update, and the ledger pays a claim once);
-- a job starts at its time; a task whose time ran out with nobody on it expires (a time-bank
-  request's held hours go back), and one whose claims were all settled is done.
+- a job starts at its time (or, nobody having claimed it, expires); a task whose time ran out with
+  nobody on it expires (a time-bank request's held hours go back), and one whose claims were all
+  settled is done.
 
 Several processes may run the loop; a lease lets one act at a time, and every step is a
 conditional update besides. Each claim's and task's step commits on its own, so one refusal does
@@ -21,6 +22,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -84,7 +86,7 @@ async def _reminders(session: AsyncSession, now: datetime, out: TaskSweep) -> No
             ("reminded_day_at", (now + HOUR, now + DAY), "task.reminder_day", out.reminded_day),
             ("reminded_hour_at", (now, now + HOUR), "task.reminder_hour", out.reminded_hour)):
         for claim, task in await repo.claims_starting(session, after, before, column, BATCH):
-            async def step(claim=claim, task=task, column=column, kind=kind) -> bool:  # type: ignore[no-untyped-def]
+            async def step(claim=claim, task=task, column=column, kind=kind) -> bool:
                 if not await repo.mark_once(session, claim.id, column, now):
                     return False
                 if column == "reminded_hour_at":  # an hour before, the day's reminder is past its use
@@ -101,7 +103,7 @@ async def _adoptions(session: AsyncSession, now: datetime, out: TaskSweep) -> No
         assert due is not None
         missed = due < now
 
-        async def step(claim=claim, task=task, due=due, missed=missed) -> bool:  # type: ignore[no-untyped-def]
+        async def step(claim=claim, task=task, due=due, missed=missed) -> bool:
             column = "missed_flagged_for" if missed else "due_reminded_for"
             if not await repo.mark_once(session, claim.id, column, due, unless=due):
                 return False
@@ -120,7 +122,7 @@ async def _auto_verify(session: AsyncSession, now: datetime, out: TaskSweep) -> 
         if claim.submitted_at is None or claim.submitted_at + wait > now:
             continue
 
-        async def step(claim=claim) -> bool:  # type: ignore[no-untyped-def]
+        async def step(claim=claim) -> bool:
             return await service.auto_verify(session, claim, now)
         if await _each(session, "auto-verify", claim.id, step):
             out.auto_verified.append(claim.id)
@@ -137,14 +139,17 @@ async def _task_step(session: AsyncSession, task_id: str, action: str, now: date
 
 
 async def _tasks(session: AsyncSession, now: datetime, out: TaskSweep) -> None:
+    # A job starts at its time; one nobody claimed by then never will be (claims close at the start).
     for task_id in await repo.tasks_to_start(session, now, [k.value for k in flows.TIMED], BATCH):
-        if await _each(session, "start", task_id, lambda t=task_id: _task_step(session, t, "start", now)):
-            out.started.append(task_id)
+        task = await repo.task_fresh(session, task_id)
+        action = "start" if task is not None and task.claimed_count else "expire"
+        if await _each(session, action, task_id, partial(_task_step, session, task_id, action, now)):
+            (out.started if action == "start" else out.expired).append(task_id)
     # Nobody came forward before the end (or a wish never approved): expired.
     for task_id in await repo.tasks_ended(session, now, [Status.pending.value, Status.open.value], BATCH):
         task = await repo.task_fresh(session, task_id)
         if task is not None and task.claimed_count == 0 and await _each(
-                session, "expire", task_id, lambda t=task_id: _task_step(session, t, "expire", now)):
+                session, "expire", task_id, partial(_task_step, session, task_id, "expire", now)):
             out.expired.append(task_id)
     # Over, with people on it: once every claim is settled (or the organiser's days have passed
     # for those still waiting to submit), done; what nobody submitted expires with it.
@@ -161,7 +166,7 @@ async def _tasks(session: AsyncSession, now: datetime, out: TaskSweep) -> None:
         action = "finish" if task.claimed_count or Kind(task.kind) is Kind.adoption else "expire"
         if action == "expire" and task.status not in flows.TASK_TRANSITIONS["expire"].sources:
             action = "finish"
-        if await _each(session, action, task_id, lambda t=task_id, a=action: _task_step(session, t, a, now)):
+        if await _each(session, action, task_id, partial(_task_step, session, task_id, action, now)):
             (out.finished if action == "finish" else out.expired).append(task_id)
 
 

@@ -57,7 +57,7 @@ class TaskFields(_In):
 
 class TaskCreate(TaskFields):
     kind: Kind
-    title: str = Field(min_length=1, max_length=100)  # type: ignore[assignment]
+    title: str = Field(min_length=1, max_length=100)
     # A wish or a time-bank request posted by a facilitator for a resident without a phone.
     for_person_id: Id | None = None
     publish: bool = False  # publish at once instead of keeping a draft

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -693,16 +693,14 @@ async def transition_claim(session: AsyncSession, scope: CommunityScope, task_id
 
 @dataclass
 class ClaimStep:
+    """What a claim's step changes besides its state, and what its record and the audit log say."""
+
     values: dict[str, Any]
     note: str = ""
-    data: dict[str, Any] | None = None
+    data: dict[str, Any] = field(default_factory=dict)
     photos: Sequence[str] = ()
     photo_kind: str = "evidence"
-    audit: dict[str, Any] | None = None
-
-    def __post_init__(self) -> None:
-        self.data = self.data or {}
-        self.audit = self.audit or {}
+    audit: dict[str, Any] = field(default_factory=dict)
 
 
 async def _prepare_claim(session: AsyncSession, scope: CommunityScope, ctx: Context, claim: TaskClaim,
@@ -745,7 +743,7 @@ async def _prepare_claim(session: AsyncSession, scope: CommunityScope, ctx: Cont
     if action in ("verify", "confirm"):
         return ClaimStep({"verified_at": now, "verified_by": by, "auto_verified": False}, body.note)
     if action == "reject":
-        return ClaimStep({"rejected_reason": body.reason}, body.reason, {}, audit={"reason": body.reason})
+        return ClaimStep({"rejected_reason": body.reason}, body.reason, audit={"reason": body.reason})
     if action == "withdraw":
         if kind in flows.TIMED and task.starts_at is not None and now >= task.starts_at:
             raise Conflict("task_started")

@@ -37,14 +37,14 @@ async def task_preview(session: AsyncSession, link: ShortLink, locale: str) -> s
     community_name = community.name if community else ""
     kind = t(f"ui.task.kind.{task.kind}", locale)
     status = t(f"ui.task.status.{task.status}", locale)
+    status = status[:1].upper() + status[1:]  # English states are written for the middle of a sentence
     left = max(0, task.people_needed - task.claimed_count)
     reward = reward_words(task.reward_unit, task.reward_amount, locale)
-    description = t("ui.task.share.description", locale, kind=kind, status=status, community=community_name)
+    # "招募中 · 志愿服务 · 幸福里社区 · 还差 3 人 · 20 积分": what a neighbour in the group needs to decide.
+    parts = [status, kind, community_name]
     if task.status == Status.open:
-        description = t("ui.task.share.recruiting", locale, description=description, left=left,
-                        needed=task.people_needed)
-    if reward:
-        description = f"{description} {reward}"
+        parts.append(t("ui.task.share.recruiting", locale, left=left, needed=task.people_needed))
+    description = " · ".join(p for p in (*parts, reward) if p)
     building = (await communities_service.get_building(session, task.community_id, task.building_id)
                 if task.building_id else None)
     place = " · ".join(x for x in (building.name if building else "", task.location_text.strip()) if x)

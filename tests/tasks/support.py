@@ -158,3 +158,7 @@ async def notifications(client: Any, who: Person) -> list[dict[str, Any]]:
 
 
 __all__ = ["photo"]
+
+
+def parse(value: str) -> datetime:
+    return datetime.fromisoformat(value)
