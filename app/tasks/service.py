@@ -399,6 +399,8 @@ async def transition_task(session: AsyncSession, scope: CommunityScope | None, c
     """Publish, approve, start, finish or cancel a task (``scope`` None: the sweep)."""
     task, action = ctx.task, body.action
     actors = frozenset({Actor.system}) if scope is None else ctx.actors
+    if scope is not None and action not in flows.TASK_ACTIONS:
+        raise Invalid("task_action_unknown", action=action)  # the sweep's own steps are not asked for
     try:
         flows.check(flows.TASK_TRANSITIONS, action, task.status, ctx.kind, actors)
     except (flows.UnknownAction, flows.NotForKind, flows.NotAllowedFrom, flows.WrongActor) as exc:

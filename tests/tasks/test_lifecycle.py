@@ -65,7 +65,8 @@ async def test_a_clean_up_is_claimed_checked_in_done_with_photos_verified_and_pa
     # Every act for the elder is on record with who did it, in the audit log and the task's record.
     audit = (await session.execute(select(AuditEntry.action).where(AuditEntry.actor_id == t.grid_worker.id))).all()
     assert {a for (a,) in audit} >= {"task_claim.claim_for", "task_claim.checkin", "task_claim.submit"}
-    events = (await session.execute(select(TaskEvent).where(TaskEvent.claim_id == elder["id"]))).scalars().all()
+    events = (await session.execute(select(TaskEvent).where(TaskEvent.claim_id == elder["id"]).order_by(TaskEvent.id))
+              ).scalars().all()
     assert [(e.action, e.actor_id, e.for_person_id) for e in events][:3] == [
         ("claim", t.grid_worker.id, t.elder.id), ("checkin", t.grid_worker.id, t.elder.id),  # type: ignore[union-attr]
         ("submit", t.grid_worker.id, t.elder.id)]  # type: ignore[union-attr]
