@@ -58,6 +58,12 @@ async def task_console(request: Request, cid: str) -> HTMLResponse:
     return _page(request, cid, "tasks/console.html", "tasks-console", "tasks.console.title")
 
 
+@router.get("/c/{cid}/tasks/queue")
+async def verification_queue(request: Request, cid: str) -> HTMLResponse:
+    """What the home page's 待核实 card opens: the console, whose first part is the queue."""
+    return _page(request, cid, "tasks/console.html", "tasks-console", "tasks.console.title")
+
+
 def _new(request: Request, cid: str, form: str, title_key: str) -> HTMLResponse:
     return _page(request, cid, "tasks/new.html", "tasks-new", title_key, form=form, kinds=NEW_FORMS[form],
                  data={"form": form, "kinds": list(NEW_FORMS[form])})
@@ -84,6 +90,24 @@ async def task_detail(request: Request, cid: str, task_id: str) -> HTMLResponse:
         return not_found_page(request)
     return _page(request, cid, "tasks/detail.html", "tasks-detail", "tasks.detail.title", task_id=task_id,
                  data={"task_id": task_id})
+
+
+@router.get("/c/{cid}/tasks/{task_id}/checkin")
+async def task_checkin(request: Request, cid: str, task_id: str) -> HTMLResponse:
+    """What the site's check-in QR opens (``?code=…``): the task, checking the person in."""
+    if not OBJECT_ID.match(task_id):
+        return not_found_page(request)
+    return _page(request, cid, "tasks/detail.html", "tasks-detail", "tasks.detail.title", task_id=task_id,
+                 data={"task_id": task_id, "focus": "checkin"})
+
+
+@router.get("/c/{cid}/tasks/{task_id}/console")
+async def task_console_of(request: Request, cid: str, task_id: str) -> HTMLResponse:
+    """One task's claimants, attendance and what waits for verification: its page, at the organiser's part."""
+    if not OBJECT_ID.match(task_id):
+        return not_found_page(request)
+    return _page(request, cid, "tasks/detail.html", "tasks-detail", "tasks.detail.title", task_id=task_id,
+                 data={"task_id": task_id, "focus": "console"})
 
 
 @router.get("/c/{cid}/tasks/{task_id}/edit")
@@ -117,6 +141,14 @@ async def store(request: Request, cid: str) -> HTMLResponse:
 @router.get("/c/{cid}/store/orders")
 async def my_orders(request: Request, cid: str) -> HTMLResponse:
     return _page(request, cid, "store/orders.html", "store-orders", "store.orders.title")
+
+
+@router.get("/c/{cid}/store/orders/{order_id}")
+async def my_order(request: Request, cid: str, order_id: str) -> HTMLResponse:
+    """One order (what the home page's 待领取 card opens): my orders, that one first."""
+    if not OBJECT_ID.match(order_id):
+        return not_found_page(request)
+    return _page(request, cid, "store/orders.html", "store-orders", "store.orders.title", data={"order_id": order_id})
 
 
 @router.get("/c/{cid}/store/manage")

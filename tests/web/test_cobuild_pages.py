@@ -144,8 +144,9 @@ def test_key_families_built_at_runtime_are_complete():
         "tasks.new.kind_hint.": ["volunteer", "adoption"],
         "tasks.new.posted.": ["volunteer", "adoption", "wish", "timebank"],
         "tasks.who.": ["community", "grid", "building", "role"],
-        "points.kind.": ["earned", "bonus", "redeemed", "refunded", "adjusted", "expired", "held", "released"],
-        "store.order.status.": ["pending", "fulfilled", "cancelled", "expired"],
+        "tasks.refusal.": ["task_already_claimed", "task_full", "task_not_open", "task_started", "task_ended",
+                           "task_claim_own", "task_not_eligible", "member_not_found"],
+        "store.state.": ["ready", "fulfilled", "cancelled", "expired"],
     }
     for prefix, names in families.items():
         for name in names:

@@ -1,12 +1,11 @@
 // /c/{cid}/board: the honour board 光荣榜 — who gave most this month, this year or ever, in points
 // or in hours, in the whole community or one grid. Someone who chose not to appear by name shows
-// as a neighbour. Shareable: its short link, QR code and poster recruit in a WeChat group.
+// as a neighbour. The page's address (with its choices) can be passed on to neighbours.
 
-import { api, currentPersonId } from "../api.js";
+import { api } from "../api.js";
 import { t } from "../i18n.js";
 import { rememberCommunity, start } from "../shell.js";
-import { $, $$, cidOfPage, communityPath, errorMessage, fill, toast, wireShare } from "../ui.js";
-import { amountText } from "./points-parts.js";
+import { $, $$, cidOfPage, communityPath, errorMessage, fill, toast } from "../ui.js";
 
 const cid = cidOfPage();
 let generation = 0;
@@ -26,7 +25,6 @@ start(async () => {
   for (const input of [...$$('[name="period"], [name="unit"]'), select]) {
     input.addEventListener("change", () => load().catch((error) => toast(errorMessage(error), "error")));
   }
-  wireShare(communityPath(cid, "/points/board/share"), $("[data-copy]"));
   await load();
 });
 
@@ -48,40 +46,34 @@ async function load() {
   try {
     const board = await api("GET", `${communityPath(cid, "/points/board")}?${params}`, { keep: true });
     if (mine !== generation) return;
-    render(board, unit, period, gridId);
+    render(board, unit, gridId);
   } finally {
     if (mine === generation) $("[data-loading]").hidden = true;
   }
 }
 
-function render(board, unit, period, gridId) {
-  const rows = board.items || board.rows || [];
-  const me = currentPersonId();
-  const gridName = gridId ? $("[data-grid]").selectedOptions[0].textContent : t("points.board.whole");
+function render(board, unit, gridId) {
+  const where = gridId ? $("[data-grid]").selectedOptions[0].textContent : t("points.board.whole");
   $('[data-slot="list_heading"]').textContent = t("points.board.list_heading", {
-    period: board.period_label || t(`points.board.period.${period}`), where: board.scope_label || gridName,
-    unit: t(`points.board.unit.${unit}`),
+    period: board.label, where, unit: t(`points.board.unit.${unit}`),
   });
-  $("[data-list]").replaceChildren(...rows.map((row, i) => {
-    const rank = row.rank || i + 1;
-    const node = fill("tpl-board-row", {
-      rank: String(rank),
-      name: row.name || t("points.board.anonymous"),
-      where: row.grid_name || row.building_name || "",
-      amount: amountText(unit, row.amount ?? row.gained ?? 0),
-    });
-    node.dataset.rank = String(rank);
-    if (row.person_id && row.person_id === me) node.classList.add("is-me");
-    if (!row.name) node.dataset.anonymous = "";
-    return node;
-  }));
-  $("[data-empty]").hidden = rows.length > 0;
-  const meRow = $("[data-me]");
-  const mine = board.me || null;
-  meRow.hidden = !mine;
-  if (mine) {
-    meRow.textContent = mine.rank ? t("points.board.my_rank", { rank: mine.rank,
-      amount: amountText(unit, mine.amount ?? mine.gained ?? 0) }) : t("points.board.not_ranked");
-  }
+  $("[data-list]").replaceChildren(...board.rows.map(boardRow));
+  $("[data-empty]").hidden = board.rows.length > 0;
+  const me = $("[data-me]");
+  const mine = board.my_row;
+  me.hidden = !mine || board.rows.some((row) => row.me);
+  if (mine) me.textContent = t("points.board.my_rank", { rank: mine.rank, amount: mine.amount_text });
   $("[data-board]").hidden = false;
+}
+
+function boardRow(row) {
+  const node = fill("tpl-board-row", { rank: String(row.rank), name: row.name, amount: row.amount_text });
+  node.dataset.rank = String(row.rank);
+  if (row.me) {
+    node.classList.add("is-me");
+    node.setAttribute("aria-current", "true");
+  }
+  if (!row.named) node.dataset.anonymous = "";
+  else $('[data-slot="name"]', node).setAttribute("data-user-content", "");
+  return node;
 }

@@ -15,13 +15,13 @@ export function tOr(key, fallback, params = {}) {
 /** Minutes as hours in words: 90 → "1.5 小时", 60 → "1 小时". */
 export function hoursText(minutes) {
   const hours = Math.round((minutes / 60) * 100) / 100;
-  return t("points.amount.hours", { n: hours.toLocaleString(document.documentElement.lang || "zh-CN") });
+  return t("points.fmt.hours", { n: hours.toLocaleString(document.documentElement.lang || "zh-CN") });
 }
 
 /** An amount in its unit: points as "20 积分", hours (minutes) as "1.5 小时". */
 export function amountText(unit, amount) {
   if (unit === "hours") return hoursText(amount);
-  return t("points.amount.points", { n: amount });
+  return t("points.fmt.points", { n: amount });
 }
 
 /** A signed amount for the ledger: "+20 积分", "−1.5 小时". */

@@ -6,54 +6,49 @@ import { api } from "../api.js";
 import { t } from "../i18n.js";
 import { rememberCommunity, start } from "../shell.js";
 import {
-  $, busy, cidOfPage, clearErrors, communityPath, errorMessage, fieldError, fill, formatDateTime, showErrors, toast,
+  $, busy, can, cidOfPage, clearErrors, communityPath, errorMessage, fieldError, fill, formatDateTime, pageData,
+  showErrors, toast,
 } from "../ui.js";
-import { amountText, hoursText, personIdOf, personPicker, signedText, tOr } from "./points-parts.js";
+import { hoursText, personIdOf, personPicker } from "./points-parts.js";
 
 const cid = cidOfPage();
 let cursor = null;
 let donateTo = null;
+let roles = [];
 
 start(async () => {
   rememberCommunity(cid);
-  const mine = await api("GET", communityPath(cid, "/points/me"), { keep: true });
+  const [community, mine] = await Promise.all([
+    api("GET", communityPath(cid), { keep: true }),
+    api("GET", communityPath(cid, "/points/me"), { keep: true }),
+  ]);
+  roles = community.my_roles;
   render(mine);
   wire();
   $("[data-loading]").hidden = true;
   $("[data-points]").hidden = false;
 });
 
-function balances(mine) {
-  const b = mine.balances || mine.balance || {};
-  return { points: b.points ?? 0, hours: b.hours ?? 0 };
-}
-
 function render(mine) {
-  const { points, hours } = balances(mine);
   const root = $("[data-points]");
-  $('[data-slot="points"]', root).textContent = String(points);
-  $('[data-slot="hours"]', root).textContent = hoursText(hours);
-  $('[data-slot="points_note"]', root).textContent = mine.expiring && mine.expiring.amount
-    ? t("points.mine.expiring", { amount: amountText("points", mine.expiring.amount),
-      when: formatDateTime(mine.expiring.at) }) : t("points.mine.points_note");
-  $('[data-slot="hours_note"]', root).textContent = mine.held ? t("points.mine.held", { hours: hoursText(mine.held) })
-    : t("points.mine.hours_note");
-  const entries = mine.entries || (mine.history && mine.history.items) || [];
-  $("[data-list]").replaceChildren(...entries.map(entryRow));
-  cursor = mine.next_cursor ?? (mine.history && mine.history.next_cursor) ?? null;
+  $('[data-slot="points"]', root).textContent = String(mine.balances.points);
+  $('[data-slot="hours"]', root).textContent = hoursText(mine.balances.hours);
+  $("[data-list]").replaceChildren(...mine.entries.map(entryRow));
+  cursor = mine.next_cursor;
   $("[data-more]").hidden = !cursor;
-  $("[data-empty]").hidden = entries.length > 0;
-  $("[data-show-name]").checked = mine.show_name !== false && mine.board_show_name !== false;
+  $("[data-empty]").hidden = mine.entries.length > 0;
+  $("[data-show-name]").checked = mine.show_name;
 }
 
-/** One ledger entry: what happened in words, why, when, and the signed amount. */
-export function entryRow(entry) {
-  const what = entry.explanation || entry.words || tOr(`points.kind.${entry.kind}`, entry.kind, {
-    title: entry.title || "" });
-  const why = [entry.title && !(entry.explanation || entry.words) ? entry.title : "", entry.reason]
-    .filter(Boolean).join(" · ");
+/** One ledger entry: what happened in words (the server says it), why, who, when, and the amount. */
+function entryRow(entry) {
+  const who = entry.counterpart_name ? t("points.entry.with", { name: entry.counterpart_name })
+    : entry.actor_name ? t("points.entry.by", { name: entry.actor_name }) : entry.auto ? t("points.entry.auto") : "";
+  const why = [entry.title && !entry.text.includes(entry.title) ? entry.title : "", entry.reason].filter(Boolean)
+    .join(" · ");
   const node = fill("tpl-entry", {
-    what, why, when: formatDateTime(entry.created_at), amount: signedText(entry.unit, entry.amount),
+    what: entry.text, why, when: [formatDateTime(entry.created_at), who].filter(Boolean).join(" · "),
+    amount: entry.amount_text,
   });
   node.dataset.kind = entry.kind;
   node.dataset.unit = entry.unit;
@@ -91,9 +86,14 @@ function wire() {
       show.disabled = false;
     }
   });
-  personPicker($("[data-donate-person]"), cid, (member) => {
-    donateTo = member;
-  });
+  // Naming a neighbour searches the members list, which facilitators and the committee may read.
+  if (can(pageData().permissions, "members.view", roles)) {
+    personPicker($("[data-donate-person]"), cid, (member) => {
+      donateTo = member;
+    });
+  } else {
+    $("[data-donate-box]").hidden = true;
+  }
   const form = $("[data-donate-form]");
   form.addEventListener("submit", (event) => {
     event.preventDefault();
@@ -120,6 +120,7 @@ async function donate(form) {
     toast(t("points.donate.done", { hours: hoursText(Math.round(hours * 60)), name: donateTo.name }));
     form.reset();
     render(await api("GET", communityPath(cid, "/points/me"), { keep: true }));
+    $("[data-donate-box]").open = false;
   } catch (error) {
     showErrors(form, error);
   } finally {

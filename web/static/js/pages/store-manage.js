@@ -11,11 +11,11 @@ import {
   $, $$, badge, busy, can, cidOfPage, clearErrors, communityPath, confirmTap, errorMessage, fieldErrors, fill,
   localPath, pageData, showErrors, toast,
 } from "../ui.js";
-import { itemName, orderBadge, orderMeta, priceText, sponsorText, stockText } from "./store-parts.js";
+import { orderBadge, orderMeta, priceText, stockText } from "./store-parts.js";
 
 const cid = cidOfPage();
 let formSeq = 0;
-let ordersStatus = "pending";
+let ordersStatus = "ready";
 let ordersCursor = null;
 
 start(async () => {
@@ -50,24 +50,23 @@ start(async () => {
 
 async function loadItems() {
   const page = await api("GET", `${communityPath(cid, "/store/items")}?limit=100`, { keep: true });
-  const items = Array.isArray(page) ? page : page.items;
+  const items = page.items;
   $("[data-items]").replaceChildren(...items.map(itemRow));
   $("[data-items-empty]").hidden = items.length > 0;
 }
 
 function itemRow(item) {
   const node = fill("tpl-item-row", {
-    name: item.name, meta: `${priceText(item)} · ${stockText(item)}`, sponsor: sponsorText(item),
+    name: item.name, meta: `${priceText(item)} · ${stockText(item)}`, sponsor: item.sponsor_text,
   });
   node.dataset.itemId = item.id;
   node.dataset.onSale = item.on_sale ? "yes" : "no";
-  const photo = item.photo || (item.photos || [])[0];
-  if (photo) {
+  if (item.photo) {
     const img = $("[data-photo]", node);
-    img.src = localPath(photo.thumb_url || photo.url);
+    img.src = localPath(item.photo.thumb_url);
     img.hidden = false;
   }
-  $('[data-slot="sponsor"]', node).hidden = !sponsorText(item);
+  $('[data-slot="sponsor"]', node).hidden = !item.sponsor_text;
   $("[data-badges]", node).replaceChildren(badge(t(item.on_sale ? "store.manage.selling" : "store.manage.off_sale"),
     item.on_sale ? "success" : ""));
   const toggle = $("[data-toggle-sale]", node);
@@ -113,9 +112,9 @@ function itemForm(item, done, cancel = null) {
     form.elements.price.value = String(item.price);
     form.elements.stock.value = String(item.stock);
     form.elements.per_person_limit.value = item.per_person_limit ? String(item.per_person_limit) : "";
-    const sponsor = item.sponsor || item.sponsor_name || "";
-    form.elements.sponsor.value = typeof sponsor === "string" ? sponsor : sponsor.name;
-    form.elements.on_sale.checked = Boolean(item.on_sale);
+    form.elements.sponsor.value = item.sponsor;
+    form.elements.sponsor_kind.value = item.sponsor_kind || "";
+    form.elements.on_sale.checked = item.on_sale;
   }
   if (cancel) {
     const button = $("[data-cancel]", form);
@@ -129,14 +128,17 @@ function itemForm(item, done, cancel = null) {
     const body = {
       name: form.elements.name.value.trim(), description: form.elements.description.value.trim(),
       price: number("price"), stock: number("stock"), per_person_limit: number("per_person_limit") || null,
-      sponsor: form.elements.sponsor.value.trim(), on_sale: form.elements.on_sale.checked,
+      sponsor: form.elements.sponsor.value.trim(), sponsor_kind: form.elements.sponsor_kind.value,
+      on_sale: form.elements.on_sale.checked,
     };
-    if (picker.ids().length) body.photo_id = picker.ids()[0];
+    if (!body.sponsor) body.sponsor_kind = "";
+    if (item && body.per_person_limit === null) delete body.per_person_limit; // the API keeps a limit unless given
+    if (picker.ids().length) body.photo_upload_id = picker.ids()[0];
     const problems = [];
     if (!body.name) problems.push(["name", t("store.manage.name_missing")]);
     if (!(Number.isInteger(body.price) && body.price >= 1)) problems.push(["price", t("store.manage.price_bad")]);
     if (!(Number.isInteger(body.stock) && body.stock >= 0)) problems.push(["stock", t("store.manage.stock_bad")]);
-    if (picker.uploading()) problems.push(["photo_id", t("ui.photos.wait")]);
+    if (picker.uploading()) problems.push(["photo_upload_id", t("ui.photos.wait")]);
     if (fieldErrors(form, problems)) return;
     const submit = $('[type="submit"]', form);
     busy(submit, true);
@@ -173,12 +175,13 @@ async function loadOrders(fresh) {
 }
 
 function orderCard(order) {
-  const who = order.person ? order.person.name : order.person_name || "";
-  const node = fill("tpl-staff-order", { name: itemName(order), who, meta: orderMeta(order) });
+  const who = [order.person_name, t("store.manage.prefix", { prefix: order.prefix })].filter(Boolean).join(" · ");
+  const node = fill("tpl-staff-order", { name: order.item_name, who, meta: orderMeta(order) });
   node.dataset.orderId = order.id;
   $("[data-badge]", node).replaceChildren(orderBadge(order));
   const actions = $("[data-actions]", node);
-  if (order.status === "pending" || order.status === "ready") {
+  if (order.locked) $('[data-slot="meta"]', node).textContent += ` · ${t("store.manage.locked")}`;
+  if (order.actions.includes("cancel")) {
     const cancel = document.createElement("button");
     cancel.type = "button";
     cancel.className = "btn btn--danger btn--small";

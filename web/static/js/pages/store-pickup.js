@@ -10,7 +10,7 @@ import { rememberCommunity, start } from "../shell.js";
 import {
   $, busy, can, cidOfPage, clearErrors, communityPath, fieldError, fill, pageData, showErrors,
 } from "../ui.js";
-import { itemName, orderMeta } from "./store-parts.js";
+import { orderMeta } from "./store-parts.js";
 
 const cid = cidOfPage();
 
@@ -19,7 +19,7 @@ start(async () => {
   const community = await api("GET", communityPath(cid), { keep: true });
   $("[data-loading]").hidden = true;
   const { permissions } = pageData();
-  if (!can(permissions, "store.fulfil", community.my_roles) && !can(permissions, "store.manage", community.my_roles)) {
+  if (!can(permissions, "store.manage", community.my_roles)) {
     $("[data-staff-only]").hidden = false;
     return;
   }
@@ -53,14 +53,14 @@ async function hand(form) {
   result.hidden = true;
   try {
     const order = await api("POST", communityPath(cid, "/store/pickups"), { body: { code } });
-    const who = order.person ? order.person.name : order.person_name || "";
+    const who = order.person_name || "";
     result.dataset.tone = "success";
     $('[data-slot="headline"]', result).textContent = t("store.pickup.handed");
-    $('[data-slot="item"]', result).textContent = itemName(order);
+    $('[data-slot="item"]', result).textContent = order.item_name;
     $('[data-slot="who"]', result).textContent = who ? t("store.pickup.to", { name: who }) : "";
     $('[data-slot="meta"]', result).textContent = orderMeta(order);
     result.hidden = false;
-    const row = fill("tpl-handed", { item: `${itemName(order)} × ${order.quantity || 1}`, who });
+    const row = fill("tpl-handed", { item: order.item_name, who: [who, orderMeta(order)].filter(Boolean).join(" · ") });
     $("[data-handed]").prepend(row);
     $("[data-handed-empty]").hidden = true;
     form.reset();

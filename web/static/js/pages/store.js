@@ -3,13 +3,14 @@
 // in my orders. The committee's links lead to managing the store and to the pickup counter.
 
 import { api } from "../api.js";
+import { newId } from "../queue.js";
 import { t } from "../i18n.js";
 import { rememberCommunity, start } from "../shell.js";
 import {
   $, busy, can, cidOfPage, clearErrors, communityPath, errorMessage, fieldError, fill, localPath, pageData,
   showErrors, toast,
 } from "../ui.js";
-import { priceText, sponsorText, stockText } from "./store-parts.js";
+import { mostFor, priceText, stockText } from "./store-parts.js";
 import { amountText } from "./points-parts.js";
 
 const cid = cidOfPage();
@@ -25,16 +26,14 @@ start(async () => {
   ]);
   const { permissions } = pageData();
   $("[data-manage-link]").hidden = !can(permissions, "store.manage", community.my_roles);
-  $("[data-pickup-link]").hidden = !can(permissions, "store.fulfil", community.my_roles)
-    && !can(permissions, "store.manage", community.my_roles);
+  $("[data-pickup-link]").hidden = !can(permissions, "store.manage", community.my_roles);
   showBalance(mine);
   $("[data-more]").addEventListener("click", () => load(false).catch((error) => toast(errorMessage(error), "error")));
   await load(true);
 });
 
 function showBalance(mine) {
-  const b = mine ? (mine.balances || mine.balance || {}) : {};
-  balance = b.points ?? 0;
+  balance = mine ? mine.balances.points : 0;
   $('[data-slot="balance"]').textContent = amountText("points", balance);
 }
 
@@ -45,11 +44,11 @@ async function load(fresh) {
   busy(more, true);
   try {
     const page = await api("GET", `${communityPath(cid, "/store/items")}?${params}`, { keep: fresh });
-    const items = (Array.isArray(page) ? page : page.items).filter((item) => item.on_sale !== false);
+    const items = page.items.filter((item) => item.on_sale);
     const list = $("[data-list]");
     if (fresh) list.replaceChildren(...items.map(itemCard));
     else list.append(...items.map(itemCard));
-    cursor = Array.isArray(page) ? null : page.next_cursor;
+    cursor = page.next_cursor;
     more.hidden = !cursor;
     $("[data-empty]").hidden = list.children.length > 0;
   } finally {
@@ -60,30 +59,29 @@ async function load(fresh) {
 
 function itemCard(item) {
   const node = fill("tpl-item", {
-    name: item.name, price: priceText(item), stock: stockText(item), sponsor: sponsorText(item),
-    description: item.description || "",
+    name: item.name, price: priceText(item), stock: stockText(item), sponsor: item.sponsor_text,
+    description: item.description,
   });
   node.dataset.itemId = item.id;
-  const photo = item.photo || (item.photos || [])[0];
-  if (photo) {
+  if (item.photo) {
     const img = $("[data-photo]", node);
-    img.src = localPath(photo.thumb_url || photo.url);
+    img.src = localPath(item.photo.thumb_url);
     img.hidden = false;
   }
-  $('[data-slot="sponsor"]', node).hidden = !sponsorText(item);
+  $('[data-slot="sponsor"]', node).hidden = !item.sponsor_text;
   $('[data-slot="description"]', node).hidden = !item.description;
   const form = $("[data-redeem-form]", node);
   seq += 1;
   const qty = form.elements.quantity;
   qty.id = `qty-${seq}`;
   $("[data-label-for]", form).htmlFor = qty.id;
-  const most = Math.max(1, Math.min(item.stock || 1, item.per_person_limit || item.stock || 1));
-  qty.max = String(most);
+  const most = mostFor(item);
+  qty.max = String(Math.max(1, most));
   $("[data-qty]", form).hidden = most <= 1;
   const button = $("[data-redeem]", form);
-  if (item.stock <= 0) {
+  if (!item.can_redeem) {
     button.disabled = true;
-    button.textContent = t("store.items.sold_out");
+    button.textContent = t(item.stock <= 0 ? "store.items.sold_out" : "store.items.limit_reached");
   }
   form.addEventListener("submit", (event) => {
     event.preventDefault();
@@ -95,7 +93,7 @@ function itemCard(item) {
 async function redeem(form, item) {
   clearErrors(form);
   const quantity = Number(form.elements.quantity.value || "1");
-  if (!Number.isInteger(quantity) || quantity < 1) {
+  if (!Number.isInteger(quantity) || quantity < 1 || quantity > Math.max(1, mostFor(item))) {
     fieldError(form, "quantity", t("store.items.quantity_bad"));
     return;
   }
@@ -107,7 +105,9 @@ async function redeem(form, item) {
   const button = $("[data-redeem]", form);
   busy(button, true);
   try {
-    const order = await api("POST", communityPath(cid, "/store/orders"), { body: { item_id: item.id, quantity } });
+    // One key per tap: a retried request redeems once.
+    const order = await api("POST", communityPath(cid, "/store/orders"),
+      { body: { item_id: item.id, quantity }, idempotencyKey: newId() });
     toast(t("store.items.redeemed", { name: item.name }));
     window.location.assign(`/c/${encodeURIComponent(cid)}/store/orders?new=${encodeURIComponent(order.id)}`);
   } catch (error) {

@@ -1,10 +1,11 @@
 // /c/{cid}/tasks/{id}: one task — what, when, where, the reward, who is needed; share it to
 // recruit in a WeChat group (link, QR, poster). My part: claim, check in on site (type the code
-// or scan the QR; a QR's link opens this page with ?checkin=CODE), hand in photos, a note and
-// hours, and my claim's state in words. A facilitator claims and acts for a resident; the
-// organiser publishes, starts, finishes or cancels, shows the check-in code, marks attendance and
-// verifies or rejects what was handed in. Claims, check-ins and evidence go through the offline
-// write queue (one Idempotency-Key each), as reports and ballots do.
+// or scan the QR: the site's QR opens /tasks/{id}/checkin?code=…, this page with the code filled
+// in), hand in photos, a note and hours, and my claim's state in words. A facilitator claims and
+// acts for a resident without a phone (the phone remembers those claims). The organiser (and the
+// one a wish is for) publishes, starts, finishes or cancels, shows the check-in code and QR, marks
+// attendance and verifies or rejects what was handed in. Claims, check-ins and evidence go
+// through the offline write queue (one Idempotency-Key each), as reports and ballots do.
 
 import { api, SignedOut } from "../api.js";
 import { t } from "../i18n.js";
@@ -17,40 +18,47 @@ import {
   formatDateTime, goSignIn, pageData, setSlots, showErrors, toast, wireShare,
 } from "../ui.js";
 import {
-  amountText, apiTaskPath, claimBadge, claimSentence, claimSteps, claimTone, peopleText,
-  personIdOf, personPicker, placeText, rewardOf, rewardPill, showPhotos, taskBadges, tOr, whenText,
+  amountText, apiTaskPath, claimBadge, claimSentence, claimSteps, claimTone, peopleText, personIdOf, personPicker,
+  placeText, refusalText, rewardOf, rewardPill, showPhotos, taskBadges, whenText, whoMayText,
 } from "./tasks-parts.js";
 
 const cid = cidOfPage();
-const { task_id: taskId, permissions } = pageData();
+const { task_id: taskId, permissions, focus } = pageData();
 const base = apiTaskPath(cid, taskId);
+const query = new URLSearchParams(window.location.search);
+const arrivedCode = query.get("code") || query.get("checkin") || "";
+const FOR_KEY = `wg_for_claims:${taskId}`;
 let task = null;
 let roles = [];
 let buildings = new Map();
+let grids = new Map();
 let evidencePicker = null;
 let forPicker = null;
 let forPerson = null;
-let forClaims = [];
-const scannedCode = new URLSearchParams(window.location.search).get("checkin") || "";
+let codeTimer = null;
 
-// Task steps the organiser takes, in the order the buttons show, and those that need a reason.
+// The organiser's task steps, in the order the buttons show.
 const TASK_ACTIONS = ["publish", "approve", "start", "finish", "cancel"];
-const CLAIM_ACTIONS = ["checkin", "verify", "reject", "no_show"];
+const PRIMARY_CLAIM = new Set(["verify", "confirm", "checkin"]);
+const DANGER_CLAIM = new Set(["reject", "no_show"]);
 
 start(async () => {
   rememberCommunity(cid);
-  const [community, loaded, buildingRows] = await Promise.all([
+  const [community, loaded, buildingRows, gridRows] = await Promise.all([
     api("GET", communityPath(cid), { keep: true }),
     api("GET", base, { keep: true }),
     api("GET", communityPath(cid, "/buildings"), { keep: true }).catch(() => []),
+    api("GET", communityPath(cid, "/grids"), { keep: true }).catch(() => []),
   ]);
   roles = community.my_roles;
   buildings = new Map(buildingRows.map((b) => [b.id, b.name]));
+  grids = new Map(gridRows.map((g) => [g.id, g.name]));
   wire();
   await render(loaded);
   $("[data-loading]").hidden = true;
   $("[data-task]").hidden = false;
-  if (scannedCode) arriveWithCode();
+  if (arrivedCode) arriveWithCode();
+  else if (focus === "console") $("[data-organiser-section]").scrollIntoView({ block: "start" });
   onQueueChange(() => {
     // A queued claim, check-in or evidence went out: show what the server says now.
     refresh().catch(() => undefined);
@@ -63,7 +71,7 @@ function wire() {
   const checkin = $("[data-checkin-form]");
   checkin.addEventListener("submit", (event) => {
     event.preventDefault();
-    checkIn(checkin);
+    checkIn(checkin, task.my_claim);
   });
   const scan = $("[data-scan]");
   scan.hidden = !canScan();
@@ -71,13 +79,13 @@ function wire() {
     const text = await scanInto($("[data-scanner-slot]"));
     if (!text) return;
     checkin.elements.code.value = codeFrom(text);
-    checkIn(checkin);
+    checkIn(checkin, task.my_claim);
   });
   const evidence = $("[data-evidence-form]");
   evidencePicker = photoPicker($("[data-photo-slot]", evidence), cid, { keep: true });
   evidence.addEventListener("submit", (event) => {
     event.preventDefault();
-    submitEvidence(evidence);
+    submitEvidence(evidence, task.my_claim, evidencePicker);
   });
   const reasonForm = $("[data-reason-form]");
   reasonForm.addEventListener("submit", (event) => {
@@ -106,88 +114,85 @@ async function render(loaded) {
   root.dataset.status = task.status;
   root.dataset.kind = task.kind;
   $("[data-badges]", root).replaceChildren(...taskBadges(task));
+  const poster = task.requester && task.created_by && task.requester.id !== task.created_by.id
+    ? t("tasks.detail.posted_for", { who: task.created_by.name, whom: task.requester.name })
+    : (task.created_by && task.created_by.name) || t("tasks.detail.someone");
   setSlots(root, {
     title: task.title,
-    byline: t("tasks.detail.byline", { who: task.created_by_name || task.organiser_name || t("tasks.detail.someone"),
-      when: formatDateTime(task.created_at) }),
+    byline: t("tasks.detail.byline", { who: poster, when: formatDateTime(task.published_at || task.created_at) }),
     description: task.description,
     when: whenText(task),
-    where: placeText(task, buildings) || t("tasks.detail.nowhere"),
+    where: placeText(task) || t("tasks.detail.nowhere"),
     people: peopleText(task),
     every: task.checkin_every_days ? t("tasks.detail.every_days", { n: task.checkin_every_days }) : "",
-    wisher: task.for_person_name || "",
+    wisher: task.requester ? task.requester.name : "",
     evidence: t(task.evidence_required ? "tasks.detail.evidence_yes" : "tasks.detail.evidence_no"),
-    who_may: whoMay(task),
-    organiser: (task.organiser_names || [task.organiser_name]).filter(Boolean).join("、") || t("tasks.detail.someone"),
+    who_may: whoMayText(task, grids, buildings),
+    organiser: task.organisers.map((o) => o.name).filter(Boolean).join("、") || t("tasks.detail.someone"),
   });
   $('[data-slot="description"]', root).hidden = !task.description;
   $("[data-reward]", root).replaceChildren(rewardPill(task));
   for (const row of $$('[data-row="every"]', root)) row.hidden = !task.checkin_every_days;
-  for (const row of $$('[data-row="wisher"]', root)) row.hidden = !task.for_person_name;
-  const fillShare = task.people_needed ? Math.min(100, (100 * (task.claimed_count || 0)) / task.people_needed) : 0;
-  $("[data-people-fill]", root).style.width = `${fillShare}%`;
+  const wishy = task.kind === "wish" || task.kind === "timebank";
+  for (const row of $$('[data-row="wisher"]', root)) row.hidden = !(wishy && task.requester);
+  $("[data-wisher-label]", root).textContent = t(task.kind === "wish" ? "tasks.detail.wisher" : "tasks.detail.asker");
+  const share = task.people_needed ? Math.min(100, (100 * task.claimed_count) / task.people_needed) : 0;
+  $("[data-people-fill]", root).style.width = `${share}%`;
   showPhotos($("[data-photos]", root), task.photos || []);
-  const cancelled = $("[data-cancelled]", root);
-  cancelled.hidden = task.status !== "cancelled";
-  cancelled.textContent = task.cancel_reason ? t("tasks.detail.cancelled_reason", { reason: task.cancel_reason })
+  const closed = $("[data-cancelled]", root);
+  closed.hidden = task.status !== "cancelled";
+  closed.textContent = task.close_reason ? t("tasks.detail.cancelled_reason", { reason: task.close_reason })
     : t("tasks.detail.cancelled");
   $("[data-share-row]").hidden = task.status === "draft" || task.status === "pending";
-  $('[data-slot="evidence"]', root).dataset.required = task.evidence_required ? "yes" : "no";
   renderMine();
-  renderFor();
-  await renderOrganiser();
+  await Promise.all([renderFor(), renderOrganiser()]);
 }
 
-function whoMay(task) {
-  const scope = task.eligibility || task.who_may || null;
-  if (!scope || !scope.type || scope.type === "community") return t("tasks.who.community");
-  return t(`tasks.who.${scope.type}`, { name: scope.name || "" });
+function actions(thing) {
+  return (thing && thing.allowed_actions) || [];
 }
 
 // ---- my part ---------------------------------------------------------------------------------
 
-function actions(thing) {
-  return thing.allowed_actions || [];
-}
-
 function renderMine() {
   const section = $("[data-mine-section]");
   const claim = task.my_claim;
-  const canClaim = actions(task).includes("claim");
-  section.hidden = !claim && !canClaim && task.kind !== "wish" && !actions(task).includes("confirm");
+  const organiser = task.i_organise;
+  section.hidden = !claim && !task.can_claim && (organiser || !["open", "full"].includes(task.status));
   const state = $("[data-claim-state]");
   const steps = $("[data-steps]");
-  $("[data-claim]").hidden = !canClaim || Boolean(claim && !["withdrawn", "expired"].includes(claim.status));
-  $("[data-claim]").textContent = t(task.kind === "adoption" ? "tasks.do.adopt" : task.kind === "wish"
-    ? "tasks.do.take_wish" : "tasks.do.claim");
-  const note = $("[data-claim-note]");
-  note.hidden = true;
-  if (claim) {
+  const claimButton = $("[data-claim]");
+  claimButton.hidden = !task.can_claim;
+  claimButton.textContent = t(task.kind === "adoption" ? "tasks.do.adopt" : task.kind === "wish"
+    ? "tasks.do.take_wish" : task.kind === "timebank" ? "tasks.do.take_request" : "tasks.do.claim");
+  if (claim && claim.status !== "withdrawn") {
     state.textContent = claimSentence(claim, task);
     state.dataset.tone = claimTone(claim);
     state.dataset.claimStatus = claim.status;
     claimSteps(steps, claim);
     steps.hidden = task.kind === "adoption";
   } else {
-    state.textContent = canClaim ? t("tasks.claim.say.none", { reward: amountText(rewardOf(task).unit,
-      rewardOf(task).amount) }) : closedReason();
+    const { unit, amount } = rewardOf(task);
+    state.textContent = task.can_claim ? t(amount ? "tasks.claim.say.none" : "tasks.claim.say.none_unpaid",
+      { reward: amountText(unit, amount) }) : refusalText(task.claim_refusal);
     state.dataset.tone = "";
-    delete state.dataset.claimStatus;
+    state.dataset.claimStatus = claim ? claim.status : "";
     steps.hidden = true;
   }
-  const mine = claim ? actions(claim) : [];
-  $("[data-checkin-form]").hidden = !mine.includes("checkin");
-  if (mine.includes("checkin") && task.kind === "adoption") {
-    $('[type="submit"]', $("[data-checkin-form]")).textContent = t("tasks.do.adoption_checkin");
-  }
+  $("[data-queued]").hidden = true;
+  const mine = actions(claim);
+  const checkin = $("[data-checkin-form]");
+  checkin.hidden = !mine.includes("checkin");
+  $('[type="submit"]', checkin).textContent = t(task.kind === "adoption" ? "tasks.do.adoption_checkin"
+    : "tasks.do.checkin");
   const evidence = $("[data-evidence-form]");
   evidence.hidden = !mine.includes("submit");
-  $("[data-hours-field]", evidence).hidden = rewardOf(task).unit !== "hours" && task.kind !== "volunteer";
+  $("[data-hours-field]", evidence).hidden = rewardOf(task).unit !== "hours";
   $("[data-evidence-title]", evidence).textContent = t(task.evidence_required ? "tasks.evidence.title_required"
     : "tasks.evidence.title");
   const row = $("[data-mine-actions]");
   row.replaceChildren();
-  for (const action of ["withdraw", "renew", "hand_over"]) {
+  for (const action of ["renew", "hand_over", "withdraw"]) {
     if (!mine.includes(action)) continue;
     const button = document.createElement("button");
     button.type = "button";
@@ -197,32 +202,13 @@ function renderMine() {
     if (action === "withdraw") {
       confirmTap(button, t("tasks.do.withdraw_sure"), () => claimStep(claim, "withdraw", {}, button));
     } else if (action === "hand_over") {
-      button.addEventListener("click", () => openHandOver());
+      button.addEventListener("click", openHandOver);
     } else {
       button.addEventListener("click", () => claimStep(claim, action, {}, button));
     }
     row.append(button);
   }
-  // The wisher (or whoever posted the wish for them) confirms it came true.
-  if (actions(task).includes("confirm")) {
-    const button = document.createElement("button");
-    button.type = "button";
-    button.className = "btn btn--primary";
-    button.dataset.do = "confirm";
-    button.textContent = t("tasks.do.confirm");
-    button.addEventListener("click", () => taskStep("confirm", null, button));
-    row.append(button);
-    section.hidden = false;
-    if (!claim) state.textContent = t("tasks.claim.say.wish_confirm");
-  }
-}
-
-function closedReason() {
-  if (task.status === "full") return t("tasks.claim.say.full");
-  if (task.status === "cancelled") return t("tasks.claim.say.cancelled");
-  if (task.status === "done") return t("tasks.claim.say.done");
-  if (task.status === "draft" || task.status === "pending") return t("tasks.claim.say.not_open");
-  return t("tasks.claim.say.not_for_me");
+  row.hidden = row.children.length === 0;
 }
 
 /** Claim for myself (person null) or for a resident (a facilitator), through the queue. */
@@ -239,10 +225,12 @@ async function claim(person) {
       toast(t("ui.queue.saved_offline"));
       return;
     }
-    toast(t(person ? "tasks.for.claimed" : "tasks.claim.done", { name: person ? person.name : "" }));
     if (person) {
-      forClaims = [result.response, ...forClaims.filter((c) => c.id !== result.response.id)];
+      rememberForClaim(result.response.id);
       forPicker.reset();
+      toast(t("tasks.for.claimed", { name: person.name }));
+    } else {
+      toast(t("tasks.claim.done"));
     }
     await refresh();
   } catch (error) {
@@ -255,7 +243,7 @@ async function claim(person) {
   }
 }
 
-/** A claim's step through the queue; `form` shows the refusal under its fields. */
+/** A claim's step through the queue (on site the network comes and goes); `form` shows a refusal. */
 async function claimStep(claim, action, extra, control, form = null, files = []) {
   if (control) busy(control, true);
   const url = apiTaskPath(cid, taskId, `/claims/${encodeURIComponent(claim.id)}/transitions`);
@@ -266,9 +254,9 @@ async function claimStep(claim, action, extra, control, form = null, files = [])
     if (result.status === "queued") {
       $("[data-queued]").hidden = false;
       toast(t("ui.queue.saved_offline"));
-      return null;
+      return "queued";
     }
-    toast(t(`tasks.done.${action}`));
+    toast(t(`tasks.done.${action}`, { name: claim.person.name }));
     await refresh();
     return result.response;
   } catch (error) {
@@ -282,30 +270,33 @@ async function claimStep(claim, action, extra, control, form = null, files = [])
   }
 }
 
-async function checkIn(form, claim = task.my_claim) {
+async function checkIn(form, claim) {
   clearErrors(form);
-  const code = form.elements.code.value.trim().toUpperCase();
+  const code = codeFrom(form.elements.code.value).replace(/\s+/g, "").toUpperCase();
   if (!code) {
     fieldError(form, "code", t("tasks.checkin.missing"));
     return;
   }
-  await claimStep(claim, "checkin", { code }, $('[type="submit"]', form), form);
+  const done = await claimStep(claim, "checkin", { code }, $('[type="submit"]', form), form);
+  if (done) form.reset();
 }
 
-/** Opened from the site's QR (its link carries ?checkin=CODE): the code is filled in for me. */
+/** Opened from the site's QR (its link carries ?code=…): check in with it, or say what comes first. */
 function arriveWithCode() {
+  history.replaceState(null, "", `/c/${encodeURIComponent(cid)}/tasks/${encodeURIComponent(taskId)}`);
   const form = $("[data-checkin-form]");
-  history.replaceState(null, "", window.location.pathname);
+  form.elements.code.value = codeFrom(arrivedCode);
   if (form.hidden) {
-    if (!task.my_claim) toast(t("tasks.checkin.claim_first"), "error");
+    const checkedIn = task.my_claim && task.my_claim.status !== "claimed" && task.kind !== "adoption";
+    toast(t(checkedIn ? "tasks.checkin.already" : task.can_claim ? "tasks.checkin.claim_first"
+      : "tasks.checkin.not_now"), checkedIn ? "info" : "error");
     return;
   }
-  form.elements.code.value = codeFrom(scannedCode);
   form.scrollIntoView({ block: "center" });
-  checkIn(form);
+  checkIn(form, task.my_claim);
 }
 
-async function submitEvidence(form, claim = task.my_claim, picker = evidencePicker) {
+async function submitEvidence(form, claim, picker) {
   clearErrors(form);
   if (picker.uploading()) {
     fieldError(form, "photo_ids", t("ui.photos.wait"));
@@ -313,7 +304,7 @@ async function submitEvidence(form, claim = task.my_claim, picker = evidencePick
   }
   const note = form.elements.note.value.trim();
   const hoursField = form.elements.hours;
-  const hours = hoursField && hoursField.value ? Number(hoursField.value) : null;
+  const hours = hoursField && hoursField.value && !hoursField.closest("[hidden]") ? Number(hoursField.value) : null;
   const photos = picker.ids();
   const kept = picker.files();
   if (task.evidence_required && photos.length + kept.length === 0) {
@@ -360,29 +351,52 @@ async function handOver(form) {
 }
 
 // ---- acting for a resident ---------------------------------------------------------------------
+// The API lists a task's claims to its organisers only; a facilitator's phone remembers the claims
+// it made for residents, and reads each one back to check them in and hand in for them.
 
-function renderFor() {
+function forClaimIds() {
+  try {
+    return JSON.parse(localStorage.getItem(FOR_KEY) || "[]");
+  } catch {
+    return [];
+  }
+}
+
+function rememberForClaim(id) {
+  try {
+    localStorage.setItem(FOR_KEY, JSON.stringify([...new Set([id, ...forClaimIds()])].slice(0, 50)));
+  } catch {
+    // Storage blocked: the claim stays on the organiser's list.
+  }
+}
+
+async function renderFor() {
   const section = $("[data-for-section]");
-  const may = actions(task).includes("claim_for");
-  section.hidden = !may && forClaims.length === 0;
-  if (may && !forPicker) {
+  const may = can(permissions, "tasks.act_for", roles) && ["open", "full", "in_progress"].includes(task.status);
+  const open = may && task.status === "open";
+  if (open && !forPicker) {
     forPicker = personPicker($("[data-for-picker]"), cid, (member) => {
       forPerson = member;
       $("[data-for-claim]").disabled = !member;
     }, buildings);
   }
-  $("[data-for-picker]").hidden = !may;
-  $("[data-for-claim]").hidden = !may;
-  const claims = task.claims_for_others || forClaims;
-  $("[data-for-claims]").replaceChildren(...claims.map((claim) => claimantCard(claim, { forOthers: true })));
+  $("[data-for-picker]").hidden = !open;
+  $("[data-for-claim]").hidden = !open;
+  $("[data-for-hint]").hidden = !open;
+  const ids = may ? forClaimIds() : [];
+  const claims = (await Promise.all(ids.map((id) => api("GET", `${base}/claims/${encodeURIComponent(id)}`)
+    .catch(() => null)))).filter(Boolean);
+  $("[data-for-claims]").replaceChildren(...claims.map((c) => claimantCard(c, { forOthers: true })));
+  section.hidden = !open && claims.length === 0;
 }
 
-// ---- the organiser's part ----------------------------------------------------------------------
+// ---- the organiser's part (and the wisher's: they confirm) -------------------------------------
 
 async function renderOrganiser() {
   const section = $("[data-organiser-section]");
-  const organiser = Boolean(task.is_organiser) || can(permissions, "tasks.manage", roles);
+  const organiser = task.i_organise || can(permissions, "tasks.manage", roles);
   section.hidden = !organiser;
+  clearTimeout(codeTimer);
   if (!organiser) return;
   const bar = $("[data-task-actions]");
   bar.replaceChildren();
@@ -404,14 +418,16 @@ async function renderOrganiser() {
     });
     bar.append(button);
   }
-  if (actions(task).includes("edit")) {
+  if (!["done", "cancelled", "expired"].includes(task.status)) {
     const edit = document.createElement("a");
     edit.className = "btn";
     edit.href = `/c/${encodeURIComponent(cid)}/tasks/${encodeURIComponent(task.id)}/edit`;
+    edit.dataset.do = "edit";
     edit.textContent = t("tasks.do.edit");
     bar.append(edit);
   }
-  await Promise.all([showCode(), loadClaims()]);
+  bar.hidden = bar.children.length === 0;
+  await Promise.all([showCode(), loadConsole()]);
 }
 
 async function taskStep(action, form, control = null) {
@@ -440,68 +456,84 @@ async function taskStep(action, form, control = null) {
   }
 }
 
+/** The code and QR shown on site; a rotating code is fetched again when it changes. */
 async function showCode() {
   const box = $("[data-code-box]");
+  const live = ["open", "full", "in_progress"].includes(task.status) && task.kind !== "wish"
+    && task.kind !== "timebank" && task.i_organise;
   box.hidden = true;
-  if (!["open", "full", "in_progress"].includes(task.status) || task.kind === "wish") return;
+  if (!live) return;
+  let code;
   try {
-    const code = await api("GET", `${base}/checkin-code`);
-    $("[data-code]", box).textContent = code.code;
-    const qr = $("[data-code-qr]", box);
-    const url = code.qr_url || code.qr_svg_url || code.qr_png_url;
-    qr.hidden = !url;
-    if (url) qr.src = new URL(url, window.location.origin).pathname + new URL(url, window.location.origin).search;
-    box.hidden = false;
+    code = await api("GET", `${base}/checkin-code`);
   } catch {
-    box.hidden = true; // not this person's to show (a committee member who does not organise it)
-  }
-}
-
-async function loadClaims() {
-  let page;
-  try {
-    page = await api("GET", `${base}/claims?limit=100`);
-  } catch {
-    $("[data-claims-title]").hidden = true;
     return;
   }
-  const claims = Array.isArray(page) ? page : page.items;
-  const counts = {};
-  for (const claim of claims) counts[claim.status] = (counts[claim.status] || 0) + 1;
-  $("[data-claims-summary]").textContent = Object.entries(counts)
-    .map(([status, n]) => t("tasks.org.count", { label: tOr(`tasks.claim.status.${status}`, status), n })).join(" · ");
-  $("[data-claims]").replaceChildren(...claims.map((claim) => claimantCard(claim, { organiser: true })));
-  $("[data-claims-empty]").hidden = claims.length > 0;
+  $("[data-code]", box).textContent = code.code;
+  const qr = $("[data-code-qr]", box);
+  qr.src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(code.qr_svg)}`;
+  qr.hidden = false;
+  $("[data-code-link]", box).textContent = code.checkin_url;
+  box.hidden = false;
+  if (code.rotating && code.valid_until) {
+    const wait = Math.max(5_000, Date.parse(code.valid_until) - Date.now() + 500);
+    codeTimer = setTimeout(() => showCode().catch(() => undefined), wait);
+  }
 }
 
-/** One claim in the organiser's list (or a facilitator's): who, state, evidence, what may be done. */
+async function loadConsole() {
+  let view;
+  try {
+    view = await api("GET", `${base}/console`);
+  } catch {
+    $("[data-claims-block]").hidden = true;
+    return;
+  }
+  $("[data-claims-block]").hidden = false;
+  const { attendance, counts } = view;
+  const parts = [t("tasks.org.attendance", { present: attendance.checked_in, expected: attendance.expected })];
+  for (const [status, n] of Object.entries(counts)) {
+    parts.push(t("tasks.org.count", { label: t(`tasks.claim.status.${status}`), n }));
+  }
+  $("[data-claims-summary]").textContent = parts.join(" · ");
+  $("[data-claims]").replaceChildren(...view.claimants.map((c) => claimantCard(c, { organiser: true })));
+  $("[data-claims-empty]").hidden = view.claimants.length > 0;
+}
+
+/** One claim as the organiser or a facilitator sees it: who, state, evidence, what may be done. */
 function claimantCard(claim, { organiser = false, forOthers = false } = {}) {
   const meta = [];
-  if (claim.acted_by_name && claim.acted_by_id !== claim.person_id) {
-    meta.push(t("tasks.org.acted_by", { name: claim.acted_by_name }));
+  if (claim.acted_by) meta.push(t("tasks.org.acted_by", { name: claim.acted_by.name }));
+  if (claim.organisation) meta.push(claim.organisation);
+  if (claim.checked_in_at) {
+    meta.push(t(claim.checkin_method === "organiser" ? "tasks.org.marked_at" : "tasks.org.checked_in_at",
+      { when: formatDateTime(claim.last_checkin_at || claim.checked_in_at) }));
   }
-  if (claim.checked_in_at) meta.push(t("tasks.org.checked_in_at", { when: formatDateTime(claim.checked_in_at) }));
+  if (claim.checkin_overdue) meta.push(t("tasks.org.overdue", { when: formatDateTime(claim.next_checkin_due_at) }));
   if (claim.minutes) meta.push(t("tasks.org.minutes", { hours: amountText("hours", claim.minutes) }));
   if (claim.auto_verified) meta.push(t("tasks.org.auto_verified"));
-  if (claim.reason) meta.push(t("tasks.org.reason", { reason: claim.reason }));
+  if (claim.paid_amount) meta.push(t("tasks.org.paid", { amount: amountText(claim.paid_unit, claim.paid_amount) }));
+  if (claim.rejected_reason && claim.status === "rejected") {
+    meta.push(t("tasks.org.reason", { reason: claim.rejected_reason }));
+  }
   const card = fill("tpl-claimant", {
-    name: claim.person_name || t("tasks.detail.someone"), meta: meta.join(" · "), evidence: claim.note || "",
+    name: claim.person.name || t("tasks.detail.someone"), meta: meta.join(" · "), evidence: claim.evidence_note,
   });
   card.dataset.claimId = claim.id;
   card.dataset.claimStatus = claim.status;
   $("[data-badge]", card).replaceChildren(claimBadge(claim));
-  showPhotos($("[data-photos]", card), claim.photos || []);
-  $('[data-slot="evidence"]', card).hidden = !claim.note;
+  showPhotos($("[data-photos]", card), claim.evidence_photos || []);
+  $('[data-slot="evidence"]', card).hidden = !claim.evidence_note;
   const bar = $("[data-claim-actions]", card);
   const slot = $("[data-claim-form]", card);
-  const allowed = actions(claim);
-  const wanted = forOthers ? ["checkin", "submit"] : CLAIM_ACTIONS;
+  const wanted = forOthers ? ["checkin", "submit", "withdraw"]
+    : ["checkin", "verify", "confirm", "reject", "no_show"];
   for (const action of wanted) {
-    if (!allowed.includes(action)) continue;
+    if (!actions(claim).includes(action)) continue;
     const button = document.createElement("button");
     button.type = "button";
-    button.className = action === "verify" || (action === "checkin" && organiser) ? "btn btn--primary btn--small"
-      : action === "reject" || action === "no_show" ? "btn btn--danger btn--small" : "btn btn--small";
+    button.className = `btn btn--small${PRIMARY_CLAIM.has(action) ? " btn--primary" : ""}${
+      DANGER_CLAIM.has(action) || action === "withdraw" ? " btn--danger" : ""}`;
     button.dataset.do = action;
     button.textContent = t(organiser && action === "checkin" ? "tasks.do.mark_attendance" : `tasks.do.${action}`);
     button.addEventListener("click", () => claimantAction(claim, action, button, slot, organiser));
@@ -514,10 +546,9 @@ function claimantCard(claim, { organiser = false, forOthers = false } = {}) {
 function claimantAction(claim, action, button, slot, organiser) {
   if (action === "reject") {
     const form = fill("tpl-reject-form");
-    const label = $("[data-label-for]", form);
     const area = form.elements.reason;
     area.id = `reject-${claim.id}`;
-    label.htmlFor = area.id;
+    $("[data-label-for]", form).htmlFor = area.id;
     slot.replaceChildren(form);
     area.focus();
     $("[data-cancel]", form).addEventListener("click", () => slot.replaceChildren());
@@ -536,8 +567,11 @@ function claimantAction(claim, action, button, slot, organiser) {
   if (action === "checkin" && !organiser) {
     // A facilitator checks the resident in with the code on site, as the resident would.
     const form = fill("tpl-for-checkin");
+    const input = form.elements.code;
+    input.id = `for-code-${claim.id}`;
+    $("[data-label-for]", form).htmlFor = input.id;
     slot.replaceChildren(form);
-    form.elements.code.focus();
+    input.focus();
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       checkIn(form, claim);
@@ -546,6 +580,11 @@ function claimantAction(claim, action, button, slot, organiser) {
   }
   if (action === "submit") {
     const form = fill("tpl-for-evidence");
+    for (const label of $$("[data-label-for]", form)) {
+      const control = form.elements.namedItem(label.dataset.labelFor);
+      control.id = `for-${label.dataset.labelFor}-${claim.id}`;
+      label.htmlFor = control.id;
+    }
     slot.replaceChildren(form);
     const picker = photoPicker($("[data-photo-slot]", form), cid, { keep: true });
     form.addEventListener("submit", (event) => {
@@ -554,16 +593,20 @@ function claimantAction(claim, action, button, slot, organiser) {
     });
     return;
   }
+  if (action === "withdraw") {
+    claimStep(claim, "withdraw", {}, button);
+    return;
+  }
   organiserStep(claim, action, {}, button);
 }
 
-/** The organiser's steps go straight to the server (they are at a desk, not on a muddy path). */
+/** The organiser's steps go straight to the server (a desk, a list: no queue needed). */
 async function organiserStep(claim, action, extra, button, form = null) {
   busy(button, true);
   try {
     await api("POST", apiTaskPath(cid, taskId, `/claims/${encodeURIComponent(claim.id)}/transitions`),
       { body: { action, ...extra } });
-    toast(t(`tasks.done.${action}`, { name: claim.person_name || "" }));
+    toast(t(`tasks.done.${action}`, { name: claim.person.name }));
     await refresh();
   } catch (error) {
     if (form) showErrors(form, error);
@@ -572,4 +615,3 @@ async function organiserStep(claim, action, extra, button, form = null) {
     busy(button, false);
   }
 }
-

@@ -1,7 +1,7 @@
 // /c/{cid}/tasks/mine: my tasks 我的任务 — what I claimed and still have to do (with the next step
 // in words), the wishes and requests for help I posted, what is done and paid, and what ended.
 
-import { api, currentPersonId } from "../api.js";
+import { api } from "../api.js";
 import { t } from "../i18n.js";
 import { rememberCommunity, start } from "../shell.js";
 import { $, busy, cidOfPage, communityPath, errorMessage, fill, toast } from "../ui.js";
@@ -21,7 +21,7 @@ start(async () => {
 });
 
 async function load(fresh) {
-  const params = new URLSearchParams({ limit: "50" });
+  const params = new URLSearchParams({ limit: "50", status: "all" });
   if (!fresh && cursor) params.set("cursor", cursor);
   const more = $("[data-more]");
   busy(more, true);
@@ -47,14 +47,12 @@ async function load(fresh) {
 async function loadPosted() {
   let page;
   try {
-    page = await api("GET", `${communityPath(cid, "/tasks")}?${new URLSearchParams({ mine: "posted", limit: "20" })}`,
-      { keep: true });
+    page = await api("GET", `${communityPath(cid, "/tasks")}?${new URLSearchParams({ mine: "requested",
+      limit: "20" })}`, { keep: true });
   } catch {
     return;
   }
-  const me = currentPersonId();
-  const items = page.items.filter((task) => ["wish", "timebank"].includes(task.kind)
-    && (!task.requester || !me || task.requester.id === me || (task.created_by && task.created_by.id === me)));
+  const items = page.items.filter((task) => task.kind === "wish" || task.kind === "timebank");
   $('[data-list="posted"]').replaceChildren(...items.map((task) => taskCard(task, cid)));
   $('[data-group="posted"]').hidden = items.length === 0;
 }

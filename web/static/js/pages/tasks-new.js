@@ -18,6 +18,8 @@ let picker = null;
 let forPerson = null;
 let located = null;
 let hoursBalance = null;
+let mayReward = false;
+let editing = null; // the task being edited
 
 start(async () => {
   rememberCommunity(cid);
@@ -27,6 +29,7 @@ start(async () => {
     api("GET", communityPath(cid, "/grids"), { keep: true }).catch(() => []),
   ]);
   const roles = community.my_roles;
+  mayReward = can(permissions, "tasks.reward", roles);
   $("[data-loading]").hidden = true;
   if ((mode === "task" || mode === "edit") && !can(permissions, "tasks.organise", roles)) {
     $("[data-staff-only]").hidden = false;
@@ -74,9 +77,17 @@ function wire(form, roles) {
   });
 }
 
+/** Whether this form sets a reward: a request for help always (its hours); otherwise the committee
+ * (tasks.reward), and on an edit only while the task is a draft (a published reward is a promise). */
+function rewardShown(kind) {
+  if (editing && editing.status !== "draft") return false;
+  return kind === "timebank" || mayReward;
+}
+
 function showKind(form) {
   const kind = kindOf(form);
   for (const box of $$("[data-only]", form)) box.hidden = !box.dataset.only.split(" ").includes(kind);
+  for (const box of $$("[data-reward-field]", form)) box.hidden = box.hidden || !rewardShown(kind);
   const hint = $("[data-kind-hint]", form);
   if (hint) hint.textContent = t(`tasks.new.kind_hint.${kind}`);
   const unit = kind === "timebank" ? "hours" : (form.elements.unit.value || "points");
@@ -136,6 +147,7 @@ function localValue(iso) {
 
 async function loadTask(form) {
   const task = await api("GET", apiTaskPath(cid, taskId));
+  editing = task;
   const radio = $(`[name="kind"][value="${task.kind}"]`, form);
   if (radio) radio.checked = true;
   for (const other of $$('[name="kind"]', form)) other.disabled = true; // a task keeps its kind
@@ -171,7 +183,7 @@ function collect(form) {
   if (located) Object.assign(body, located);
   const unit = kind === "timebank" ? "hours" : form.elements.unit.value;
   const amount = Number(value("amount") || "0");
-  body.reward = { unit, amount: unit === "hours" ? Math.round(amount * 60) : Math.round(amount) };
+  if (rewardShown(kind)) body.reward = { unit, amount: unit === "hours" ? Math.round(amount * 60) : Math.round(amount) };
   if (kind === "volunteer" || kind === "adoption") {
     body.people_needed = Number(value("people_needed") || "1");
     const scope = value("scope");
@@ -187,8 +199,16 @@ function collect(form) {
 function check(form, kind, body, amount) {
   const problems = [];
   if (!body.title) problems.push(["title", t("tasks.new.title_missing")]);
-  if (!Number.isFinite(amount) || amount < 0) problems.push(["amount", t("tasks.new.amount_bad")]);
-  if (kind === "timebank" && !(amount > 0)) problems.push(["amount", t("tasks.new.amount_timebank_missing")]);
+  if (body.reward && (!Number.isFinite(amount) || amount < 0)) problems.push(["amount", t("tasks.new.amount_bad")]);
+  if (kind === "timebank" && body.reward && !(amount > 0)) {
+    problems.push(["amount", t("tasks.new.amount_timebank_missing")]);
+  }
+  if ((kind === "volunteer" || kind === "adoption" || kind === "timebank") && !body.starts_at) {
+    problems.push(["starts_at", t("tasks.new.starts_missing")]);
+  }
+  if ((kind === "volunteer" || kind === "adoption" || kind === "timebank") && !body.ends_at) {
+    problems.push(["ends_at", t("tasks.new.ends_missing")]);
+  }
   if (body.starts_at && body.ends_at && body.ends_at <= body.starts_at) {
     problems.push(["ends_at", t("tasks.new.ends_before")]);
   }

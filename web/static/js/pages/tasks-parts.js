@@ -58,10 +58,21 @@ export function claimBadge(claim) {
   return element;
 }
 
-/** When: "11月8日 09:00 – 11:30", or from/until alone. */
+function beijingDay(iso) {
+  return new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Shanghai" }).format(new Date(iso));
+}
+
+function clockTime(iso) {
+  return new Intl.DateTimeFormat(document.documentElement.lang || "zh-CN", {
+    timeZone: "Asia/Shanghai", hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+  }).format(new Date(iso));
+}
+
+/** When: "2026/12/12 09:00 至 11:30" on one day, else both moments; from/until alone. */
 export function whenText(task) {
   const start = task.starts_at ? formatDateTime(task.starts_at) : "";
-  const end = task.ends_at ? formatDateTime(task.ends_at) : "";
+  const sameDay = task.starts_at && task.ends_at && beijingDay(task.starts_at) === beijingDay(task.ends_at);
+  const end = task.ends_at ? (sameDay ? clockTime(task.ends_at) : formatDateTime(task.ends_at)) : "";
   if (start && end) return t("tasks.when.range", { start, end });
   if (start) return t("tasks.when.from", { start });
   if (end) return t("tasks.when.until", { end });
@@ -69,6 +80,20 @@ export function whenText(task) {
 }
 
 /** Where, in words: the building and what people call the spot (a task, or a task summary). */
+/** Who may claim, in words: everyone, one grid's or one building's residents, one role. */
+export function whoMayText(task, grids = new Map(), buildings = new Map()) {
+  const scope = task.eligibility || {};
+  if (scope.scope === "grid") return t("tasks.who.grid", { name: grids.get(scope.grid_id) || "" });
+  if (scope.scope === "building") return t("tasks.who.building", { name: buildings.get(scope.building_id) || "" });
+  if (scope.scope === "role") return t("tasks.who.role", { name: t(`ui.role.${scope.role}`) });
+  return t("tasks.who.community");
+}
+
+/** Why I may not claim now (TaskRead.claim_refusal, an error code), in words. */
+export function refusalText(code) {
+  return tOr(`tasks.refusal.${code}`, t("tasks.claim.say.not_for_me"));
+}
+
 export function placeText(task) {
   const place = task.place || task;
   const parts = [place.building_name, place.location_text];
@@ -146,13 +171,14 @@ export function claimTone(claim) {
 
 /** The steps of a claim as a list: done, now, still to come; a failed end says so. */
 export function claimSteps(list, claim) {
-  const at = STEPS.indexOf(claim.status);
+  // Rejected work goes back to handing in again.
+  const at = claim.status === "rejected" ? STEPS.indexOf("checked_in") : STEPS.indexOf(claim.status);
   const items = STEPS.map((step, i) => {
     const node = fill("tpl-step", { label: t(`tasks.step.${step}`), dot: String(i + 1) });
+    // A claim's state is the last step taken: that one and those before are done, the next is now.
     let state = "todo";
-    if (at >= 0 && i < at) state = "done";
-    if (at >= 0 && i === at) state = claim.status === "paid" ? "done" : "now";
-    if (at < 0 && FAILED.has(claim.status)) state = "todo";
+    if (at >= 0 && i <= at) state = "done";
+    if (at >= 0 && i === at + 1) state = "now";
     node.dataset.state = state;
     if (state === "done") node.querySelector("[data-slot=dot]").textContent = "✓";
     return node;

@@ -9,32 +9,36 @@ import { $, $$, busy, can, cidOfPage, communityPath, errorMessage, pageData, toa
 import { taskCard } from "./tasks-parts.js";
 
 const cid = cidOfPage();
-let buildings = new Map();
 let kind = "";
+let status = "";
 let near = null;
 let cursor = null;
 let generation = 0;
 
 start(async () => {
   rememberCommunity(cid);
-  const [community, buildingRows] = await Promise.all([
-    api("GET", communityPath(cid), { keep: true }),
-    api("GET", communityPath(cid, "/buildings"), { keep: true }).catch(() => []),
-  ]);
-  buildings = new Map(buildingRows.map((b) => [b.id, b.name]));
-  $("[data-console-link]").hidden = !can(pageData().permissions, "tasks.manage", community.my_roles);
-  const wanted = new URLSearchParams(window.location.search).get("kind") || "";
+  const community = await api("GET", communityPath(cid), { keep: true });
+  $("[data-console-link]").hidden = !can(pageData().permissions, "tasks.organise", community.my_roles);
+  const query = new URLSearchParams(window.location.search);
+  const wanted = query.get("kind") || "";
+  // A link may ask for one state (the home page's 待审核 card: ?kind=wish&status=pending).
+  status = query.get("status") || "";
+  if (status) $("[data-open-only]").checked = false;
   for (const tab of $$("[data-tab]")) {
     tab.setAttribute("aria-selected", tab.dataset.tab === wanted ? "true" : "false");
     tab.addEventListener("click", () => {
       for (const other of $$("[data-tab]")) other.setAttribute("aria-selected", other === tab ? "true" : "false");
       kind = tab.dataset.tab;
+      status = "";
       history.replaceState(null, "", `${window.location.pathname}${kind ? `?kind=${kind}` : ""}`);
       reload();
     });
   }
   kind = wanted;
-  $("[data-open-only]").addEventListener("change", reload);
+  $("[data-open-only]").addEventListener("change", () => {
+    status = "";
+    reload();
+  });
   $("[data-near]").addEventListener("change", toggleNear);
   $("[data-more]").addEventListener("click", () => load(false).catch((error) => toast(errorMessage(error), "error")));
   await load(true);
@@ -80,7 +84,8 @@ async function load(fresh) {
   const mine = ++generation;
   const params = new URLSearchParams({ limit: "20" });
   if (kind) params.set("kind", kind);
-  if ($("[data-open-only]").checked) params.set("status", "open");
+  if (status) params.set("status", status);
+  else if ($("[data-open-only]").checked) params.set("status", "open");
   if (near) params.set("near", near);
   if (!fresh && cursor) params.set("cursor", cursor);
   const more = $("[data-more]");
@@ -90,7 +95,7 @@ async function load(fresh) {
     const page = await api("GET", `${communityPath(cid, "/tasks")}?${params}`, { keep: fresh });
     if (mine !== generation) return;
     const list = $("[data-list]");
-    const cards = page.items.map((task) => taskCard(task, cid, buildings));
+    const cards = page.items.map((task) => taskCard(task, cid));
     if (fresh) list.replaceChildren(...cards);
     else list.append(...cards);
     cursor = page.next_cursor;
