@@ -6,6 +6,7 @@ import { api } from "../api.js";
 import { t } from "../i18n.js";
 import { rememberCommunity, start } from "../shell.js";
 import { $, $$, cidOfPage, communityPath, errorMessage, fill, toast } from "../ui.js";
+import { putSlots, quoted, tQuoted, userOption } from "./points-parts.js";
 
 const cid = cidOfPage();
 let generation = 0;
@@ -19,7 +20,7 @@ start(async () => {
   }
   const grids = await api("GET", communityPath(cid, "/grids"), { keep: true }).catch(() => []);
   const select = $("[data-grid]");
-  for (const g of grids) select.append(new Option(g.name, g.id));
+  for (const g of grids) select.append(userOption(g.name, g.id));
   select.closest(".field").hidden = grids.length === 0;
   if (query.get("grid_id")) select.value = query.get("grid_id");
   for (const input of [...$$('[name="period"], [name="unit"]'), select]) {
@@ -54,9 +55,9 @@ async function load() {
 
 function render(board, unit, gridId) {
   const where = gridId ? $("[data-grid]").selectedOptions[0].textContent : t("points.board.whole");
-  $('[data-slot="list_heading"]').textContent = t("points.board.list_heading", {
-    period: board.label, where, unit: t(`points.board.unit.${unit}`),
-  });
+  putSlots(document.body, { list_heading: tQuoted("points.board.list_heading", {
+    period: board.label, where: gridId ? quoted(where) : where, unit: t(`points.board.unit.${unit}`),
+  }) });
   $("[data-list]").replaceChildren(...board.rows.map(boardRow));
   $("[data-empty]").hidden = board.rows.length > 0;
   const me = $("[data-me]");

@@ -9,7 +9,9 @@ import {
   $, busy, can, cidOfPage, clearErrors, communityPath, errorMessage, fieldError, fill, formatDateTime, pageData,
   showErrors, toast,
 } from "../ui.js";
-import { hoursText, personIdOf, personPicker } from "./points-parts.js";
+import {
+  hoursText, joinNodes, personIdOf, personPicker, putSlots, quoted, setQuotedText, tQuoted,
+} from "./points-parts.js";
 
 const cid = cidOfPage();
 let cursor = null;
@@ -42,14 +44,16 @@ function render(mine) {
 
 /** One ledger entry: what happened in words (the server says it), why, who, when, and the amount. */
 function entryRow(entry) {
-  const who = entry.counterpart_name ? t("points.entry.with", { name: entry.counterpart_name })
-    : entry.actor_name ? t("points.entry.by", { name: entry.actor_name }) : entry.auto ? t("points.entry.auto") : "";
+  const who = entry.counterpart_name ? tQuoted("points.entry.with", { name: quoted(entry.counterpart_name) })
+    : entry.actor_name ? tQuoted("points.entry.by", { name: quoted(entry.actor_name) })
+      : entry.auto ? t("points.entry.auto") : "";
   const why = [entry.title && !entry.text.includes(entry.title) ? entry.title : "", entry.reason].filter(Boolean)
     .join(" · ");
-  const node = fill("tpl-entry", {
-    what: entry.text, why, when: [formatDateTime(entry.created_at), who].filter(Boolean).join(" · "),
-    amount: entry.amount_text,
-  });
+  const node = fill("tpl-entry", { why, amount: entry.amount_text });
+  // The server's sentence quotes the task, the item, the neighbour: those parts keep their language.
+  setQuotedText($('[data-slot="what"]', node), entry.text, [entry.title, entry.reason, entry.counterpart_name,
+    entry.actor_name]);
+  putSlots(node, { when: joinNodes([formatDateTime(entry.created_at), who]) });
   node.dataset.kind = entry.kind;
   node.dataset.unit = entry.unit;
   $('[data-slot="why"]', node).hidden = !why;

@@ -11,6 +11,7 @@ import {
   $, $$, badge, busy, can, cidOfPage, clearErrors, communityPath, confirmTap, errorMessage, fieldErrors, fill,
   localPath, pageData, showErrors, toast,
 } from "../ui.js";
+import { joinNodes, quoted } from "./points-parts.js";
 import { orderBadge, orderMeta, priceText, stockText } from "./store-parts.js";
 
 const cid = cidOfPage();
@@ -175,8 +176,9 @@ async function loadOrders(fresh) {
 }
 
 function orderCard(order) {
-  const who = [order.person_name, t("store.manage.prefix", { prefix: order.prefix })].filter(Boolean).join(" · ");
-  const node = fill("tpl-staff-order", { name: order.item_name, who, meta: orderMeta(order) });
+  const node = fill("tpl-staff-order", { name: order.item_name, meta: orderMeta(order) });
+  $('[data-slot="who"]', node).replaceChildren(joinNodes([order.person_name ? quoted(order.person_name) : "",
+    t("store.manage.prefix", { prefix: order.prefix })]));
   node.dataset.orderId = order.id;
   $("[data-badge]", node).replaceChildren(orderBadge(order));
   const actions = $("[data-actions]", node);

@@ -7,7 +7,7 @@ import { api } from "../api.js";
 import { t } from "../i18n.js";
 import { rememberCommunity, start } from "../shell.js";
 import {
-  $, busy, cidOfPage, communityPath, confirmTap, errorMessage, fill, formatDateTime, pageData, toast,
+  $, busy, cidOfPage, communityPath, confirmTap, errorMessage, fill, formatDateTime, pageData, showFailure, toast,
 } from "../ui.js";
 import { expiresText, orderBadge, orderMeta, showOrderQr } from "./store-parts.js";
 import { amountText } from "./points-parts.js";
@@ -32,7 +32,10 @@ async function load(fresh) {
     const [page, first] = await Promise.all([
       api("GET", `${communityPath(cid, "/store/orders")}?${params}`, { keep: fresh }),
       fresh && chosen ? api("GET", communityPath(cid, `/store/orders/${encodeURIComponent(chosen)}`))
-        .catch(() => null) : null,
+        .catch((error) => {
+          showFailure(error); // not mine, or gone: say so above my own orders
+          return null;
+        }) : null,
     ]);
     const list = $("[data-list]");
     const items = first ? [first, ...page.items.filter((o) => o.id !== first.id)] : page.items;

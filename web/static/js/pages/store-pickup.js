@@ -10,6 +10,7 @@ import { rememberCommunity, start } from "../shell.js";
 import {
   $, busy, can, cidOfPage, clearErrors, communityPath, fieldError, fill, pageData, showErrors,
 } from "../ui.js";
+import { joinNodes, quoted, tQuoted } from "./points-parts.js";
 import { orderMeta } from "./store-parts.js";
 
 const cid = cidOfPage();
@@ -57,10 +58,11 @@ async function hand(form) {
     result.dataset.tone = "success";
     $('[data-slot="headline"]', result).textContent = t("store.pickup.handed");
     $('[data-slot="item"]', result).textContent = order.item_name;
-    $('[data-slot="who"]', result).textContent = who ? t("store.pickup.to", { name: who }) : "";
+    $('[data-slot="who"]', result).replaceChildren(who ? tQuoted("store.pickup.to", { name: quoted(who) }) : "");
     $('[data-slot="meta"]', result).textContent = orderMeta(order);
     result.hidden = false;
-    const row = fill("tpl-handed", { item: order.item_name, who: [who, orderMeta(order)].filter(Boolean).join(" · ") });
+    const row = fill("tpl-handed", { item: order.item_name });
+    $('[data-slot="who"]', row).replaceChildren(joinNodes([who ? quoted(who) : "", orderMeta(order)]));
     $("[data-handed]").prepend(row);
     $("[data-handed-empty]").hidden = true;
     form.reset();

@@ -10,7 +10,9 @@ import {
   $, busy, can, cidOfPage, clearErrors, communityPath, errorMessage, fieldError, fill, formatDateTime, pageData,
   showErrors, toast,
 } from "../ui.js";
-import { amountText, apiTaskPath, claimBadge, showPhotos, taskCard, taskPath } from "./tasks-parts.js";
+import {
+  amountText, apiTaskPath, claimBadge, joinNodes, putSlots, quoted, showPhotos, taskCard, taskPath, tQuoted,
+} from "./tasks-parts.js";
 
 const cid = cidOfPage();
 let roles = [];
@@ -76,11 +78,10 @@ function queueCard({ claim, task, auto_verify_at: autoAt }) {
   const meta = [];
   if (claim.submitted_at) meta.push(t("tasks.console.submitted_at", { when: formatDateTime(claim.submitted_at) }));
   if (claim.minutes) meta.push(t("tasks.org.minutes", { hours: amountText("hours", claim.minutes) }));
-  if (claim.acted_by) meta.push(t("tasks.org.acted_by", { name: claim.acted_by.name }));
+  if (claim.acted_by) meta.push(tQuoted("tasks.org.acted_by", { name: quoted(claim.acted_by.name) }));
   if (autoAt) meta.push(t("tasks.console.auto_at", { when: formatDateTime(autoAt) }));
-  const card = fill("tpl-queue-item", {
-    name: claim.person.name, task: task.title, meta: meta.join(" · "), evidence: claim.evidence_note,
-  });
+  const card = fill("tpl-queue-item", { name: claim.person.name, task: task.title, evidence: claim.evidence_note });
+  putSlots(card, { meta: joinNodes(meta) });
   card.dataset.claimId = claim.id;
   $("[data-task-link]", card).href = taskPath(cid, task.id);
   $("[data-badge]", card).replaceChildren(claimBadge(claim));

@@ -19,7 +19,8 @@ import {
 } from "../ui.js";
 import {
   amountText, apiTaskPath, claimBadge, claimSentence, claimSteps, claimTone, peopleText, personIdOf, personPicker,
-  placeText, refusalText, rewardOf, rewardPill, showPhotos, taskBadges, whenText, whoMayText,
+  joinNodes, placeText, putSlots, quoted, refusalText, rewardOf, rewardPill, showPhotos, taskBadges, tQuoted,
+  whenText, whoMayText,
 } from "./tasks-parts.js";
 
 const cid = cidOfPage();
@@ -115,19 +116,22 @@ async function render(loaded) {
   root.dataset.kind = task.kind;
   $("[data-badges]", root).replaceChildren(...taskBadges(task));
   const poster = task.requester && task.created_by && task.requester.id !== task.created_by.id
-    ? t("tasks.detail.posted_for", { who: task.created_by.name, whom: task.requester.name })
-    : (task.created_by && task.created_by.name) || t("tasks.detail.someone");
+    ? tQuoted("tasks.detail.posted_for", { who: quoted(task.created_by.name), whom: quoted(task.requester.name) })
+    : task.created_by ? quoted(task.created_by.name) : t("tasks.detail.someone");
+  const where = placeText(task);
+  putSlots(root, {
+    byline: tQuoted("tasks.detail.byline", { who: poster, when: formatDateTime(task.published_at || task.created_at) }),
+    where: where.childNodes.length ? where : t("tasks.detail.nowhere"),
+    who_may: whoMayText(task, grids, buildings),
+  });
   setSlots(root, {
     title: task.title,
-    byline: t("tasks.detail.byline", { who: poster, when: formatDateTime(task.published_at || task.created_at) }),
     description: task.description,
     when: whenText(task),
-    where: placeText(task) || t("tasks.detail.nowhere"),
     people: peopleText(task),
     every: task.checkin_every_days ? t("tasks.detail.every_days", { n: task.checkin_every_days }) : "",
     wisher: task.requester ? task.requester.name : "",
     evidence: t(task.evidence_required ? "tasks.detail.evidence_yes" : "tasks.detail.evidence_no"),
-    who_may: whoMayText(task, grids, buildings),
     organiser: task.organisers.map((o) => o.name).filter(Boolean).join("、") || t("tasks.detail.someone"),
   });
   $('[data-slot="description"]', root).hidden = !task.description;
@@ -166,7 +170,7 @@ function renderMine() {
   claimButton.textContent = t(task.kind === "adoption" ? "tasks.do.adopt" : task.kind === "wish"
     ? "tasks.do.take_wish" : task.kind === "timebank" ? "tasks.do.take_request" : "tasks.do.claim");
   if (claim && claim.status !== "withdrawn") {
-    state.textContent = claimSentence(claim, task);
+    state.replaceChildren(claimSentence(claim, task));
     state.dataset.tone = claimTone(claim);
     state.dataset.claimStatus = claim.status;
     claimSteps(steps, claim);
@@ -503,8 +507,8 @@ async function loadConsole() {
 /** One claim as the organiser or a facilitator sees it: who, state, evidence, what may be done. */
 function claimantCard(claim, { organiser = false, forOthers = false } = {}) {
   const meta = [];
-  if (claim.acted_by) meta.push(t("tasks.org.acted_by", { name: claim.acted_by.name }));
-  if (claim.organisation) meta.push(claim.organisation);
+  if (claim.acted_by) meta.push(tQuoted("tasks.org.acted_by", { name: quoted(claim.acted_by.name) }));
+  if (claim.organisation) meta.push(quoted(claim.organisation));
   if (claim.checked_in_at) {
     meta.push(t(claim.checkin_method === "organiser" ? "tasks.org.marked_at" : "tasks.org.checked_in_at",
       { when: formatDateTime(claim.last_checkin_at || claim.checked_in_at) }));
@@ -517,8 +521,9 @@ function claimantCard(claim, { organiser = false, forOthers = false } = {}) {
     meta.push(t("tasks.org.reason", { reason: claim.rejected_reason }));
   }
   const card = fill("tpl-claimant", {
-    name: claim.person.name || t("tasks.detail.someone"), meta: meta.join(" · "), evidence: claim.evidence_note,
+    name: claim.person.name || t("tasks.detail.someone"), evidence: claim.evidence_note,
   });
+  putSlots(card, { meta: joinNodes(meta) });
   card.dataset.claimId = claim.id;
   card.dataset.claimStatus = claim.status;
   $("[data-badge]", card).replaceChildren(claimBadge(claim));

@@ -5,7 +5,10 @@ import { api } from "../api.js";
 import { t } from "../i18n.js";
 import { rememberCommunity, start } from "../shell.js";
 import { $, busy, cidOfPage, communityPath, errorMessage, fill, toast } from "../ui.js";
-import { claimBadge, claimSentence, kindLabel, placeText, rewardPill, taskCard, taskPath, whenText } from "./tasks-parts.js";
+import {
+  claimBadge, claimSentence, joinNodes, kindLabel, placeText, putSlots, quoted, rewardPill, taskCard, taskPath, tQuoted,
+  whenText,
+} from "./tasks-parts.js";
 
 const cid = cidOfPage();
 const ACTIVE = new Set(["claimed", "checked_in", "submitted", "rejected"]);
@@ -59,11 +62,11 @@ async function loadPosted() {
 
 function claimCard(claim) {
   const task = claim.task;
-  const node = fill("tpl-my-claim", {
-    title: task.title,
-    meta: [kindLabel(task.kind), whenText(task), placeText(task)].filter(Boolean).join(" · "),
+  const node = fill("tpl-my-claim", { title: task.title });
+  putSlots(node, {
     state: claimSentence(claim, task),
-    for: claim.acted_by ? t("tasks.mine.acted_by", { name: claim.acted_by.name }) : "",
+    meta: joinNodes([kindLabel(task.kind), whenText(task), placeText(task)]),
+    for: claim.acted_by ? tQuoted("tasks.mine.acted_by", { name: quoted(claim.acted_by.name) }) : "",
   });
   node.dataset.claimId = claim.id;
   node.dataset.claimStatus = claim.status;

@@ -10,7 +10,7 @@ import { rememberCommunity, start } from "../shell.js";
 import {
   $, $$, busy, can, cidOfPage, clearErrors, communityPath, fieldErrors, pageData, showErrors, toast,
 } from "../ui.js";
-import { apiTaskPath, hoursText, personIdOf, personPicker, taskPath } from "./tasks-parts.js";
+import { apiTaskPath, hoursText, personIdOf, personPicker, taskPath, userOption } from "./tasks-parts.js";
 
 const cid = cidOfPage();
 const { form: mode, permissions, task_id: taskId } = pageData();
@@ -37,9 +37,9 @@ start(async () => {
   }
   const form = $("[data-task-form]");
   for (const select of [form.elements.building_id, form.elements.scope_building_id]) {
-    for (const b of buildings) select.append(new Option(b.name, b.id));
+    for (const b of buildings) select.append(userOption(b.name, b.id));
   }
-  for (const g of grids) form.elements.grid_id.append(new Option(g.name, g.id));
+  for (const g of grids) form.elements.grid_id.append(userOption(g.name, g.id));
   picker = photoPicker($("[data-photo-slot]", form), cid);
   wire(form, roles);
   if (mode === "edit") await loadTask(form);

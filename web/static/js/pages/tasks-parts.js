@@ -4,9 +4,11 @@
 
 import { t } from "../i18n.js";
 import { $, badge, communityPath, fill, formatDateTime, localPath } from "../ui.js";
-import { amountText, tOr } from "./points-parts.js";
+import { amountText, joinNodes, putSlots, quoted, tOr, tQuoted } from "./points-parts.js";
 
-export { amountText, hoursText, personIdOf, personPicker, signedText, tOr } from "./points-parts.js";
+export {
+  amountText, hoursText, joinNodes, personIdOf, personPicker, putSlots, quoted, signedText, tOr, tQuoted, userOption,
+} from "./points-parts.js";
 
 export const KINDS = ["volunteer", "adoption", "wish", "timebank"];
 const STATUS_TONE = {
@@ -83,8 +85,10 @@ export function whenText(task) {
 /** Who may claim, in words: everyone, one grid's or one building's residents, one role. */
 export function whoMayText(task, grids = new Map(), buildings = new Map()) {
   const scope = task.eligibility || {};
-  if (scope.scope === "grid") return t("tasks.who.grid", { name: grids.get(scope.grid_id) || "" });
-  if (scope.scope === "building") return t("tasks.who.building", { name: buildings.get(scope.building_id) || "" });
+  if (scope.scope === "grid") return tQuoted("tasks.who.grid", { name: quoted(grids.get(scope.grid_id) || "") });
+  if (scope.scope === "building") {
+    return tQuoted("tasks.who.building", { name: quoted(buildings.get(scope.building_id) || "") });
+  }
   if (scope.scope === "role") return t("tasks.who.role", { name: t(`ui.role.${scope.role}`) });
   return t("tasks.who.community");
 }
@@ -94,11 +98,13 @@ export function refusalText(code) {
   return tOr(`tasks.refusal.${code}`, t("tasks.claim.say.not_for_me"));
 }
 
+/** Where, as nodes: the building and what people call the spot (user content), how far (a task or
+ * a task summary); an empty fragment when the task names no place. */
 export function placeText(task) {
   const place = task.place || task;
-  const parts = [place.building_name, place.location_text];
-  if (place.distance_m !== null && place.distance_m !== undefined) parts.push(distanceText(place.distance_m));
-  return parts.filter(Boolean).join(" · ");
+  const named = [place.building_name, place.location_text].filter(Boolean).join(" · ");
+  const far = place.distance_m !== null && place.distance_m !== undefined ? distanceText(place.distance_m) : "";
+  return joinNodes([named ? quoted(named) : "", far]);
 }
 
 export function distanceText(metres) {
@@ -121,8 +127,8 @@ export function apiTaskPath(cid, id, rest = "") {
 
 /** One task in a list: title, kind and status, when and where, the reward, people, my part. */
 export function taskCard(task, cid) {
-  const meta = [whenText(task), placeText(task)].filter(Boolean).join(" · ");
-  const card = fill("tpl-task-card", { title: task.title, meta, people: peopleText(task) });
+  const card = fill("tpl-task-card", { title: task.title, people: peopleText(task) });
+  putSlots(card, { meta: joinNodes([whenText(task), placeText(task)]) });
   card.dataset.taskId = task.id;
   card.dataset.kind = task.kind;
   $("[data-link]", card).href = taskPath(cid, task.id);
@@ -147,7 +153,8 @@ export function taskCard(task, cid) {
 const STEPS = ["claimed", "checked_in", "submitted", "verified", "paid"];
 const FAILED = new Set(["rejected", "withdrawn", "no_show", "expired", "handed_over"]);
 
-/** The sentence that says where my claim stands and what comes next. */
+/** The sentence that says where my claim stands and what comes next (text, or nodes when it quotes
+ * a name). */
 export function claimSentence(claim, task) {
   const paid = claim.paid_amount ? amountText(claim.paid_unit, claim.paid_amount) : "";
   const params = {
@@ -159,6 +166,7 @@ export function claimSentence(claim, task) {
   const kindKey = `tasks.claim.say.${task.kind}.${claim.status}`;
   const text = tOr(kindKey, t(`tasks.claim.say.${claim.status}`, params), params);
   if (task.kind === "adoption" && claim.checkin_overdue) return t("tasks.claim.say.adoption.overdue", params);
+  if (claim.status === "handed_over") return tQuoted("tasks.claim.say.handed_over", { to: quoted(params.to) });
   return claim.status === "rejected" && !claim.rejected_reason ? t("tasks.claim.say.rejected_plain") : text;
 }
 
