@@ -21,7 +21,7 @@ from tests.web.pages import (
 CID = "01HZXCOMMUNITY"
 TASK = "01hzxtask00000000000000000"
 PAGES = {
-    f"/c/{CID}/tasks": ("tasks", "共建任务", "Co-build tasks"),
+    f"/c/{CID}/tasks": ("tasks", "共建任务", "Tasks"),
     f"/c/{CID}/tasks/mine": ("tasks-mine", "我的任务", "My tasks"),
     f"/c/{CID}/tasks/console": ("tasks-console", "任务管理", "Task console"),
     f"/c/{CID}/tasks/new": ("tasks-new", "发布任务", "Post a task"),

@@ -5,7 +5,7 @@
 import { api } from "../api.js";
 import { t } from "../i18n.js";
 import { rememberCommunity, start } from "../shell.js";
-import { $, $$, cidOfPage, communityPath, errorMessage, fill, toast } from "../ui.js";
+import { $, $$, cidOfPage, communityPath, copyText, errorMessage, fill, toast } from "../ui.js";
 import { putSlots, quoted, tQuoted, userOption } from "./points-parts.js";
 
 const cid = cidOfPage();
@@ -23,6 +23,9 @@ start(async () => {
   for (const g of grids) select.append(userOption(g.name, g.id));
   select.closest(".field").hidden = grids.length === 0;
   if (query.get("grid_id")) select.value = query.get("grid_id");
+  $("[data-copy-link]").addEventListener("click", async () => {
+    toast(t(await copyText(window.location.href) ? "points.board.copied" : "points.board.copy_failed"));
+  });
   for (const input of [...$$('[name="period"], [name="unit"]'), select]) {
     input.addEventListener("change", () => load().catch((error) => toast(errorMessage(error), "error")));
   }
@@ -56,7 +59,7 @@ async function load() {
 function render(board, unit, gridId) {
   const where = gridId ? $("[data-grid]").selectedOptions[0].textContent : t("points.board.whole");
   putSlots(document.body, { list_heading: tQuoted("points.board.list_heading", {
-    period: board.label, where: gridId ? quoted(where) : where, unit: t(`points.board.unit.${unit}`),
+    period: board.label, where: gridId ? quoted(where) : where, unit: t(`points.board.by.${unit}`),
   }) });
   $("[data-list]").replaceChildren(...board.rows.map(boardRow));
   $("[data-empty]").hidden = board.rows.length > 0;

@@ -53,7 +53,7 @@ async function load(fresh) {
 
 function orderCard(order) {
   const node = fill("tpl-order", {
-    name: order.item_name, meta: orderMeta(order), code: order.code || "", expires: expiresText(order),
+    name: order.item_name, meta: orderMeta(order), code: groups(order.code || ""), expires: expiresText(order),
     outcome: outcome(order),
   });
   node.dataset.orderId = order.id;
@@ -86,6 +86,11 @@ function orderCard(order) {
   }
   if (order.id === chosen) node.classList.add("card--accent");
   return node;
+}
+
+/** A pickup code in groups of four, easier to read out at the counter ("4466 7860 26"). */
+function groups(code) {
+  return code.replace(/(.{4})(?=.)/g, "$1 ");
 }
 
 function outcome(order) {

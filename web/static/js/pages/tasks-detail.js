@@ -34,6 +34,7 @@ let roles = [];
 let buildings = new Map();
 let grids = new Map();
 let evidencePicker = null;
+let checkinPicker = null;
 let forPicker = null;
 let forPerson = null;
 let codeTimer = null;
@@ -70,12 +71,12 @@ function wire() {
   wireShare(`${base}/share`, $("[data-copy]"));
   $("[data-claim]").addEventListener("click", () => claim(null));
   const checkin = $("[data-checkin-form]");
+  checkinPicker = photoPicker($("[data-checkin-photo-slot]", checkin), cid, { max: 3, keep: true });
   checkin.addEventListener("submit", (event) => {
     event.preventDefault();
     checkIn(checkin, task.my_claim);
   });
   const scan = $("[data-scan]");
-  scan.hidden = !canScan();
   scan.addEventListener("click", async () => {
     const text = await scanInto($("[data-scanner-slot]"));
     if (!text) return;
@@ -186,7 +187,13 @@ function renderMine() {
   $("[data-queued]").hidden = true;
   const mine = actions(claim);
   const checkin = $("[data-checkin-form]");
-  checkin.hidden = !mine.includes("checkin");
+  // A wish or a request for help needs no check-in (the one it is for confirms); an adopted patch has
+  // nobody on site to show a code: a photo of it is the check-in.
+  checkin.hidden = !mine.includes("checkin") || task.kind === "wish" || task.kind === "timebank";
+  const adoption = task.kind === "adoption";
+  $("[data-checkin-photo]", checkin).hidden = !adoption;
+  $("[data-checkin-code]", checkin).hidden = adoption;
+  $("[data-scan]", checkin).hidden = adoption || !canScan();
   $('[type="submit"]', checkin).textContent = t(task.kind === "adoption" ? "tasks.do.adoption_checkin"
     : "tasks.do.checkin");
   const evidence = $("[data-evidence-form]");
@@ -276,6 +283,10 @@ async function claimStep(claim, action, extra, control, form = null, files = [])
 
 async function checkIn(form, claim) {
   clearErrors(form);
+  if (task.kind === "adoption" && form === $("[data-checkin-form]")) {
+    await photoCheckIn(form, claim);
+    return;
+  }
   const code = codeFrom(form.elements.code.value).replace(/\s+/g, "").toUpperCase();
   if (!code) {
     fieldError(form, "code", t("tasks.checkin.missing"));
@@ -283,6 +294,22 @@ async function checkIn(form, claim) {
   }
   const done = await claimStep(claim, "checkin", { code }, $('[type="submit"]', form), form);
   if (done) form.reset();
+}
+
+/** An adoption's check-in: a photo of the patch looked after (kept on the phone when offline). */
+async function photoCheckIn(form, claim) {
+  if (checkinPicker.uploading()) {
+    fieldError(form, "photo_ids", t("ui.photos.wait"));
+    return;
+  }
+  const kept = checkinPicker.files();
+  if (checkinPicker.ids().length + kept.length === 0) {
+    fieldError(form, "photo_ids", t("tasks.checkin.photo_missing"));
+    return;
+  }
+  const done = await claimStep(claim, "checkin", { photo_ids: checkinPicker.ids() }, $('[type="submit"]', form),
+    form, kept);
+  if (done) checkinPicker.reset();
 }
 
 /** Opened from the site's QR (its link carries ?code=…): check in with it, or say what comes first. */

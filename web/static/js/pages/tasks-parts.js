@@ -66,7 +66,7 @@ function beijingDay(iso) {
 
 function clockTime(iso) {
   return new Intl.DateTimeFormat(document.documentElement.lang || "zh-CN", {
-    timeZone: "Asia/Shanghai", hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+    timeZone: "Asia/Shanghai", hour: "2-digit", minute: "2-digit",
   }).format(new Date(iso));
 }
 
