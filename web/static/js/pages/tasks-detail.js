@@ -10,7 +10,7 @@
 import { api, SignedOut } from "../api.js";
 import { t } from "../i18n.js";
 import { photoPicker } from "../issues.js";
-import { FilesNeedStorage, onQueueChange, submitWrite } from "../queue.js";
+import { FilesNeedStorage, listWrites, onQueueChange, submitWrite } from "../queue.js";
 import { canScan, codeFrom, scanInto } from "../scan.js";
 import { rememberCommunity, start } from "../shell.js";
 import {
@@ -132,14 +132,15 @@ async function render(loaded) {
     people: peopleText(task),
     every: task.checkin_every_days ? t("tasks.detail.every_days", { n: task.checkin_every_days }) : "",
     wisher: task.requester ? task.requester.name : "",
-    evidence: t(task.evidence_required ? "tasks.detail.evidence_yes" : "tasks.detail.evidence_no"),
+    evidence: t(task.evidence_required ? "tasks.detail.evidence_yes"
+      : wishy(task) ? "tasks.detail.evidence_none" : "tasks.detail.evidence_no"),
     organiser: task.organisers.map((o) => o.name).filter(Boolean).join("、") || t("tasks.detail.someone"),
   });
   $('[data-slot="description"]', root).hidden = !task.description;
   $("[data-reward]", root).replaceChildren(rewardPill(task));
   for (const row of $$('[data-row="every"]', root)) row.hidden = !task.checkin_every_days;
-  const wishy = task.kind === "wish" || task.kind === "timebank";
-  for (const row of $$('[data-row="wisher"]', root)) row.hidden = !(wishy && task.requester);
+  for (const row of $$('[data-row="wisher"]', root)) row.hidden = !(wishy(task) && task.requester);
+  for (const row of $$('[data-row="people"]', root)) row.hidden = wishy(task); // one person takes it up
   $("[data-wisher-label]", root).textContent = t(task.kind === "wish" ? "tasks.detail.wisher" : "tasks.detail.asker");
   const share = task.people_needed ? Math.min(100, (100 * task.claimed_count) / task.people_needed) : 0;
   $("[data-people-fill]", root).style.width = `${share}%`;
@@ -151,6 +152,11 @@ async function render(loaded) {
   $("[data-share-row]").hidden = task.status === "draft" || task.status === "pending";
   renderMine();
   await Promise.all([renderFor(), renderOrganiser()]);
+}
+
+/** A wish or a request for help: one person takes it up, and the one it is for confirms. */
+function wishy(thing) {
+  return thing.kind === "wish" || thing.kind === "timebank";
 }
 
 function actions(thing) {
@@ -184,7 +190,7 @@ function renderMine() {
     state.dataset.claimStatus = claim ? claim.status : "";
     steps.hidden = true;
   }
-  $("[data-queued]").hidden = true;
+  showQueued();
   const mine = actions(claim);
   const checkin = $("[data-checkin-form]");
   // A wish or a request for help needs no check-in (the one it is for confirms); an adopted patch has
@@ -222,6 +228,13 @@ function renderMine() {
   row.hidden = row.children.length === 0;
 }
 
+/** Whether a claim, check-in or evidence of this task still waits on the phone for the network. */
+async function showQueued() {
+  const waiting = (await listWrites()).some((item) => item.url.startsWith(base)
+    && (item.status === "queued" || item.status === "sending"));
+  $("[data-queued]").hidden = !waiting;
+}
+
 /** Claim for myself (person null) or for a resident (a facilitator), through the queue. */
 async function claim(person) {
   const button = person ? $("[data-for-claim]") : $("[data-claim]");
@@ -232,7 +245,7 @@ async function claim(person) {
   try {
     const result = await submitWrite("POST", `${base}/claims`, body, { label: "tasks.queue.claim" });
     if (result.status === "queued") {
-      $("[data-queued]").hidden = false;
+      showQueued();
       toast(t("ui.queue.saved_offline"));
       return;
     }
@@ -263,7 +276,7 @@ async function claimStep(claim, action, extra, control, form = null, files = [])
   try {
     const result = await submitWrite("POST", url, { action, ...extra }, options);
     if (result.status === "queued") {
-      $("[data-queued]").hidden = false;
+      showQueued();
       toast(t("ui.queue.saved_offline"));
       return "queued";
     }
@@ -431,8 +444,10 @@ async function renderOrganiser() {
   if (!organiser) return;
   const bar = $("[data-task-actions]");
   bar.replaceChildren();
+  $("[data-org-heading]").textContent = t(wishy(task) ? `tasks.org.title_${task.kind}` : "tasks.org.title");
   for (const action of TASK_ACTIONS) {
     if (!actions(task).includes(action)) continue;
+    if (action === "start" && wishy(task)) continue; // nothing starts: someone helps, the asker confirms
     const button = document.createElement("button");
     button.type = "button";
     button.className = action === "cancel" ? "btn btn--danger" : "btn btn--primary";
@@ -522,7 +537,8 @@ async function loadConsole() {
   }
   $("[data-claims-block]").hidden = false;
   const { attendance, counts } = view;
-  const parts = [t("tasks.org.attendance", { present: attendance.checked_in, expected: attendance.expected })];
+  const parts = wishy(task) ? []
+    : [t("tasks.org.attendance", { present: attendance.checked_in, expected: attendance.expected })];
   for (const [status, n] of Object.entries(counts)) {
     parts.push(t("tasks.org.count", { label: t(`tasks.claim.status.${status}`), n }));
   }

@@ -1,0 +1,204 @@
+"""Co-build through the pages, continued: a micro-wish's life (posted by a resident, and by a grid
+worker for an elderly neighbour; approved by the committee; taken up, done and confirmed by the
+wisher), my points page (balances, every entry in words, the honour board and hiding my name),
+and a claim and a check-in made offline that go out once when the network returns."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from playwright.async_api import expect
+
+from app.core import clock
+from tests import factories as f
+from tests.e2e.helpers import give_tokens
+from tests.issues.support import jpeg, photo
+from tests.tasks.support import act, claim, code, create, town
+
+pytestmark = pytest.mark.e2e
+
+
+def picture(name: str = "photo.jpg") -> list[dict[str, Any]]:
+    return [{"name": name, "mimeType": "image/jpeg", "buffer": jpeg()}]
+
+
+async def phone_of(client: Any, person: Any, new_page: Any, **options: Any) -> Any:
+    page = await new_page(service_workers="block", **options)
+    await give_tokens(client, page, person.phone)
+    return page
+
+
+async def no_overflow(page: Any) -> None:
+    wide = await page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert wide <= 0, f"{page.url} is {wide}px wider than the screen"
+
+
+async def quiet(page: Any) -> None:
+    await page.evaluate("document.querySelectorAll('.toast').forEach((toast) => toast.remove())")
+
+
+async def test_a_micro_wish_is_posted_approved_taken_up_done_and_confirmed_by_the_wisher(new_page, client, session,
+                                                                                         shot):
+    t = await town(session, residents=2)
+    cid = t.c.id
+    wisher, helper, elder = t.residents[0], t.residents[1], t.elder
+    assert elder is not None
+
+    # A resident makes a wish from the task list.
+    mine = await phone_of(client, wisher, new_page)
+    await mine.goto(f"/c/{cid}/tasks")
+    await mine.click("[data-wish-link]")
+    await expect(mine).to_have_url(re.compile(rf"/c/{cid}/wishes/new$"))
+    await expect(mine.locator("[data-for-box]")).to_be_hidden()  # residents post only their own
+    await expect(mine.locator("[data-reward-field]")).to_have_count(2)
+    await expect(mine.locator("[data-reward-field]").first).to_be_hidden()  # the committee sets rewards
+    await mine.fill("#task-title", "想要一副老花镜")
+    await mine.fill("#task-description", "看报纸越来越吃力，想要一副 300 度的老花镜")
+    await no_overflow(mine)
+    await shot(mine, "cobuild-wish-new")
+    await mine.click("[data-submit]")
+    await mine.wait_for_url(re.compile(rf"/c/{cid}/tasks/[0-9a-z]{{26}}$"))
+    wish_id = mine.url.rsplit("/", 1)[1]
+    await expect(mine.locator("[data-badges] [data-status]")).to_have_text("待审核")
+
+    # A grid worker makes one for an elderly neighbour without a phone.
+    worker = await phone_of(client, t.grid_worker, new_page)
+    await worker.goto(f"/c/{cid}/wishes/new")
+    await worker.locator("[data-for-toggle]").check()
+    await worker.fill("[data-for-slot] [data-person-q]", elder.name[:1])
+    await worker.click(f'[data-person-id="{elder.id}"]')
+    await expect(worker.locator("[data-for-slot] [data-person-chosen]")).to_contain_text(elder.name)
+    await worker.fill("#task-title", "想请人帮忙换灯泡")
+    await worker.click("[data-submit]")
+    await worker.wait_for_url(re.compile(rf"/c/{cid}/tasks/[0-9a-z]{{26}}$"))
+    await expect(worker.locator('[data-slot="byline"]')).to_contain_text(f"替{elder.name}")
+    await expect(worker.locator('[data-slot="wisher"]')).to_have_text(elder.name)
+
+    # The committee approves both from the console.
+    committee = await phone_of(client, t.committee, new_page)
+    await committee.goto(f"/c/{cid}/tasks/console")
+    await expect(committee.locator("[data-approvals] [data-task-id]")).to_have_count(2)
+    await committee.click(f'[data-approvals] [data-task-id="{wish_id}"] [data-link]')
+    await committee.click('[data-task-actions] [data-do="approve"]')
+    await expect(committee.locator("[data-badges] [data-status]")).to_have_text("等人认领")
+
+    # A neighbour takes it up, then hands in a photo when it is done.
+    other = await phone_of(client, helper, new_page)
+    await other.goto(f"/c/{cid}/tasks?kind=wish")
+    await other.click(f'[data-task-id="{wish_id}"] [data-link]')
+    await expect(other.locator("[data-claim]")).to_have_text("我来帮他实现")
+    await other.click("[data-claim]")
+    await expect(other.locator("[data-claim-state]")).to_have_attribute("data-claim-status", "claimed")
+    await expect(other.locator("[data-checkin-form]")).to_be_hidden()  # a wish needs no check-in
+    form = other.locator("[data-evidence-form]")
+    await form.locator("[data-file]").set_input_files(files=picture("glasses.jpg"))
+    await expect(form.locator("[data-uploaded]")).to_have_count(1)
+    await form.locator('[name="note"]').fill("配好了，已送到家")
+    await form.locator('[type="submit"]').click()
+    await expect(other.locator("[data-claim-state]")).to_have_attribute("data-claim-status", "submitted")
+    await expect(other.locator("[data-claim-state]")).to_contain_text("等心愿人确认")
+
+    # The wisher sees it and confirms: the wish came true.
+    await mine.goto(f"/c/{cid}/tasks/{wish_id}")
+    card = mine.locator(f'[data-claims] [data-claim-id]:has-text("{helper.name}")')
+    await expect(card).to_have_attribute("data-claim-status", "submitted")
+    await expect(card.locator("[data-photos] img")).to_have_count(1)
+    await expect(card).to_contain_text("配好了，已送到家")
+    await no_overflow(mine)
+    await quiet(mine)
+    await shot(mine, "cobuild-wish-confirm")
+    await card.locator('[data-do="confirm"]').click()
+    await expect(mine.locator(f'[data-claims] [data-claim-id]:has-text("{helper.name}")')).to_have_attribute(
+        "data-claim-status", re.compile("verified|paid"))
+
+    # The helper's tasks list it as done.
+    await other.goto(f"/c/{cid}/tasks/mine")
+    await expect(other.locator('[data-list="done"] [data-claim-id]')).to_have_count(1)
+    await expect(other.locator('[data-list="done"]')).to_contain_text("想要一副老花镜")
+
+
+async def test_my_points_explain_each_entry_and_the_board_shows_or_hides_my_name(new_page, client, session, shot):
+    t = await town(session, residents=2)
+    cid = t.c.id
+    me, neighbour = t.residents
+    now = clock.now()
+    task = await create(client, t, t.committee, publish=True, starts_at=(now + timedelta(minutes=10)).isoformat(),
+                        ends_at=(now + timedelta(hours=2)).isoformat(), reward={"unit": "points", "amount": 30})
+    site = await code(client, t, t.committee, task["id"])
+    for who in (me, neighbour):
+        c = await claim(client, t, who, task["id"])
+        await act(client, t, who, task["id"], c["id"], "checkin", code=site)
+        await act(client, t, who, task["id"], c["id"], "submit", photo_ids=[await photo(client, t.c, who)])
+        await act(client, t, t.committee, task["id"], c["id"], "verify")
+
+    page = await phone_of(client, me, new_page)
+    await page.goto(f"/c/{cid}")
+    await page.click("[data-tile-points]")
+    await expect(page.locator('[data-slot="points"]')).to_have_text("30")
+    entry = page.locator("[data-list] li").first
+    await expect(entry).to_contain_text("周六小区大扫除")
+    await expect(entry.locator('[data-slot="amount"]')).to_have_text("+30 积分")
+    await expect(entry.locator('[data-slot="amount"]')).to_have_attribute("data-sign", "+")
+    await no_overflow(page)
+    await shot(page, "cobuild-my-points")
+
+    # The honour board names me; after I turn my name off it says "a neighbour" instead.
+    await page.click("[data-board-link]")
+    await expect(page.locator("[data-list] li")).to_have_count(2)
+    await expect(page.locator("[data-list] li.is-me")).to_contain_text(me.name)
+    await no_overflow(page)
+    await shot(page, "cobuild-board")
+    await page.goto(f"/c/{cid}/points")
+    await expect(page.locator("[data-show-name]")).to_be_checked()  # drawn from the server's answer
+    await page.locator("[data-show-name]").uncheck()
+    await expect(page.locator(".toast")).to_have_text("光荣榜上不再显示您的名字")
+    other = await phone_of(client, neighbour, new_page)
+    await other.goto(f"/c/{cid}/board")
+    await expect(other.locator("[data-list] li")).to_have_count(2)
+    await expect(other.locator("[data-list]")).not_to_contain_text(me.name)
+    await expect(other.locator("[data-list] [data-anonymous]")).to_have_count(1)
+    await expect(other.locator("[data-list] li.is-me")).to_contain_text(neighbour.name)
+
+    # In English the words are English, and the task's title stays as written.
+    english = page
+    await english.context.add_cookies([{"name": "wg_lang", "value": "en", "url": english.url}])
+    await english.evaluate("localStorage.setItem('wg_lang', 'en')")
+    await english.goto(f"/c/{cid}/points")
+    await expect(english.locator("html")).to_have_attribute("lang", "en")
+    await expect(english.locator("[data-list] li").first.locator('[data-slot="amount"]')).to_have_text("+30 points")
+    await expect(english.locator("[data-list] li").first.locator(".ledger__what [data-user-content]")).to_have_text(
+        "周六小区大扫除")
+
+
+async def test_a_claim_and_a_check_in_made_offline_go_out_once_when_the_network_returns(new_page, client, session):
+    t = await town(session, residents=1)
+    cid = t.c.id
+    now = clock.now()
+    task = await create(client, t, t.committee, publish=True, starts_at=(now + timedelta(minutes=10)).isoformat(),
+                        ends_at=(now + timedelta(hours=2)).isoformat())
+    site = await code(client, t, t.committee, task["id"])
+    page = await phone_of(client, t.residents[0], new_page)
+    await page.goto(f"/c/{cid}/tasks/{task['id']}")
+    await expect(page.locator("[data-claim]")).to_be_visible()
+
+    # No network on the stairs: the claim is kept and says so.
+    await page.context.set_offline(True)
+    await page.click("[data-claim]")
+    await expect(page.locator("[data-queued]")).to_be_visible()
+    await expect(page.locator("[data-queue-count]")).to_have_text("1")
+    await page.context.set_offline(False)
+    await expect(page.locator("[data-claim-state]")).to_have_attribute("data-claim-status", "claimed")
+    await expect(page.locator("[data-queue-badge]")).to_be_hidden()
+
+    # On site with a weak signal: the check-in waits on the phone too, then goes out once.
+    await page.context.set_offline(True)
+    await page.fill("#checkin-code", site)
+    await page.click('[data-checkin-form] [type="submit"]')
+    await expect(page.locator("[data-queued]")).to_be_visible()
+    await page.context.set_offline(False)
+    await expect(page.locator("[data-claim-state]")).to_have_attribute("data-claim-status", "checked_in")
+    claims = await client.get(f"/api/v1/communities/{cid}/tasks/{task['id']}/claims", headers=f.auth(t.committee))
+    assert [c["status"] for c in claims.json()["items"]] == ["checked_in"]  # one claim, checked in once
