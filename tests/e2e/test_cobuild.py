@@ -14,6 +14,7 @@ import pytest
 from playwright.async_api import expect
 
 from app.core import clock
+from tests import factories as f
 from tests.e2e.helpers import give_tokens
 from tests.issues.support import jpeg
 from tests.tasks.support import town
@@ -111,6 +112,14 @@ async def test_a_clean_up_from_posting_to_points_spent_and_handed_over(new_page,
     await no_overflow(phone)
     await quiet(phone)
     await shot(phone, "cobuild-claimed")
+    # The home page's card says what comes next and leads back to the task.
+    r = await client.patch("/api/v1/me", headers=f.auth(volunteer), json={"current_community_id": cid})
+    assert r.status_code == 200, r.text
+    await phone.goto("/")
+    next_card = phone.locator('[data-card="tasks.next"]')
+    await expect(next_card).to_contain_text("周六小区大扫除")
+    await next_card.locator("a.home-item").first.click()
+    await expect(phone).to_have_url(re.compile(rf"/c/{cid}/tasks/{task_id}$"))
 
     # The grid worker signs up the elderly neighbour, who has no phone.
     worker = await phone_of(client, t.grid_worker, new_page)
@@ -199,6 +208,11 @@ async def test_a_clean_up_from_posting_to_points_spent_and_handed_over(new_page,
     await no_overflow(phone)
     await quiet(phone)
     await shot(phone, "cobuild-order")
+    await phone.goto("/")
+    ready = phone.locator('[data-card="store.ready"]')
+    await expect(ready).to_contain_text("洗衣液一瓶")
+    await ready.locator("a.home-item").first.click()
+    await expect(phone.locator("[data-list] [data-order-id]").first).to_have_class(re.compile("card--accent"))
 
     # At the counter the committee types the code and hands it over.
     await committee.goto(f"/c/{cid}/store/pickup")

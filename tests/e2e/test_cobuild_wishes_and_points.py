@@ -6,7 +6,7 @@ and a claim and a check-in made offline that go out once when the network return
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import timedelta, timezone
 from typing import Any
 
 import pytest
@@ -202,3 +202,23 @@ async def test_a_claim_and_a_check_in_made_offline_go_out_once_when_the_network_
     await expect(page.locator("[data-claim-state]")).to_have_attribute("data-claim-status", "checked_in")
     claims = await client.get(f"/api/v1/communities/{cid}/tasks/{task['id']}/claims", headers=f.auth(t.committee))
     assert [c["status"] for c in claims.json()["items"]] == ["checked_in"]  # one claim, checked in once
+
+
+async def test_an_issue_becomes_a_volunteer_task_and_both_keep_the_link(new_page, client, session):
+    from tests.issues.support import place, report
+
+    p = await place(client, session)
+    issue = await report(client, p, title="小区绿化带堆满垃圾", description="需要大家一起清理")
+    page = await phone_of(client, p.committee, new_page)
+    await page.goto(f"/c/{p.c.id}/tasks/new?issue={issue['id']}")
+    await expect(page.locator("[data-from-issue]")).to_contain_text("小区绿化带堆满垃圾")
+    await expect(page.locator("#task-title")).to_have_value("小区绿化带堆满垃圾")
+    starts = clock.now() + timedelta(days=1)
+    beijing = timezone(timedelta(hours=8))
+    await page.fill("#task-starts", starts.astimezone(beijing).strftime("%Y-%m-%dT%H:%M"))
+    await page.fill("#task-ends", (starts + timedelta(hours=2)).astimezone(beijing).strftime("%Y-%m-%dT%H:%M"))
+    await page.click("[data-submit]")
+    await page.wait_for_url(re.compile(rf"/c/{p.c.id}/tasks/[0-9a-z]{{26}}$"))
+    await page.click("[data-issue-link]")
+    await expect(page).to_have_url(re.compile(rf"/issues/{issue['id']}$"))
+    await expect(page.locator('[data-timeline] [data-event="task_created"]')).to_have_count(1)

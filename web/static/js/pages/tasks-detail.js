@@ -150,6 +150,10 @@ async function render(loaded) {
   closed.textContent = task.close_reason ? t("tasks.detail.cancelled_reason", { reason: task.close_reason })
     : t("tasks.detail.cancelled");
   $("[data-share-row]").hidden = task.status === "draft" || task.status === "pending";
+  $("[data-issue-row]").hidden = !task.issue_id;
+  if (task.issue_id) {
+    $("[data-issue-link]").href = `/c/${encodeURIComponent(cid)}/issues/${encodeURIComponent(task.issue_id)}`;
+  }
   renderMine();
   await Promise.all([renderFor(), renderOrganiser()]);
 }

@@ -10,7 +10,9 @@ import { rememberCommunity, start } from "../shell.js";
 import {
   $, $$, busy, can, cidOfPage, clearErrors, communityPath, fieldErrors, pageData, showErrors, toast,
 } from "../ui.js";
-import { apiTaskPath, hoursText, personIdOf, personPicker, taskPath, userOption } from "./tasks-parts.js";
+import {
+  apiTaskPath, hoursText, personIdOf, personPicker, quoted, taskPath, tQuoted, userOption,
+} from "./tasks-parts.js";
 
 const cid = cidOfPage();
 const { form: mode, permissions, task_id: taskId } = pageData();
@@ -20,6 +22,8 @@ let located = null;
 let hoursBalance = null;
 let mayReward = false;
 let editing = null; // the task being edited
+// /tasks/new?issue=… turns a reported issue into a volunteer task (both keep the link).
+const fromIssue = mode === "task" ? new URLSearchParams(window.location.search).get("issue") : null;
 
 start(async () => {
   rememberCommunity(cid);
@@ -43,6 +47,7 @@ start(async () => {
   picker = photoPicker($("[data-photo-slot]", form), cid);
   wire(form, roles);
   if (mode === "edit") await loadTask(form);
+  if (fromIssue) await loadIssue(form);
   if (mode === "timebank") await loadHours();
   showKind(form);
   form.hidden = false;
@@ -171,6 +176,21 @@ async function loadTask(form) {
   $("[data-submit]", form).textContent = t("tasks.new.submit.edit");
 }
 
+async function loadIssue(form) {
+  const issue = await api("GET", communityPath(cid, `/issues/${encodeURIComponent(fromIssue)}`));
+  for (const radio of $$('[name="kind"]', form)) {
+    radio.checked = radio.value === "volunteer";
+    radio.disabled = radio.value !== "volunteer";
+  }
+  form.elements.title.value = issue.title;
+  form.elements.description.value = issue.description || "";
+  form.elements.location_text.value = issue.location_text || "";
+  if (issue.building_id) form.elements.building_id.value = issue.building_id;
+  const note = $("[data-from-issue]", form);
+  note.replaceChildren(tQuoted("tasks.new.from_issue", { title: quoted(issue.title) }));
+  note.hidden = false;
+}
+
 function collect(form) {
   const kind = kindOf(form);
   const value = (name) => (form.elements[name] ? form.elements[name].value.trim() : "");
@@ -233,7 +253,12 @@ async function submit(form, draft) {
     } else {
       const create = { ...body, kind, publish: !draft };
       if (forPerson) create.for_person_id = personIdOf(forPerson);
-      task = await api("POST", communityPath(cid, "/tasks"), { body: create });
+      if (fromIssue) {
+        delete create.kind;
+        task = await api("POST", communityPath(cid, `/issues/${encodeURIComponent(fromIssue)}/task`), { body: create });
+      } else {
+        task = await api("POST", communityPath(cid, "/tasks"), { body: create });
+      }
     }
     toast(t(mode === "edit" ? "tasks.new.saved" : draft ? "tasks.new.drafted" : `tasks.new.posted.${kind}`));
     window.location.assign(taskPath(cid, task.id));
