@@ -239,7 +239,8 @@ def import_roster(
 
 @cli.command()
 def sweep() -> None:
-    """Escalate overdue issues; open, close and finalise polls that are due (the server does this every minute)."""
+    """Escalate overdue issues; open, close and finalise polls that are due; expire unclaimed store orders
+    (refunded) and points past the community's expiry rule (the server does this every minute)."""
     from app.core import clock
     from app.issues import scheduled
     from app.polls import scheduled as polls_scheduled
@@ -258,7 +259,7 @@ def sweep() -> None:
     from app.points import scheduled as points_scheduled
 
     points = in_session(lambda session: points_scheduled.sweep(session, clock.now(), holder=scheduled.holder_id()))
-    if points.ran:
+    if points.ran and (points.expired_orders or points.reminded_orders or points.expired_entries):
         typer.echo(f"Points: {len(points.expired_orders)} unclaimed order(s) expired and refunded, "
                    f"{len(points.reminded_orders)} reminded, {points.expired_entries} expiry entr(ies) written.")
 

@@ -57,7 +57,7 @@ router = APIRouter(tags=["points"])
 store_router = APIRouter(tags=["store"])
 
 Id = Annotated[str, Path(max_length=26)]
-Month = Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+Month = Annotated[str | None, Query(pattern=r"^(19|20)\d{2}-(0[1-9]|1[0-2])$")]
 UnitQuery = Annotated[Literal["points", "hours"] | None, Query()]
 BASE = "/communities/{cid}"
 
@@ -143,7 +143,7 @@ async def honour_board(
     session: Session, locale: Locale,
     period: Literal["month", "year", "all"] = "month", unit: Literal["points", "hours"] = "points",
     grid_id: Annotated[str | None, Query(min_length=1, max_length=26, pattern="^[0-9a-z]+$")] = None,
-    at: Annotated[str | None, Query(pattern=r"^\d{4}(-(0[1-9]|1[0-2]))?$",
+    at: Annotated[str | None, Query(pattern=r"^(19|20)\d{2}(-(0[1-9]|1[0-2]))?$",
                                     description="An earlier month (2026-11) or year (2026)")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = honour.DEFAULT_SIZE,
     scope: CommunityScope = Require("points.view"),

@@ -90,6 +90,11 @@ async def post(session: AsyncSession, *, community_id: str, person_id: str, unit
         return None  # the common retry, answered without touching the balance row
     now = clock.now()
     async with session.begin_nested() as savepoint:
+        # Rows are taken in one order everywhere (the board's totals, then the balance), so two
+        # transactions touching the same person never wait on each other in a circle (PostgreSQL).
+        if kind in GAINS and amount > 0:
+            await repo.add_to_totals(session, community_id, person_id, str(unit), arithmetic.periods_of(now),
+                                     gained=amount, earned=amount if kind == Kind.earned else 0)
         if amount >= 0:
             after = await repo.credit(session, community_id, person_id, unit, amount)
         else:
@@ -105,9 +110,6 @@ async def post(session: AsyncSession, *, community_id: str, person_id: str, unit
         if entry is None:  # the same thing, done meanwhile by another transaction
             await savepoint.rollback()
             return None
-        if kind in GAINS and amount > 0:
-            await repo.add_to_totals(session, community_id, person_id, str(unit), arithmetic.periods_of(now),
-                                     gained=amount, earned=amount if kind == Kind.earned else 0)
     return entry
 
 
@@ -264,12 +266,24 @@ async def donate(session: AsyncSession, scope: CommunityScope, *, to_person_id: 
                       errors=[{"loc": ["body", "to_person_id"], "msg_key": "error.points.donation_to_self"}])
     await _member_or_422(session, scope.community_id, [to_person_id], "to_person_id")
     donation_id = new_id()
-    given = await post(session, community_id=scope.community_id, person_id=scope.person.id, unit=Unit.hours,
-                       kind=Kind.donated, amount=-minutes, actor_id=scope.person.id, ref_type="donation",
-                       ref_id=donation_id, counterpart_id=to_person_id, reason=note)
-    received = await post(session, community_id=scope.community_id, person_id=to_person_id, unit=Unit.hours,
+
+    async def give() -> Entry | None:
+        return await post(session, community_id=scope.community_id, person_id=scope.person.id, unit=Unit.hours,
+                          kind=Kind.donated, amount=-minutes, actor_id=scope.person.id, ref_type="donation",
+                          ref_id=donation_id, counterpart_id=to_person_id, reason=note)
+
+    async def receive() -> Entry | None:
+        return await post(session, community_id=scope.community_id, person_id=to_person_id, unit=Unit.hours,
                           kind=Kind.donated, amount=minutes, actor_id=scope.person.id, ref_type="donation",
                           ref_id=donation_id, counterpart_id=scope.person.id, reason=note)
+
+    # The two balances in the order of their people's ids, whoever gives: two neighbours giving to each
+    # other at the same moment then never wait on each other in a circle (PostgreSQL).
+    if scope.person.id < to_person_id:
+        given, received = await give(), await receive()
+    else:
+        received = await receive()
+        given = await give()
     assert given is not None and received is not None
     await notifications.notify(session, [to_person_id], scope.community_id, "points.donated",
                                {"amount": arithmetic.hours_text(minutes), "from_name": scope.person.name or ""},

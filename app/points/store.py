@@ -216,11 +216,12 @@ async def _close(session: AsyncSession, order: StoreOrder, target: OrderStatus, 
         "status": target.value, "closed_at": clock.now(), "closed_by": actor_id, "close_reason": reason})
     if moved is None:
         return None
+    # The person's count, the stock, then the points: the order a redemption takes them in.
+    await repo.give_back(session, moved.item_id, moved.person_id, moved.quantity)
+    await repo.restock(session, moved.item_id, moved.quantity)
     await points.refund_order(session, community_id=moved.community_id, person_id=moved.person_id, order_id=moved.id,
                               amount=moved.total, title=moved.item_name, why=target.value, actor_id=actor_id,
                               reason=reason)
-    await repo.restock(session, moved.item_id, moved.quantity)
-    await repo.give_back(session, moved.item_id, moved.person_id, moved.quantity)
     return moved
 
 

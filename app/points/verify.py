@@ -24,14 +24,17 @@ _PERIODS = {
     "sqlite": ("strftime('%Y-%m', created_at, '+8 hours')", "strftime('%Y', created_at, '+8 hours')"),
 }
 
+# Both sides in one sorted pass (a UNION ALL grouped by key), not a join: O(n log n) on either engine,
+# where SQLite's FULL JOIN of two unindexed derived tables would compare every row with every row.
 _BALANCES = """
-SELECT coalesce(e.community_id, b.community_id), coalesce(e.person_id, b.person_id), coalesce(e.unit, b.unit),
-       coalesce(e.total, 0), b.balance
-FROM (SELECT community_id, person_id, unit, sum(amount) AS total FROM points_entries
-      GROUP BY community_id, person_id, unit) e
-FULL OUTER JOIN points_balances b
-  ON b.community_id = e.community_id AND b.person_id = e.person_id AND b.unit = e.unit
-WHERE b.balance IS NULL OR e.total IS NULL OR b.balance <> e.total
+SELECT community_id, person_id, unit, sum(entries), sum(stored), count(stored)
+FROM (
+  SELECT community_id, person_id, unit, amount AS entries, CAST(NULL AS integer) AS stored FROM points_entries
+  UNION ALL
+  SELECT community_id, person_id, unit, CAST(NULL AS integer), balance FROM points_balances
+) sides
+GROUP BY community_id, person_id, unit
+HAVING coalesce(sum(entries), 0) <> coalesce(sum(stored), 0) OR count(stored) <> 1
 """
 
 _TOTALS = """
@@ -39,22 +42,22 @@ WITH gains AS (
   SELECT community_id, person_id, unit, {month} AS month, {year} AS year, amount,
          CASE WHEN kind = 'earned' THEN amount ELSE 0 END AS earned
   FROM points_entries WHERE kind IN ('earned', 'bonus') AND amount > 0
-), expected AS (
-  SELECT community_id, person_id, unit, month AS period, sum(amount) AS gained, sum(earned) AS earned
-    FROM gains GROUP BY community_id, person_id, unit, month
-  UNION ALL
-  SELECT community_id, person_id, unit, year, sum(amount), sum(earned) FROM gains
-    GROUP BY community_id, person_id, unit, year
-  UNION ALL
-  SELECT community_id, person_id, unit, 'all', sum(amount), sum(earned) FROM gains
-    GROUP BY community_id, person_id, unit
 )
-SELECT coalesce(x.community_id, t.community_id), coalesce(x.person_id, t.person_id), coalesce(x.unit, t.unit),
-       coalesce(x.period, t.period), coalesce(x.gained, 0), t.gained, coalesce(x.earned, 0), t.earned
-FROM expected x
-FULL OUTER JOIN (SELECT * FROM points_totals WHERE gained <> 0 OR earned <> 0) t
-  ON t.community_id = x.community_id AND t.person_id = x.person_id AND t.unit = x.unit AND t.period = x.period
-WHERE t.gained IS NULL OR x.gained IS NULL OR t.gained <> x.gained OR t.earned <> x.earned
+SELECT community_id, person_id, unit, period, sum(gained), sum(stored_gained), sum(earned), sum(stored_earned)
+FROM (
+  SELECT community_id, person_id, unit, month AS period, amount AS gained, earned,
+         CAST(NULL AS integer) AS stored_gained, CAST(NULL AS integer) AS stored_earned FROM gains
+  UNION ALL
+  SELECT community_id, person_id, unit, year, amount, earned, NULL, NULL FROM gains
+  UNION ALL
+  SELECT community_id, person_id, unit, 'all', amount, earned, NULL, NULL FROM gains
+  UNION ALL
+  SELECT community_id, person_id, unit, period, CAST(NULL AS integer), CAST(NULL AS integer), gained, earned
+    FROM points_totals
+) sides
+GROUP BY community_id, person_id, unit, period
+HAVING coalesce(sum(gained), 0) <> coalesce(sum(stored_gained), 0)
+    OR coalesce(sum(earned), 0) <> coalesce(sum(stored_earned), 0)
 """
 
 
@@ -85,7 +88,7 @@ async def verify(engine: AsyncEngine) -> Report:
     report = Report()
     dialect = engine.dialect.name
     month, year = _PERIODS.get(dialect, _PERIODS["postgresql"])
-    balances_sql, totals_sql = _BALANCES, _TOTALS.format(month=month, year=year)  # FULL JOIN: SQLite 3.39+
+    balances_sql, totals_sql = _BALANCES, _TOTALS.format(month=month, year=year)
     async with engine.connect() as conn:
         if dialect == "postgresql":
             await conn.execution_options(isolation_level="REPEATABLE READ")
@@ -94,12 +97,12 @@ async def verify(engine: AsyncEngine) -> Report:
         async with conn.begin():
             report.entries = int((await conn.execute(text("SELECT count(*) FROM points_entries"))).scalar_one())
             report.balances = int((await conn.execute(text("SELECT count(*) FROM points_balances"))).scalar_one())
-            for c, p, u, total, stored in (await conn.execute(text(balances_sql))).all():
+            for c, p, u, total, stored, rows in (await conn.execute(text(balances_sql))).all():
                 report.differences.append({"what": "balance", "community_id": c, "person_id": p, "unit": u,
-                                           "entries": int(total or 0), "stored": stored})
+                                           "entries": int(total or 0), "stored": stored if rows else None})
             for c, p, u, period, gained, stored, earned, stored_earned in (await conn.execute(text(totals_sql))).all():
                 report.differences.append({"what": "total", "community_id": c, "person_id": p, "unit": u,
-                                           "period": period, "entries": f"{gained}/{earned}",
+                                           "period": period, "entries": f"{gained or 0}/{earned or 0}",
                                            "stored": f"{stored}/{stored_earned}"})
     return report
 

@@ -230,6 +230,7 @@ async def test_stale_state_and_rules_of_the_ledger_are_conflicts(client: Any, se
     "/points/board?period=week", "/points/board?unit=coins", "/points/board?at=2026-13", "/points/board?limit=0",
     "/points/board?grid_id=" + "x" * 27, "/store/items?on_sale=perhaps", "/store/orders?status=lost",
     "/points/exports/ledger.csv?month=2026-1", "/store/orders/export.xlsx?month=tomorrow",
+    "/points/exports/ledger.csv?month=0000-01", "/points/board?period=year&at=0000",
     "/store/items/" + "x" * 27,
 ])
 async def test_bad_query_parameters_are_refused(client: Any, session: Any, world: dict[str, Any], query: str) -> None:

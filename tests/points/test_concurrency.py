@@ -114,3 +114,46 @@ async def test_twenty_retries_of_one_tap_with_its_key_make_one_order(client: Any
                                                  json={"item_id": it["id"], "quantity": 1}) for _ in range(20)])
     assert {r.status_code for r in answers} <= {201, 409}
     assert await s.balance(client, e, e.resident) == (90, 0)
+
+
+async def test_everything_at_once_for_two_neighbours_never_deadlocks_nor_miscounts(client: Any, session: Any) -> None:
+    from app.core import db
+    from app.points import service as points
+    from app.points import verify
+
+    e = await s.estate(session)
+    a, b = e.resident, e.neighbour
+    session.add(points.Rules(community_id=e.c.id, points_per_hour=10, monthly_cap=1000, pickup_days=14))
+    await session.commit()
+    await s.bonus(client, e, [a, b], 200)
+    await s.bonus(client, e, [a, b], 600, unit="hours")
+    it = await s.item(client, e, price=5, stock=100, per_person_limit=50)
+    orders = [(await s.redeem(client, e, who, it["id"])).json() for who in (a, b, a, b)]
+
+    async def award(who: Any, n: int) -> int:
+        async with db.sessionmaker()() as w:
+            await points.award_for_claim(w, community_id=e.c.id, person_id=who.id, unit=points.Unit.points,
+                                         amount=3, claim_id=f"mix-{who.id}-{n}", title="清扫", actor_id=None)
+            await w.commit()
+        return 200
+
+    def donate(giver: Any, to: Any) -> Any:
+        return client.post(e.url("/points/donations"), headers=f.auth(giver), json={"to_person_id": to.id,
+                                                                                      "minutes": 7})
+
+    work = []
+    for n in range(8):
+        work += [s.redeem(client, e, a, it["id"]), s.redeem(client, e, b, it["id"]), donate(a, b), donate(b, a),
+                 award(a, n), award(b, n),
+                 client.post(e.url("/points/bonuses"), headers=f.auth(e.committee),
+                             json={"person_ids": [a.id, b.id], "amount": 1, "reason": "同时"}),
+                 client.post(e.url("/points/adjustments"), headers=f.auth(e.committee),
+                             json={"person_id": b.id, "amount": -1, "reason": "同时"})]
+    for order, who in zip(orders, (a, b, a, b), strict=True):
+        work.append(client.post(e.url(f"/store/orders/{order['id']}/transitions"), headers=f.auth(who),
+                                json={"action": "cancel"}))
+    answers = await asyncio.gather(*work)
+    statuses = Counter(r if isinstance(r, int) else r.status_code for r in answers)
+    assert set(statuses) <= {200, 201}, statuses
+    report = await verify.verify(db.get_engine())
+    assert report.ok, report.lines()

@@ -176,3 +176,19 @@ def test_months_are_beijing_months() -> None:
     assert arithmetic.month_of(datetime(2026, 11, 30, 17, tzinfo=UTC)) == "2026-12"
     start, end = arithmetic.month_bounds("2026-12")
     assert (start, end) == (datetime(2026, 11, 30, 16, tzinfo=UTC), datetime(2026, 12, 31, 16, tzinfo=UTC))
+
+
+async def test_wugong_sweep_says_what_it_did_with_the_store(client: Any, session: Any) -> None:
+    e = await s.estate(session)
+    await s.bonus(client, e, e.resident, 50)
+    order = (await s.redeem(client, e, e.resident, (await s.item(client, e, price=20))["id"])).json()
+    await session.execute(update(StoreOrder).where(StoreOrder.id == order["id"])
+                          .values(expires_at=clock.now() - timedelta(minutes=1)))
+    await session.commit()
+    done = await asyncio.to_thread(run_cli, "sweep")
+    assert done.returncode == 0, done.stderr
+    assert "Points: 1 unclaimed order(s) expired and refunded, 0 reminded, 0 expiry entr(ies) written." in \
+        done.stdout.splitlines()
+    assert await s.balance(client, e, e.resident) == (50, 0)
+    quiet = await asyncio.to_thread(run_cli, "sweep")
+    assert not [line for line in quiet.stdout.splitlines() if line.startswith("Points")]
