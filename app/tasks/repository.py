@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.accounts.models import Person
 from app.communities.models import Building, Household, Membership
@@ -16,6 +17,14 @@ from app.tasks.flows import ACTIVE_CLAIMS, ClaimStatus, Status
 from app.tasks.models import Task, TaskClaim, TaskEvent, TaskOrganiser, TaskPhoto, TaskRules
 
 # --- tasks ----------------------------------------------------------------------------------------
+
+def written(obj: Any, values: dict[str, Any]) -> None:
+    """What an UPDATE statement just wrote, set on the loaded object as the database's own values:
+    the object shows it, and the next flush does not write it again (a counter written back from
+    memory would be a read-then-write)."""
+    for k, v in values.items():
+        set_committed_value(obj, k, v)
+
 
 
 async def task_in(session: AsyncSession, community_id: str, task_id: str) -> Task | None:
@@ -47,8 +56,7 @@ async def move_task(session: AsyncSession, task: Task, expected: str, values: di
                                    .execution_options(synchronize_session=False))
     if getattr(result, "rowcount", 0) != 1:
         return False
-    for k, v in values.items():
-        setattr(task, k, v)
+    written(task, values)
     return True
 
 
@@ -92,7 +100,7 @@ async def set_needed(session: AsyncSession, task: Task, needed: int, now: dateti
     row = result.first()
     if row is None:
         return False
-    task.people_needed, task.status = needed, str(row[0])
+    written(task, {"people_needed": needed, "status": str(row[0])})
     return True
 
 
@@ -206,8 +214,7 @@ async def move_claim(session: AsyncSession, claim: TaskClaim, expected: str, val
         .execution_options(synchronize_session=False))
     if getattr(result, "rowcount", 0) != 1:
         return False
-    for k, v in values.items():
-        setattr(claim, k, v)
+    written(claim, values)
     return True
 
 

@@ -160,9 +160,9 @@ async def claim_task(request: Request, task_id: Id, body: ClaimCreate, session: 
                      scope: CommunityScope = Require("tasks.claim")) -> ClaimRead:
     """Claim a place (for oneself, or with ``for_person_id`` for a resident without a phone).
     Refused — full, twice, started, one's own, outside the allowed group — nothing is written."""
-    the_claim = await service.claim(session, scope, task_id, body)
-    ctx = await service.context(session, scope, task_id)
-    (view,) = await views.claim_views(session, scope, request, ctx, [the_claim])
+    made = await service.take_claim(session, scope, task_id, body)
+    (view,) = await views.claim_views(session, scope, request, made.ctx, [made.claim], standings=made.standings,
+                                      known_names=made.names, fresh=True)
     return view
 
 

@@ -8,6 +8,7 @@ ledger itself refuses a second entry for the same claim.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 from collections.abc import Sequence
@@ -16,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -423,14 +425,14 @@ async def transition_task(session: AsyncSession, scope: CommunityScope | None, c
         values.update(closed_at=now, close_reason=body.reason)
     if not await repo.move_task(session, task, expected, values):
         raise Conflict("task_changed_meanwhile")
-    session.add(TaskEvent(task_id=task.id, actor_id=actor_id, action=action, from_status=expected,
-                          to_status=target.value, note=body.reason, data={"auto": True} if scope is None else {}))
     if action == "publish" and ctx.kind is Kind.timebank and task.requester_id:
-        # The hours are set aside now, from the asker's own: they cannot spend them twice.
+        # The hours are set aside now, from the asker's own: they cannot spend them twice. Short of
+        # them, the whole publication rolls back (409 points.insufficient).
         await points.hold_hours(session, community_id=task.community_id, person_id=task.requester_id,
                                 minutes=task.reward_amount, request_id=task.id, title=task.title, actor_id=actor_id)
-        task.hours_held = task.reward_amount
         await repo.move_task(session, task, task.status, {"hours_held": task.reward_amount})
+    session.add(TaskEvent(task_id=task.id, actor_id=actor_id, action=action, from_status=expected,
+                          to_status=target.value, note=body.reason, data={"auto": True} if scope is None else {}))
     if target in (Status.cancelled, Status.expired, Status.done):
         await _wind_up(session, task, action, actor_id, body.reason, now)
     await session.flush()
@@ -496,7 +498,22 @@ def claim_refusal(ctx: Context, claimant: Standing | None, existing: TaskClaim |
     return None
 
 
+@dataclass
+class Claimed:
+    """A claim just made, with what its answer needs (read before writing, so that on SQLite the
+    write lock is held for the writes alone)."""
+
+    claim: TaskClaim
+    ctx: Context
+    standings: dict[str, Standing]
+    names: dict[str, str]
+
+
 async def claim(session: AsyncSession, scope: CommunityScope, task_id: str, data: ClaimCreate) -> TaskClaim:
+    return (await take_claim(session, scope, task_id, data)).claim
+
+
+async def take_claim(session: AsyncSession, scope: CommunityScope, task_id: str, data: ClaimCreate) -> Claimed:
     """Take a place on a task, for oneself or (a facilitator) for someone without a phone. Reads
     first; a refusal writes nothing, and the place itself is taken by one conditional update."""
     ctx = await context(session, scope, task_id)
@@ -518,7 +535,15 @@ async def claim(session: AsyncSession, scope: CommunityScope, task_id: str, data
     refusal = claim_refusal(ctx, claimant, existing, now, for_self=for_self)
     if refusal is not None:
         raise refusal
+    assert claimant is not None
+    standings = {person_id: claimant}
+    if task.requester_id and task.requester_id not in standings:
+        standings.update(await repo.standings(session, scope.community_id, [task.requester_id]))
+    names = {scope.person.id: scope.person.name or ""}
+    if not for_self:
+        names.update(await communities.names_of(session, [person_id]))
     await db.begin_writing(session)
+    await writers_turn(session)
     due = None
     if ctx.kind is Kind.adoption and task.checkin_every_days:
         due = max(now, task.starts_at or now) + timedelta(days=task.checkin_every_days)
@@ -531,16 +556,15 @@ async def claim(session: AsyncSession, scope: CommunityScope, task_id: str, data
         the_claim = existing
     else:
         the_claim = TaskClaim(task_id=task.id, community_id=task.community_id, person_id=person_id, **values)
+        session.add(the_claim)
         try:
-            async with session.begin_nested():
-                session.add(the_claim)
-                await session.flush()
-        except IntegrityError as exc:  # the same person at the same moment (a double tap)
+            await session.flush()
+        except IntegrityError as exc:  # the same person at the same moment (a double tap): all rolls back
             raise Conflict("task_already_claimed") from exc
     taken = await repo.take_place(session, task.id, now)
     if taken is None:  # the last place went to someone else meanwhile: nothing of this stays
         raise Conflict("task_full")
-    task.claimed_count, task.status = taken
+    repo.written(task, {"claimed_count": taken[0], "status": taken[1]})
     session.add(TaskEvent(task_id=task.id, claim_id=the_claim.id, actor_id=scope.person.id,
                           for_person_id=None if for_self else person_id, action="claim",
                           to_status=ClaimStatus.claimed.value,
@@ -555,7 +579,34 @@ async def claim(session: AsyncSession, scope: CommunityScope, task_id: str, data
         await audit.record(session, actor_id=scope.person.id, community_id=task.community_id,
                            action="task_claim.claim_for", object_type="task_claim", object_id=the_claim.id,
                            after={"task_id": task.id, "person_id": person_id, "status": the_claim.status})
-    return the_claim
+    return Claimed(the_claim, ctx, standings, names)
+
+
+_turns_ending: set[asyncio.Task[Any]] = set()
+
+
+async def writers_turn(session: AsyncSession) -> None:
+    """On SQLite, claims that write take turns in this process before their first write, until their
+    transaction ends (committed with the Idempotency-Key's answer, or rolled back), on the same turn
+    as the group committers (db.writers_turn). A burst of claims on a shared link then queues on a
+    lock that wakes the next one the moment a claim commits, holding no database connection while it
+    waits, instead of each one holding a connection in SQLite's busy handler, which sleeps in steps
+    and left the pool to the waiting writers while the refusals (plain reads) waited for a
+    connection. On PostgreSQL nothing: the task's row lock orders the claims there."""
+    if db.get_engine().dialect.name != "sqlite" or session.info.get("tasks_turn"):
+        return
+    turn = db.writers_turn()
+    await turn.__aenter__()
+    session.info["tasks_turn"] = turn
+    loop = asyncio.get_running_loop()
+
+    def done(_session: Any, transaction: Any) -> None:
+        if transaction.parent is None and session.info.pop("tasks_turn", None) is turn:
+            ending = loop.create_task(turn.__aexit__(None, None, None))
+            _turns_ending.add(ending)
+            ending.add_done_callback(_turns_ending.discard)
+
+    event.listen(session.sync_session, "after_transaction_end", done)
 
 
 # --- a claim's lifecycle ---------------------------------------------------------------------------------

@@ -160,8 +160,10 @@ def claim_overdue(claim: TaskClaim, now: datetime) -> bool:
 
 
 async def claim_views(session: AsyncSession, scope: CommunityScope, request: Request, ctx: service.Context,
-                      claims: Sequence[TaskClaim], *, standings: dict[str, Standing] | None = None) -> list[ClaimRead]:
-    """Claims of one task as this caller sees them, with what the caller may do to each."""
+                      claims: Sequence[TaskClaim], *, standings: dict[str, Standing] | None = None,
+                      known_names: dict[str, str] | None = None, fresh: bool = False) -> list[ClaimRead]:
+    """Claims of one task as this caller sees them, with what the caller may do to each. A claim
+    just made (``fresh``, with the names and standings read before it was written) costs no query."""
     if not claims:
         return []
     task = ctx.task
@@ -170,8 +172,11 @@ async def claim_views(session: AsyncSession, scope: CommunityScope, request: Req
         standings = await repo.standings(session, scope.community_id, list(people))
     ids = [x for c in claims for x in (c.person_id, c.acted_by, c.checked_in_by, c.submitted_by, c.verified_by,
                                          c.handed_to) if x]
-    names = _Names(await communities.names_of(session, ids))
-    photos = await repo.photos_of(session, [], [c.id for c in claims])
+    if known_names is not None and all(i in known_names for i in ids):
+        names = _Names(known_names)
+    else:
+        names = _Names(await communities.names_of(session, ids))
+    photos = [] if fresh else await repo.photos_of(session, [], [c.id for c in claims])
     files = await _uploads(session, scope.community_id, photos)
     now = clock.now()
     out = []
