@@ -139,7 +139,8 @@ def main() -> None:
         "peak_arrivals_per_s": max(per_second.values()), "max_in_flight": out["max_in_flight"],
         **overall, "taken": _ms(taken), "refused": _ms(refused),
         "target_p99_ms": 200, "meets_target": overall["p99_ms"] is not None and overall["p99_ms"] < 200 and exact,
-        **rss, "server_cpu_s": round(server_cpu, 1), "server_cpu_ms_per_claim": round(server_cpu * 1000 / len(tokens), 2),
+        **rss, "server_cpu_s": round(server_cpu, 1),
+        "server_cpu_ms_per_claim": round(server_cpu * 1000 / len(tokens), 2),
         "loadavg_before": load0, "loadavg_after": hb.loadavg(), "cpus": os.cpu_count(),
     }, ensure_ascii=False), flush=True)
 

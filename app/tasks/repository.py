@@ -229,6 +229,13 @@ async def mark_once(session: AsyncSession, claim_id: str, column: str, value: An
     return bool(getattr(result, "rowcount", 0) == 1)
 
 
+async def reset_reminders(session: AsyncSession, claim_ids: Sequence[str]) -> None:
+    if claim_ids:
+        await session.execute(update(TaskClaim).where(TaskClaim.id.in_(list(claim_ids)))
+                              .values(reminded_day_at=None, reminded_hour_at=None)
+                              .execution_options(synchronize_session=False))
+
+
 def claims_query(task_id: str, statuses: Sequence[str] | None = None) -> Select[Any]:
     q = select(TaskClaim).where(TaskClaim.task_id == task_id)
     return q.where(TaskClaim.status.in_(list(statuses))) if statuses else q

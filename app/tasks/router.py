@@ -169,16 +169,11 @@ async def claim_task(request: Request, task_id: Id, body: ClaimCreate, session: 
 @router.get("/communities/{cid}/tasks/{task_id}/claims")
 async def list_claims(request: Request, task_id: Id, session: Session, scope: Viewer, paging: Paging,
                       status: Annotated[str | None, Query(max_length=200)] = None) -> Page[ClaimRead]:
-    """The task's claims (organisers)."""
-    from app.core.pagination import paginate
-    from app.tasks import repository as repo
-    from app.tasks.models import TaskClaim
-
+    """The task's claims (organisers), in the order they came."""
     ctx = await _organiser(session, scope, task_id)
-    statuses = views._split(status, [s.value for s in flows.ClaimStatus], "status")
-    rows, cursor = await paginate(session, repo.claims_query(ctx.task.id, statuses), paging, TaskClaim.id,
-                                  descending=False)
-    return Page(items=await views.claim_views(session, scope, request, ctx, rows), next_cursor=cursor)
+    statuses = views.split(status, [s.value for s in flows.ClaimStatus], "status")
+    items, cursor = await views.claims_page(session, scope, request, ctx, statuses, paging)
+    return Page(items=items, next_cursor=cursor)
 
 
 @router.get("/communities/{cid}/tasks/{task_id}/claims/{claim_id}")

@@ -378,6 +378,11 @@ async def update_task(session: AsyncSession, scope: CommunityScope, task_id: str
         await repo.replace_organisers(session, task.id, organisers)
     task.updated_at = clock.now()
     await session.flush()
+    if changes.keys() & {"starts_at", "location_text"} and task.published_at is not None:
+        # Those who claimed hear of the new time or place, and are reminded again before it.
+        live = await repo.live_claims(session, task.id)
+        await repo.reset_reminders(session, [c.id for c in live])
+        await _tell(session, task, [c.person_id for c in live], "task.changed", scope.person.id, **_when_where(task))
     await audit.record(session, actor_id=scope.person.id, community_id=scope.community_id, action="task.update",
                        object_type="task", object_id=task.id, before=before, after=_audit_view(task, organisers))
     return task
@@ -489,8 +494,8 @@ def claim_refusal(ctx: Context, claimant: Standing | None, existing: TaskClaim |
         return Conflict("task_started")
     if task.ends_at is not None and now >= task.ends_at:
         return Conflict("task_ended")
-    if claimant is None:
-        return UnknownReference("member_not_found", "for_person_id")
+    if claimant is None:  # oneself without a membership (a region admin): not among those who may claim
+        return Forbidden("task_not_eligible") if for_self else UnknownReference("member_not_found", "for_person_id")
     if claimant.person_id in ctx.organisers or claimant.person_id in (task.requester_id, task.created_by):
         return Forbidden("task_claim_own" if for_self else "task_claim_own_for")
     if not eligible(task, claimant):
@@ -516,23 +521,37 @@ async def claim(session: AsyncSession, scope: CommunityScope, task_id: str, data
 async def take_claim(session: AsyncSession, scope: CommunityScope, task_id: str, data: ClaimCreate) -> Claimed:
     """Take a place on a task, for oneself or (a facilitator) for someone without a phone. Reads
     first; a refusal writes nothing, and the place itself is taken by one conditional update."""
-    ctx = await context(session, scope, task_id)
-    task = ctx.task
+    task = await repo.task_in(session, scope.community_id, task_id)
+    if task is None:
+        raise NotFound("task_not_found")
+    # A published task is everyone's to see, so its organisers are read only when they matter: to
+    # refuse one's own task, which only an open task can be. A burst on a full task is refused in
+    # three reads (the caller, the task, their claim).
+    organisers: list[str] = []
+    if task.status in (Status.open, Status.draft, Status.pending):
+        organisers = (await repo.organisers(session, [task.id])).get(task.id, [])
+        if not sees_task(scope, task, organisers):
+            raise NotFound("task_not_found")
+    ctx = Context(task, organisers, task_actors(scope, task, organisers))
     person_id = data.for_person_id or scope.person.id
     for_self = person_id == scope.person.id
-    claimant = await standing_of(session, scope.community_id, person_id)
-    if not for_self:
-        if not scope.can("tasks.act_for"):
-            raise Forbidden("forbidden_role")
-        if claimant is None:
-            raise UnknownReference("member_not_found", "for_person_id")
-        if not may_act_for(scope, claimant):
-            raise Forbidden("task_act_for_not_yours")
+    if not for_self and not scope.can("tasks.act_for"):
+        raise Forbidden("forbidden_role")
     if data.organisation and Kind(task.kind) is not Kind.wish:
         raise field_error("task_organisation_wish_only", "organisation")
     now = clock.now()
     existing = await repo.claim_of(session, task.id, person_id)
-    refusal = claim_refusal(ctx, claimant, existing, now, for_self=for_self)
+    claimant = None
+    if for_self and task.status != Status.open:
+        refusal = claim_refusal(ctx, None, existing, now)  # the state refuses first, whoever asks
+    else:
+        claimant = await standing_of(session, scope.community_id, person_id)
+        if not for_self:
+            if claimant is None:
+                raise UnknownReference("member_not_found", "for_person_id")
+            if not may_act_for(scope, claimant):
+                raise Forbidden("task_act_for_not_yours")
+        refusal = claim_refusal(ctx, claimant, existing, now, for_self=for_self)
     if refusal is not None:
         raise refusal
     assert claimant is not None
@@ -593,7 +612,11 @@ async def writers_turn(session: AsyncSession) -> None:
     waits, instead of each one holding a connection in SQLite's busy handler, which sleeps in steps
     and left the pool to the waiting writers while the refusals (plain reads) waited for a
     connection. On PostgreSQL nothing: the task's row lock orders the claims there."""
-    if db.get_engine().dialect.name != "sqlite" or session.info.get("tasks_turn"):
+    try:
+        engine = db.get_engine()
+    except RuntimeError:
+        return  # outside the app (the demo loader's own session): nobody to take turns with
+    if engine.dialect.name != "sqlite" or session.info.get("tasks_turn"):
         return
     turn = db.writers_turn()
     await turn.__aenter__()

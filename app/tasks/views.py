@@ -51,7 +51,7 @@ class TaskFilters:
     radius_m: int = 3000
 
 
-def _split(value: str | None, allowed: Sequence[str], name: str) -> list[str] | None:
+def split(value: str | None, allowed: Sequence[str], name: str) -> list[str] | None:
     if not value:
         return None
     items = [v.strip() for v in value.split(",") if v.strip()]
@@ -73,8 +73,8 @@ def filters(kind: str | None, status: str | None, mine: str | None, building_id:
         if not (-90 <= lat <= 90 and -180 <= lng <= 180):  # NaN fails these too
             raise bad
         point = (lat, lng)
-    return TaskFilters(kind=_split(kind, [k.value for k in Kind], "kind"),
-                       status=_split(status, [s.value for s in Status], "status"),
+    return TaskFilters(kind=split(kind, [k.value for k in Kind], "kind"),
+                       status=split(status, [s.value for s in Status], "status"),
                        mine=mine,  # type: ignore[arg-type]
                        building_id=building_id, near=point, radius_m=radius_m)
 
@@ -295,6 +295,13 @@ async def my_claims(session: AsyncSession, scope: CommunityScope, request: Reque
     buildings = {b.id: b.name for b in await communities.buildings(session, scope.community_id)}
     return [MyClaimRead(**view.model_dump(), task=summary(ctx.task, buildings.get(ctx.task.building_id or "")))
             for view, ctx in await claims_with_tasks(session, scope, request, rows)], cursor
+
+
+async def claims_page(session: AsyncSession, scope: CommunityScope, request: Request, ctx: service.Context,
+                      statuses: list[str] | None, paging: PageParams) -> tuple[list[ClaimRead], str | None]:
+    rows, cursor = await paginate(session, repo.claims_query(ctx.task.id, statuses), paging, TaskClaim.id,
+                                  descending=False)
+    return await claim_views(session, scope, request, ctx, rows), cursor
 
 
 async def console(session: AsyncSession, scope: CommunityScope, request: Request, ctx: service.Context) -> ConsoleRead:

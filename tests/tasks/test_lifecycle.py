@@ -136,3 +136,20 @@ async def test_no_show_is_marked_after_the_start_and_the_sweep_starts_the_job(cl
     # Nobody pays for a no-show.
     assert (await points.balance(session, t.c.id, t.residents[0].id))[points.Unit.points] == 0
     await session.commit()
+
+
+async def test_a_new_time_tells_the_claimants_and_they_are_reminded_again(client: Any, session: Any) -> None:
+    from app.tasks import scheduled
+
+    t = await s.town(session)
+    task = await s.published(client, t)
+    c = await s.claim(client, t, t.residents[0], task["id"])
+    starts = s.parse(task["starts_at"])
+    assert (await scheduled.run_once(starts - timedelta(hours=20))).reminded_day == [c["id"]]
+    later = starts + timedelta(days=7)
+    r = await client.patch(s.url(t, f"/tasks/{task['id']}"), headers=f.auth(t.committee),
+                           json={"starts_at": later.isoformat(), "ends_at": (later + timedelta(hours=2)).isoformat()})
+    assert r.status_code == 200, r.text
+    texts = [n["text"] for n in await s.notifications(client, t.residents[0])]
+    assert any("时间或地点有变" in x for x in texts), texts
+    assert (await scheduled.run_once(later - timedelta(hours=20))).reminded_day == [c["id"]]
