@@ -26,7 +26,7 @@ from app.communities.deps import CommunityScope
 from app.core import audit, clock, db, ratelimit, uploads
 from app.core.config import get_settings
 from app.core.errors import AppError, Conflict, Forbidden, Invalid, Msg, NotFound, UnknownReference
-from app.core.ids import short_code
+from app.core.ids import new_id, short_code
 from app.core.models import Upload
 from app.issues import service as issues
 from app.notifications import service as notifications
@@ -574,26 +574,28 @@ async def take_claim(session: AsyncSession, scope: CommunityScope, task_id: str,
             raise Conflict("task_already_claimed")
         the_claim = existing
     else:
-        the_claim = TaskClaim(task_id=task.id, community_id=task.community_id, person_id=person_id, **values)
+        the_claim = TaskClaim(id=new_id(), task_id=task.id, community_id=task.community_id, person_id=person_id,
+                              **values)
         session.add(the_claim)
-        try:
-            await session.flush()
-        except IntegrityError as exc:  # the same person at the same moment (a double tap): all rolls back
-            raise Conflict("task_already_claimed") from exc
-    taken = await repo.take_place(session, task.id, now)
-    if taken is None:  # the last place went to someone else meanwhile: nothing of this stays
-        raise Conflict("task_full")
-    repo.written(task, {"claimed_count": taken[0], "status": taken[1]})
     session.add(TaskEvent(task_id=task.id, claim_id=the_claim.id, actor_id=scope.person.id,
                           for_person_id=None if for_self else person_id, action="claim",
                           to_status=ClaimStatus.claimed.value,
                           data={"organisation": data.organisation} if data.organisation else {}))
-    await _tell(session, task, [person_id], "task.claim_confirmed", None, **_when_where(task))
+    try:
+        await _tell(session, task, [person_id], "task.claim_confirmed", None, **_when_where(task))
+        await session.flush()
+    except IntegrityError as exc:  # the same person at the same moment (a double tap): all rolls back
+        raise Conflict("task_already_claimed") from exc
+    # The place last: on PostgreSQL the task's row is locked from here to the commit, so the other
+    # claims on it wait for as little as possible.
+    taken = await repo.take_place(session, task.id, now)
+    if taken is None:  # the last place went to someone else meanwhile: nothing of this stays
+        raise Conflict("task_full")
+    repo.written(task, {"claimed_count": taken[0], "status": taken[1]})
     if task.status == Status.full:
         await _tell(session, task, ctx.organisers, "task.full", scope.person.id)
     if task.requester_id and ctx.kind in flows.ONE_PERSON:
         await _tell(session, task, [task.requester_id], f"task.{ctx.kind.value}_taken", scope.person.id)
-    await session.flush()
     if not for_self:
         await audit.record(session, actor_id=scope.person.id, community_id=task.community_id,
                            action="task_claim.claim_for", object_type="task_claim", object_id=the_claim.id,
