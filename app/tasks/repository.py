@@ -241,9 +241,27 @@ def claims_query(task_id: str, statuses: Sequence[str] | None = None) -> Select[
     return q.where(TaskClaim.status.in_(list(statuses))) if statuses else q
 
 
-def my_claims_query(community_id: str, person_id: str, statuses: Sequence[str] | None) -> Select[Any]:
-    q = select(TaskClaim).where(TaskClaim.community_id == community_id, TaskClaim.person_id == person_id)
+def my_claims_query(community_id: str, person_id: str, statuses: Sequence[str] | None, *,
+                    for_others: bool = False) -> Select[Any]:
+    """The person's own claims; ``for_others``: those they made for someone else (a facilitator)."""
+    q = select(TaskClaim).where(TaskClaim.community_id == community_id)
+    if for_others:
+        q = q.where(TaskClaim.acted_by == person_id, TaskClaim.person_id != person_id)
+    else:
+        q = q.where(TaskClaim.person_id == person_id)
     return q.where(TaskClaim.status.in_(list(statuses))) if statuses else q
+
+
+async def claims_made_for_others(session: AsyncSession, task_ids: Sequence[str], person_id: str
+                                 ) -> dict[str, list[TaskClaim]]:
+    if not task_ids:
+        return {}
+    q = (select(TaskClaim).where(TaskClaim.task_id.in_(list(task_ids)), TaskClaim.acted_by == person_id,
+                                 TaskClaim.person_id != person_id).order_by(TaskClaim.id))
+    out: dict[str, list[TaskClaim]] = {}
+    for c in (await session.execute(q)).scalars():
+        out.setdefault(c.task_id, []).append(c)
+    return out
 
 
 async def counts_by_status(session: AsyncSession, task_id: str) -> dict[str, int]:

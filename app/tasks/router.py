@@ -75,9 +75,11 @@ async def put_rules(body: RulesIn, session: Session, scope: CommunityScope = Req
 
 @router.get("/communities/{cid}/me/claims")
 async def my_claims(request: Request, session: Session, scope: Viewer, paging: Paging,
-                    status: Annotated[str, Query(pattern="^(active|done|all)$")] = "active") -> Page[MyClaimRead]:
-    """My tasks: the claims I hold (or someone holds for me), newest first."""
-    items, cursor = await views.my_claims(session, scope, request, status, paging)
+                    status: Annotated[str, Query(pattern="^(active|done|all)$")] = "active",
+                    for_others: bool = False) -> Page[MyClaimRead]:
+    """My tasks: the claims I hold (someone may have made them for me), newest first; ``for_others``:
+    the claims I made for residents without a phone, to check them in and send their photos."""
+    items, cursor = await views.my_claims(session, scope, request, status, paging, for_others=for_others)
     return Page(items=items, next_cursor=cursor)
 
 

@@ -208,6 +208,7 @@ async def task_views(session: AsyncSession, scope: CommunityScope, request: Requ
     ids = [t.id for t in tasks]
     organisers = await repo.organisers(session, ids)
     mine = await repo.claims_of(session, ids, scope.person.id)
+    made = await repo.claims_made_for_others(session, ids, scope.person.id) if scope.can("tasks.act_for") else {}
     me = (await repo.standings(session, scope.community_id, [scope.person.id])).get(scope.person.id)
     people = {p for t in tasks for p in (*organisers.get(t.id, []), t.created_by, t.requester_id) if p}
     names = _Names(await communities.names_of(session, list(people)))
@@ -226,6 +227,7 @@ async def task_views(session: AsyncSession, scope: CommunityScope, request: Requ
             if t.requester_id and t.requester_id not in standings:
                 standings.update(await repo.standings(session, scope.community_id, [t.requester_id]))
             (my_view,) = await claim_views(session, scope, request, ctx, [my], standings=standings)
+        for_others = await claim_views(session, scope, request, ctx, made[t.id]) if t.id in made else []
         refusal = service.claim_refusal(ctx, me, my, now) if scope.can("tasks.claim") else None
         public = t.status not in (Status.draft, Status.pending)
         out.append(TaskRead(
@@ -247,7 +249,7 @@ async def task_views(session: AsyncSession, scope: CommunityScope, request: Requ
             created_by=names.ref(t.created_by), requester=names.ref(t.requester_id), issue_id=t.issue_id,
             hours_held=t.hours_held, published_at=t.published_at, approved_at=t.approved_at, closed_at=t.closed_at,
             close_reason=t.close_reason, created_at=t.created_at, updated_at=t.updated_at,
-            i_organise=scope.person.id in organisers.get(t.id, []), my_claim=my_view,
+            i_organise=scope.person.id in organisers.get(t.id, []), my_claim=my_view, claims_for_others=for_others,
             allowed_actions=flows.allowed(flows.TASK_TRANSITIONS, flows.TASK_ACTIONS, t.status, Kind(t.kind),
                                           ctx.actors),
             can_claim=refusal is None and scope.can("tasks.claim"),
@@ -289,9 +291,9 @@ MY_CLAIMS = {
 
 
 async def my_claims(session: AsyncSession, scope: CommunityScope, request: Request, which: str,
-                    paging: PageParams) -> tuple[list[MyClaimRead], str | None]:
-    rows, cursor = await paginate(session, repo.my_claims_query(scope.community_id, scope.person.id, MY_CLAIMS[which]),
-                                  paging, TaskClaim.id)
+                    paging: PageParams, *, for_others: bool = False) -> tuple[list[MyClaimRead], str | None]:
+    stmt = repo.my_claims_query(scope.community_id, scope.person.id, MY_CLAIMS[which], for_others=for_others)
+    rows, cursor = await paginate(session, stmt, paging, TaskClaim.id)
     buildings = {b.id: b.name for b in await communities.buildings(session, scope.community_id)}
     return [MyClaimRead(**view.model_dump(), task=summary(ctx.task, buildings.get(ctx.task.building_id or "")))
             for view, ctx in await claims_with_tasks(session, scope, request, rows)], cursor

@@ -153,3 +153,17 @@ async def test_a_new_time_tells_the_claimants_and_they_are_reminded_again(client
     texts = [n["text"] for n in await s.notifications(client, t.residents[0])]
     assert any("时间或地点有变" in x for x in texts), texts
     assert (await scheduled.run_once(later - timedelta(hours=20))).reminded_day == [c["id"]]
+
+
+async def test_a_facilitator_finds_the_claims_they_made_for_others(client: Any, session: Any) -> None:
+    t = await s.town(session)
+    task = await s.published(client, t)
+    made = await s.claim(client, t, t.leader, task["id"], for_person_id=t.elder.id)  # type: ignore[union-attr]
+    seen = await s.get(client, t, t.leader, task["id"])
+    assert seen["my_claim"] is None and [c["id"] for c in seen["claims_for_others"]] == [made["id"]]
+    assert "withdraw" in seen["claims_for_others"][0]["allowed_actions"]
+    r = await client.get(s.url(t, "/me/claims"), headers=f.auth(t.leader), params={"for_others": "true"})
+    assert [(c["id"], c["person"]["name"], c["task"]["title"]) for c in r.json()["items"]] == [
+        (made["id"], "张奶奶", "周六小区大扫除")]
+    assert (await client.get(s.url(t, "/me/claims"), headers=f.auth(t.leader))).json()["items"] == []
+    assert (await s.get(client, t, t.residents[0], task["id"]))["claims_for_others"] == []
