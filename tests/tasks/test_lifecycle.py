@@ -167,3 +167,23 @@ async def test_a_facilitator_finds_the_claims_they_made_for_others(client: Any, 
         (made["id"], "张奶奶", "周六小区大扫除")]
     assert (await client.get(s.url(t, "/me/claims"), headers=f.auth(t.leader))).json()["items"] == []
     assert (await s.get(client, t, t.residents[0], task["id"]))["claims_for_others"] == []
+
+
+async def test_a_rejected_claim_says_why_and_may_be_sent_again(client: Any, session: Any) -> None:
+    t = await s.town(session)
+    task = await s.soon(client, t, evidence_required=True, reward={"unit": "points", "amount": 5})
+    c = await s.claim(client, t, t.residents[0], task["id"])
+    await s.act(client, t, t.committee, task["id"], c["id"], "checkin")
+    first = await s.photo(client, t.c, t.residents[0])
+    await s.act(client, t, t.residents[0], task["id"], c["id"], "submit", photo_ids=[first])
+    out = await s.act(client, t, t.committee, task["id"], c["id"], "reject", reason="照片看不清楚")
+    assert out["status"] == "rejected" and out["rejected_reason"] == "照片看不清楚" and "submit" in out["allowed_actions"]
+    texts = [n["text"] for n in await s.notifications(client, t.residents[0])]
+    assert any("未通过：照片看不清楚" in x for x in texts), texts
+    english = (await client.get(f"{s.API}/notifications", headers=f.auth(t.residents[0], "en"))).json()["items"]
+    assert any("was not accepted: 照片看不清楚" in n["text"] for n in english)
+    second = await s.photo(client, t.c, t.residents[0])
+    again = await s.act(client, t, t.residents[0], task["id"], c["id"], "submit", photo_ids=[second])
+    assert again["status"] == "submitted" and again["rejected_reason"] == "" and len(again["evidence_photos"]) == 2
+    paid = await s.act(client, t, t.committee, task["id"], c["id"], "verify")
+    assert paid["status"] == "paid" and (await s.balance(session, t, t.residents[0]))["points"] == 5
