@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.accounts.models import Person
 from app.communities.models import Building, Household, Membership
@@ -16,6 +17,14 @@ from app.tasks.flows import ACTIVE_CLAIMS, ClaimStatus, Status
 from app.tasks.models import Task, TaskClaim, TaskEvent, TaskOrganiser, TaskPhoto, TaskRules
 
 # --- tasks ----------------------------------------------------------------------------------------
+
+def written(obj: Any, values: dict[str, Any]) -> None:
+    """What an UPDATE statement just wrote, set on the loaded object as the database's own values:
+    the object shows it, and the next flush does not write it again (a counter written back from
+    memory would be a read-then-write)."""
+    for k, v in values.items():
+        set_committed_value(obj, k, v)
+
 
 
 async def task_in(session: AsyncSession, community_id: str, task_id: str) -> Task | None:
@@ -47,8 +56,7 @@ async def move_task(session: AsyncSession, task: Task, expected: str, values: di
                                    .execution_options(synchronize_session=False))
     if getattr(result, "rowcount", 0) != 1:
         return False
-    for k, v in values.items():
-        setattr(task, k, v)
+    written(task, values)
     return True
 
 
@@ -92,7 +100,7 @@ async def set_needed(session: AsyncSession, task: Task, needed: int, now: dateti
     row = result.first()
     if row is None:
         return False
-    task.people_needed, task.status = needed, str(row[0])
+    written(task, {"people_needed": needed, "status": str(row[0])})
     return True
 
 
@@ -206,8 +214,7 @@ async def move_claim(session: AsyncSession, claim: TaskClaim, expected: str, val
         .execution_options(synchronize_session=False))
     if getattr(result, "rowcount", 0) != 1:
         return False
-    for k, v in values.items():
-        setattr(claim, k, v)
+    written(claim, values)
     return True
 
 
@@ -222,14 +229,39 @@ async def mark_once(session: AsyncSession, claim_id: str, column: str, value: An
     return bool(getattr(result, "rowcount", 0) == 1)
 
 
+async def reset_reminders(session: AsyncSession, claim_ids: Sequence[str]) -> None:
+    if claim_ids:
+        await session.execute(update(TaskClaim).where(TaskClaim.id.in_(list(claim_ids)))
+                              .values(reminded_day_at=None, reminded_hour_at=None)
+                              .execution_options(synchronize_session=False))
+
+
 def claims_query(task_id: str, statuses: Sequence[str] | None = None) -> Select[Any]:
     q = select(TaskClaim).where(TaskClaim.task_id == task_id)
     return q.where(TaskClaim.status.in_(list(statuses))) if statuses else q
 
 
-def my_claims_query(community_id: str, person_id: str, statuses: Sequence[str] | None) -> Select[Any]:
-    q = select(TaskClaim).where(TaskClaim.community_id == community_id, TaskClaim.person_id == person_id)
+def my_claims_query(community_id: str, person_id: str, statuses: Sequence[str] | None, *,
+                    for_others: bool = False) -> Select[Any]:
+    """The person's own claims; ``for_others``: those they made for someone else (a facilitator)."""
+    q = select(TaskClaim).where(TaskClaim.community_id == community_id)
+    if for_others:
+        q = q.where(TaskClaim.acted_by == person_id, TaskClaim.person_id != person_id)
+    else:
+        q = q.where(TaskClaim.person_id == person_id)
     return q.where(TaskClaim.status.in_(list(statuses))) if statuses else q
+
+
+async def claims_made_for_others(session: AsyncSession, task_ids: Sequence[str], person_id: str
+                                 ) -> dict[str, list[TaskClaim]]:
+    if not task_ids:
+        return {}
+    q = (select(TaskClaim).where(TaskClaim.task_id.in_(list(task_ids)), TaskClaim.acted_by == person_id,
+                                 TaskClaim.person_id != person_id).order_by(TaskClaim.id))
+    out: dict[str, list[TaskClaim]] = {}
+    for c in (await session.execute(q)).scalars():
+        out.setdefault(c.task_id, []).append(c)
+    return out
 
 
 async def counts_by_status(session: AsyncSession, task_id: str) -> dict[str, int]:

@@ -75,9 +75,11 @@ async def put_rules(body: RulesIn, session: Session, scope: CommunityScope = Req
 
 @router.get("/communities/{cid}/me/claims")
 async def my_claims(request: Request, session: Session, scope: Viewer, paging: Paging,
-                    status: Annotated[str, Query(pattern="^(active|done|all)$")] = "active") -> Page[MyClaimRead]:
-    """My tasks: the claims I hold (or someone holds for me), newest first."""
-    items, cursor = await views.my_claims(session, scope, request, status, paging)
+                    status: Annotated[str, Query(pattern="^(active|done|all)$")] = "active",
+                    for_others: bool = False) -> Page[MyClaimRead]:
+    """My tasks: the claims I hold (someone may have made them for me), newest first; ``for_others``:
+    the claims I made for residents without a phone, to check them in and send their photos."""
+    items, cursor = await views.my_claims(session, scope, request, status, paging, for_others=for_others)
     return Page(items=items, next_cursor=cursor)
 
 
@@ -160,25 +162,20 @@ async def claim_task(request: Request, task_id: Id, body: ClaimCreate, session: 
                      scope: CommunityScope = Require("tasks.claim")) -> ClaimRead:
     """Claim a place (for oneself, or with ``for_person_id`` for a resident without a phone).
     Refused — full, twice, started, one's own, outside the allowed group — nothing is written."""
-    the_claim = await service.claim(session, scope, task_id, body)
-    ctx = await service.context(session, scope, task_id)
-    (view,) = await views.claim_views(session, scope, request, ctx, [the_claim])
+    made = await service.take_claim(session, scope, task_id, body)
+    (view,) = await views.claim_views(session, scope, request, made.ctx, [made.claim], standings=made.standings,
+                                      known_names=made.names, fresh=True)
     return view
 
 
 @router.get("/communities/{cid}/tasks/{task_id}/claims")
 async def list_claims(request: Request, task_id: Id, session: Session, scope: Viewer, paging: Paging,
                       status: Annotated[str | None, Query(max_length=200)] = None) -> Page[ClaimRead]:
-    """The task's claims (organisers)."""
-    from app.core.pagination import paginate
-    from app.tasks import repository as repo
-    from app.tasks.models import TaskClaim
-
+    """The task's claims (organisers), in the order they came."""
     ctx = await _organiser(session, scope, task_id)
-    statuses = views._split(status, [s.value for s in flows.ClaimStatus], "status")
-    rows, cursor = await paginate(session, repo.claims_query(ctx.task.id, statuses), paging, TaskClaim.id,
-                                  descending=False)
-    return Page(items=await views.claim_views(session, scope, request, ctx, rows), next_cursor=cursor)
+    statuses = views.split(status, [s.value for s in flows.ClaimStatus], "status")
+    items, cursor = await views.claims_page(session, scope, request, ctx, statuses, paging)
+    return Page(items=items, next_cursor=cursor)
 
 
 @router.get("/communities/{cid}/tasks/{task_id}/claims/{claim_id}")

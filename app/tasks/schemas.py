@@ -205,6 +205,7 @@ class TaskRead(BaseModel):
     updated_at: datetime
     i_organise: bool = False
     my_claim: ClaimRead | None = None
+    claims_for_others: list[ClaimRead] = Field([], description="Claims the caller made for residents without a phone")
     allowed_actions: list[str] = Field([], description="Task actions the caller may take now")
     can_claim: bool = False
     claim_refusal: str | None = Field(None, description="Why the caller may not claim now (an error code)")

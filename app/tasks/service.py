@@ -8,6 +8,7 @@ ledger itself refuses a second entry for the same claim.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 from collections.abc import Sequence
@@ -16,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,7 +26,7 @@ from app.communities.deps import CommunityScope
 from app.core import audit, clock, db, ratelimit, uploads
 from app.core.config import get_settings
 from app.core.errors import AppError, Conflict, Forbidden, Invalid, Msg, NotFound, UnknownReference
-from app.core.ids import short_code
+from app.core.ids import new_id, short_code
 from app.core.models import Upload
 from app.issues import service as issues
 from app.notifications import service as notifications
@@ -376,6 +378,11 @@ async def update_task(session: AsyncSession, scope: CommunityScope, task_id: str
         await repo.replace_organisers(session, task.id, organisers)
     task.updated_at = clock.now()
     await session.flush()
+    if changes.keys() & {"starts_at", "location_text"} and task.published_at is not None:
+        # Those who claimed hear of the new time or place, and are reminded again before it.
+        live = await repo.live_claims(session, task.id)
+        await repo.reset_reminders(session, [c.id for c in live])
+        await _tell(session, task, [c.person_id for c in live], "task.changed", scope.person.id, **_when_where(task))
     await audit.record(session, actor_id=scope.person.id, community_id=scope.community_id, action="task.update",
                        object_type="task", object_id=task.id, before=before, after=_audit_view(task, organisers))
     return task
@@ -423,14 +430,14 @@ async def transition_task(session: AsyncSession, scope: CommunityScope | None, c
         values.update(closed_at=now, close_reason=body.reason)
     if not await repo.move_task(session, task, expected, values):
         raise Conflict("task_changed_meanwhile")
-    session.add(TaskEvent(task_id=task.id, actor_id=actor_id, action=action, from_status=expected,
-                          to_status=target.value, note=body.reason, data={"auto": True} if scope is None else {}))
     if action == "publish" and ctx.kind is Kind.timebank and task.requester_id:
-        # The hours are set aside now, from the asker's own: they cannot spend them twice.
+        # The hours are set aside now, from the asker's own: they cannot spend them twice. Short of
+        # them, the whole publication rolls back (409 points.insufficient).
         await points.hold_hours(session, community_id=task.community_id, person_id=task.requester_id,
                                 minutes=task.reward_amount, request_id=task.id, title=task.title, actor_id=actor_id)
-        task.hours_held = task.reward_amount
         await repo.move_task(session, task, task.status, {"hours_held": task.reward_amount})
+    session.add(TaskEvent(task_id=task.id, actor_id=actor_id, action=action, from_status=expected,
+                          to_status=target.value, note=body.reason, data={"auto": True} if scope is None else {}))
     if target in (Status.cancelled, Status.expired, Status.done):
         await _wind_up(session, task, action, actor_id, body.reason, now)
     await session.flush()
@@ -487,8 +494,8 @@ def claim_refusal(ctx: Context, claimant: Standing | None, existing: TaskClaim |
         return Conflict("task_started")
     if task.ends_at is not None and now >= task.ends_at:
         return Conflict("task_ended")
-    if claimant is None:
-        return UnknownReference("member_not_found", "for_person_id")
+    if claimant is None:  # oneself without a membership (a region admin): not among those who may claim
+        return Forbidden("task_not_eligible") if for_self else UnknownReference("member_not_found", "for_person_id")
     if claimant.person_id in ctx.organisers or claimant.person_id in (task.requester_id, task.created_by):
         return Forbidden("task_claim_own" if for_self else "task_claim_own_for")
     if not eligible(task, claimant):
@@ -496,29 +503,66 @@ def claim_refusal(ctx: Context, claimant: Standing | None, existing: TaskClaim |
     return None
 
 
+@dataclass
+class Claimed:
+    """A claim just made, with what its answer needs (read before writing, so that on SQLite the
+    write lock is held for the writes alone)."""
+
+    claim: TaskClaim
+    ctx: Context
+    standings: dict[str, Standing]
+    names: dict[str, str]
+
+
 async def claim(session: AsyncSession, scope: CommunityScope, task_id: str, data: ClaimCreate) -> TaskClaim:
+    return (await take_claim(session, scope, task_id, data)).claim
+
+
+async def take_claim(session: AsyncSession, scope: CommunityScope, task_id: str, data: ClaimCreate) -> Claimed:
     """Take a place on a task, for oneself or (a facilitator) for someone without a phone. Reads
     first; a refusal writes nothing, and the place itself is taken by one conditional update."""
-    ctx = await context(session, scope, task_id)
-    task = ctx.task
+    task = await repo.task_in(session, scope.community_id, task_id)
+    if task is None:
+        raise NotFound("task_not_found")
+    # A published task is everyone's to see, so its organisers are read only when they matter: to
+    # refuse one's own task, which only an open task can be. A burst on a full task is refused in
+    # three reads (the caller, the task, their claim).
+    organisers: list[str] = []
+    if task.status in (Status.open, Status.draft, Status.pending):
+        organisers = (await repo.organisers(session, [task.id])).get(task.id, [])
+        if not sees_task(scope, task, organisers):
+            raise NotFound("task_not_found")
+    ctx = Context(task, organisers, task_actors(scope, task, organisers))
     person_id = data.for_person_id or scope.person.id
     for_self = person_id == scope.person.id
-    claimant = await standing_of(session, scope.community_id, person_id)
-    if not for_self:
-        if not scope.can("tasks.act_for"):
-            raise Forbidden("forbidden_role")
-        if claimant is None:
-            raise UnknownReference("member_not_found", "for_person_id")
-        if not may_act_for(scope, claimant):
-            raise Forbidden("task_act_for_not_yours")
+    if not for_self and not scope.can("tasks.act_for"):
+        raise Forbidden("forbidden_role")
     if data.organisation and Kind(task.kind) is not Kind.wish:
         raise field_error("task_organisation_wish_only", "organisation")
     now = clock.now()
     existing = await repo.claim_of(session, task.id, person_id)
-    refusal = claim_refusal(ctx, claimant, existing, now, for_self=for_self)
+    claimant = None
+    if for_self and task.status != Status.open:
+        refusal = claim_refusal(ctx, None, existing, now)  # the state refuses first, whoever asks
+    else:
+        claimant = await standing_of(session, scope.community_id, person_id)
+        if not for_self:
+            if claimant is None:
+                raise UnknownReference("member_not_found", "for_person_id")
+            if not may_act_for(scope, claimant):
+                raise Forbidden("task_act_for_not_yours")
+        refusal = claim_refusal(ctx, claimant, existing, now, for_self=for_self)
     if refusal is not None:
         raise refusal
+    assert claimant is not None
+    standings = {person_id: claimant}
+    if task.requester_id and task.requester_id not in standings:
+        standings.update(await repo.standings(session, scope.community_id, [task.requester_id]))
+    names = {scope.person.id: scope.person.name or ""}
+    if not for_self:
+        names.update(await communities.names_of(session, [person_id]))
     await db.begin_writing(session)
+    await writers_turn(session)
     due = None
     if ctx.kind is Kind.adoption and task.checkin_every_days:
         due = max(now, task.starts_at or now) + timedelta(days=task.checkin_every_days)
@@ -530,32 +574,64 @@ async def claim(session: AsyncSession, scope: CommunityScope, task_id: str, data
             raise Conflict("task_already_claimed")
         the_claim = existing
     else:
-        the_claim = TaskClaim(task_id=task.id, community_id=task.community_id, person_id=person_id, **values)
-        try:
-            async with session.begin_nested():
-                session.add(the_claim)
-                await session.flush()
-        except IntegrityError as exc:  # the same person at the same moment (a double tap)
-            raise Conflict("task_already_claimed") from exc
-    taken = await repo.take_place(session, task.id, now)
-    if taken is None:  # the last place went to someone else meanwhile: nothing of this stays
-        raise Conflict("task_full")
-    task.claimed_count, task.status = taken
+        the_claim = TaskClaim(id=new_id(), task_id=task.id, community_id=task.community_id, person_id=person_id,
+                              **values)
+        session.add(the_claim)
     session.add(TaskEvent(task_id=task.id, claim_id=the_claim.id, actor_id=scope.person.id,
                           for_person_id=None if for_self else person_id, action="claim",
                           to_status=ClaimStatus.claimed.value,
                           data={"organisation": data.organisation} if data.organisation else {}))
-    await _tell(session, task, [person_id], "task.claim_confirmed", None, **_when_where(task))
+    try:
+        await _tell(session, task, [person_id], "task.claim_confirmed", None, **_when_where(task))
+        await session.flush()
+    except IntegrityError as exc:  # the same person at the same moment (a double tap): all rolls back
+        raise Conflict("task_already_claimed") from exc
+    # The place last: on PostgreSQL the task's row is locked from here to the commit, so the other
+    # claims on it wait for as little as possible.
+    taken = await repo.take_place(session, task.id, now)
+    if taken is None:  # the last place went to someone else meanwhile: nothing of this stays
+        raise Conflict("task_full")
+    repo.written(task, {"claimed_count": taken[0], "status": taken[1]})
     if task.status == Status.full:
         await _tell(session, task, ctx.organisers, "task.full", scope.person.id)
     if task.requester_id and ctx.kind in flows.ONE_PERSON:
         await _tell(session, task, [task.requester_id], f"task.{ctx.kind.value}_taken", scope.person.id)
-    await session.flush()
     if not for_self:
         await audit.record(session, actor_id=scope.person.id, community_id=task.community_id,
                            action="task_claim.claim_for", object_type="task_claim", object_id=the_claim.id,
                            after={"task_id": task.id, "person_id": person_id, "status": the_claim.status})
-    return the_claim
+    return Claimed(the_claim, ctx, standings, names)
+
+
+_turns_ending: set[asyncio.Task[Any]] = set()
+
+
+async def writers_turn(session: AsyncSession) -> None:
+    """On SQLite, claims that write take turns in this process before their first write, until their
+    transaction ends (committed with the Idempotency-Key's answer, or rolled back), on the same turn
+    as the group committers (db.writers_turn). A burst of claims on a shared link then queues on a
+    lock that wakes the next one the moment a claim commits, holding no database connection while it
+    waits, instead of each one holding a connection in SQLite's busy handler, which sleeps in steps
+    and left the pool to the waiting writers while the refusals (plain reads) waited for a
+    connection. On PostgreSQL nothing: the task's row lock orders the claims there."""
+    try:
+        engine = db.get_engine()
+    except RuntimeError:
+        return  # outside the app (the demo loader's own session): nobody to take turns with
+    if engine.dialect.name != "sqlite" or session.info.get("tasks_turn"):
+        return
+    turn = db.writers_turn()
+    await turn.__aenter__()
+    session.info["tasks_turn"] = turn
+    loop = asyncio.get_running_loop()
+
+    def done(_session: Any, transaction: Any) -> None:
+        if transaction.parent is None and session.info.pop("tasks_turn", None) is turn:
+            ending = loop.create_task(turn.__aexit__(None, None, None))
+            _turns_ending.add(ending)
+            ending.add_done_callback(_turns_ending.discard)
+
+    event.listen(session.sync_session, "after_transaction_end", done)
 
 
 # --- a claim's lifecycle ---------------------------------------------------------------------------------

@@ -51,7 +51,7 @@ class TaskFilters:
     radius_m: int = 3000
 
 
-def _split(value: str | None, allowed: Sequence[str], name: str) -> list[str] | None:
+def split(value: str | None, allowed: Sequence[str], name: str) -> list[str] | None:
     if not value:
         return None
     items = [v.strip() for v in value.split(",") if v.strip()]
@@ -73,8 +73,8 @@ def filters(kind: str | None, status: str | None, mine: str | None, building_id:
         if not (-90 <= lat <= 90 and -180 <= lng <= 180):  # NaN fails these too
             raise bad
         point = (lat, lng)
-    return TaskFilters(kind=_split(kind, [k.value for k in Kind], "kind"),
-                       status=_split(status, [s.value for s in Status], "status"),
+    return TaskFilters(kind=split(kind, [k.value for k in Kind], "kind"),
+                       status=split(status, [s.value for s in Status], "status"),
                        mine=mine,  # type: ignore[arg-type]
                        building_id=building_id, near=point, radius_m=radius_m)
 
@@ -160,8 +160,10 @@ def claim_overdue(claim: TaskClaim, now: datetime) -> bool:
 
 
 async def claim_views(session: AsyncSession, scope: CommunityScope, request: Request, ctx: service.Context,
-                      claims: Sequence[TaskClaim], *, standings: dict[str, Standing] | None = None) -> list[ClaimRead]:
-    """Claims of one task as this caller sees them, with what the caller may do to each."""
+                      claims: Sequence[TaskClaim], *, standings: dict[str, Standing] | None = None,
+                      known_names: dict[str, str] | None = None, fresh: bool = False) -> list[ClaimRead]:
+    """Claims of one task as this caller sees them, with what the caller may do to each. A claim
+    just made (``fresh``, with the names and standings read before it was written) costs no query."""
     if not claims:
         return []
     task = ctx.task
@@ -170,8 +172,11 @@ async def claim_views(session: AsyncSession, scope: CommunityScope, request: Req
         standings = await repo.standings(session, scope.community_id, list(people))
     ids = [x for c in claims for x in (c.person_id, c.acted_by, c.checked_in_by, c.submitted_by, c.verified_by,
                                          c.handed_to) if x]
-    names = _Names(await communities.names_of(session, ids))
-    photos = await repo.photos_of(session, [], [c.id for c in claims])
+    if known_names is not None and all(i in known_names for i in ids):
+        names = _Names(known_names)
+    else:
+        names = _Names(await communities.names_of(session, ids))
+    photos = [] if fresh else await repo.photos_of(session, [], [c.id for c in claims])
     files = await _uploads(session, scope.community_id, photos)
     now = clock.now()
     out = []
@@ -203,6 +208,7 @@ async def task_views(session: AsyncSession, scope: CommunityScope, request: Requ
     ids = [t.id for t in tasks]
     organisers = await repo.organisers(session, ids)
     mine = await repo.claims_of(session, ids, scope.person.id)
+    made = await repo.claims_made_for_others(session, ids, scope.person.id) if scope.can("tasks.act_for") else {}
     me = (await repo.standings(session, scope.community_id, [scope.person.id])).get(scope.person.id)
     people = {p for t in tasks for p in (*organisers.get(t.id, []), t.created_by, t.requester_id) if p}
     names = _Names(await communities.names_of(session, list(people)))
@@ -221,6 +227,7 @@ async def task_views(session: AsyncSession, scope: CommunityScope, request: Requ
             if t.requester_id and t.requester_id not in standings:
                 standings.update(await repo.standings(session, scope.community_id, [t.requester_id]))
             (my_view,) = await claim_views(session, scope, request, ctx, [my], standings=standings)
+        for_others = await claim_views(session, scope, request, ctx, made[t.id]) if t.id in made else []
         refusal = service.claim_refusal(ctx, me, my, now) if scope.can("tasks.claim") else None
         public = t.status not in (Status.draft, Status.pending)
         out.append(TaskRead(
@@ -242,7 +249,7 @@ async def task_views(session: AsyncSession, scope: CommunityScope, request: Requ
             created_by=names.ref(t.created_by), requester=names.ref(t.requester_id), issue_id=t.issue_id,
             hours_held=t.hours_held, published_at=t.published_at, approved_at=t.approved_at, closed_at=t.closed_at,
             close_reason=t.close_reason, created_at=t.created_at, updated_at=t.updated_at,
-            i_organise=scope.person.id in organisers.get(t.id, []), my_claim=my_view,
+            i_organise=scope.person.id in organisers.get(t.id, []), my_claim=my_view, claims_for_others=for_others,
             allowed_actions=flows.allowed(flows.TASK_TRANSITIONS, flows.TASK_ACTIONS, t.status, Kind(t.kind),
                                           ctx.actors),
             can_claim=refusal is None and scope.can("tasks.claim"),
@@ -284,12 +291,19 @@ MY_CLAIMS = {
 
 
 async def my_claims(session: AsyncSession, scope: CommunityScope, request: Request, which: str,
-                    paging: PageParams) -> tuple[list[MyClaimRead], str | None]:
-    rows, cursor = await paginate(session, repo.my_claims_query(scope.community_id, scope.person.id, MY_CLAIMS[which]),
-                                  paging, TaskClaim.id)
+                    paging: PageParams, *, for_others: bool = False) -> tuple[list[MyClaimRead], str | None]:
+    stmt = repo.my_claims_query(scope.community_id, scope.person.id, MY_CLAIMS[which], for_others=for_others)
+    rows, cursor = await paginate(session, stmt, paging, TaskClaim.id)
     buildings = {b.id: b.name for b in await communities.buildings(session, scope.community_id)}
     return [MyClaimRead(**view.model_dump(), task=summary(ctx.task, buildings.get(ctx.task.building_id or "")))
             for view, ctx in await claims_with_tasks(session, scope, request, rows)], cursor
+
+
+async def claims_page(session: AsyncSession, scope: CommunityScope, request: Request, ctx: service.Context,
+                      statuses: list[str] | None, paging: PageParams) -> tuple[list[ClaimRead], str | None]:
+    rows, cursor = await paginate(session, repo.claims_query(ctx.task.id, statuses), paging, TaskClaim.id,
+                                  descending=False)
+    return await claim_views(session, scope, request, ctx, rows), cursor
 
 
 async def console(session: AsyncSession, scope: CommunityScope, request: Request, ctx: service.Context) -> ConsoleRead:

@@ -294,7 +294,8 @@ async def test_transitions_refuse_unknown_stale_and_incomplete_actions(client: A
             ({"action": "confirm"}, 422, "claim_action_not_for_kind"),
             ({"action": "renew"}, 422, "claim_action_not_for_kind"),
             ({"action": "submit", "photo_ids": ["x" * 27]}, 422, "invalid"),
-            ({"action": "submit", "minutes": -1}, 422, "invalid"), ({"action": "submit", "minutes": 1441}, 422, "invalid"),
+            ({"action": "submit", "minutes": -1}, 422, "invalid"),
+            ({"action": "submit", "minutes": 1441}, 422, "invalid"),
             ({"action": "checkin", "code": "1" * 13}, 422, "invalid"), ({"action": ""}, 422, "invalid"),
             ({"action": "verify"}, 409, "claim_action_not_allowed"),
             ({"action": "reject"}, 409, "claim_action_not_allowed"), ([], 422, "invalid")):

@@ -51,7 +51,8 @@ async def test_a_thousand_concurrent_claims_on_fifty_places_take_exactly_fifty(c
     stored = (await session.execute(select(Task).where(Task.id == task["id"]))).scalar_one()
     assert (stored.claimed_count, stored.status) == (50, "full")
     await session.commit()
-    assert await count(session, select(func.count()).select_from(TaskClaim).where(TaskClaim.task_id == task["id"])) == 50
+    stored_claims = select(func.count()).select_from(TaskClaim).where(TaskClaim.task_id == task["id"])
+    assert await count(session, stored_claims) == 50
     winners = {r.json()["person"]["id"] for r in answers if r.status_code == 201}
     assert len(winners) == 50
     confirmed = await count(session, select(func.count()).select_from(Notification).where(

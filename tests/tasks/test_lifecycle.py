@@ -136,3 +136,54 @@ async def test_no_show_is_marked_after_the_start_and_the_sweep_starts_the_job(cl
     # Nobody pays for a no-show.
     assert (await points.balance(session, t.c.id, t.residents[0].id))[points.Unit.points] == 0
     await session.commit()
+
+
+async def test_a_new_time_tells_the_claimants_and_they_are_reminded_again(client: Any, session: Any) -> None:
+    from app.tasks import scheduled
+
+    t = await s.town(session)
+    task = await s.published(client, t)
+    c = await s.claim(client, t, t.residents[0], task["id"])
+    starts = s.parse(task["starts_at"])
+    assert (await scheduled.run_once(starts - timedelta(hours=20))).reminded_day == [c["id"]]
+    later = starts + timedelta(days=7)
+    r = await client.patch(s.url(t, f"/tasks/{task['id']}"), headers=f.auth(t.committee),
+                           json={"starts_at": later.isoformat(), "ends_at": (later + timedelta(hours=2)).isoformat()})
+    assert r.status_code == 200, r.text
+    texts = [n["text"] for n in await s.notifications(client, t.residents[0])]
+    assert any("时间或地点有变" in x for x in texts), texts
+    assert (await scheduled.run_once(later - timedelta(hours=20))).reminded_day == [c["id"]]
+
+
+async def test_a_facilitator_finds_the_claims_they_made_for_others(client: Any, session: Any) -> None:
+    t = await s.town(session)
+    task = await s.published(client, t)
+    made = await s.claim(client, t, t.leader, task["id"], for_person_id=t.elder.id)  # type: ignore[union-attr]
+    seen = await s.get(client, t, t.leader, task["id"])
+    assert seen["my_claim"] is None and [c["id"] for c in seen["claims_for_others"]] == [made["id"]]
+    assert "withdraw" in seen["claims_for_others"][0]["allowed_actions"]
+    r = await client.get(s.url(t, "/me/claims"), headers=f.auth(t.leader), params={"for_others": "true"})
+    assert [(c["id"], c["person"]["name"], c["task"]["title"]) for c in r.json()["items"]] == [
+        (made["id"], "张奶奶", "周六小区大扫除")]
+    assert (await client.get(s.url(t, "/me/claims"), headers=f.auth(t.leader))).json()["items"] == []
+    assert (await s.get(client, t, t.residents[0], task["id"]))["claims_for_others"] == []
+
+
+async def test_a_rejected_claim_says_why_and_may_be_sent_again(client: Any, session: Any) -> None:
+    t = await s.town(session)
+    task = await s.soon(client, t, evidence_required=True, reward={"unit": "points", "amount": 5})
+    c = await s.claim(client, t, t.residents[0], task["id"])
+    await s.act(client, t, t.committee, task["id"], c["id"], "checkin")
+    first = await s.photo(client, t.c, t.residents[0])
+    await s.act(client, t, t.residents[0], task["id"], c["id"], "submit", photo_ids=[first])
+    out = await s.act(client, t, t.committee, task["id"], c["id"], "reject", reason="照片看不清楚")
+    assert out["status"] == "rejected" and out["rejected_reason"] == "照片看不清楚" and "submit" in out["allowed_actions"]
+    texts = [n["text"] for n in await s.notifications(client, t.residents[0])]
+    assert any("未通过：照片看不清楚" in x for x in texts), texts
+    english = (await client.get(f"{s.API}/notifications", headers=f.auth(t.residents[0], "en"))).json()["items"]
+    assert any("was not accepted: 照片看不清楚" in n["text"] for n in english)
+    second = await s.photo(client, t.c, t.residents[0])
+    again = await s.act(client, t, t.residents[0], task["id"], c["id"], "submit", photo_ids=[second])
+    assert again["status"] == "submitted" and again["rejected_reason"] == "" and len(again["evidence_photos"]) == 2
+    paid = await s.act(client, t, t.committee, task["id"], c["id"], "verify")
+    assert paid["status"] == "paid" and (await s.balance(session, t, t.residents[0]))["points"] == 5

@@ -146,7 +146,8 @@ async def test_the_check_in_qr_code_opens_the_check_in_page_and_a_rotating_code_
                                   headers=f.auth(t.residents[0]), json={"action": "checkin", "code": body["code"]})
     f.assert_problem(stale, 422, "task_checkin_code_wrong")
     fresh = await s.code(client, t, t.committee, task["id"])
-    assert (await s.act(client, t, t.residents[0], task["id"], c["id"], "checkin", code=fresh))["status"] == "checked_in"
+    checked = await s.act(client, t, t.residents[0], task["id"], c["id"], "checkin", code=fresh)
+    assert checked["status"] == "checked_in"
 
 
 async def test_evidence_photos_are_seen_by_the_claimant_and_organisers_only(client: Any, session: Any) -> None:
