@@ -151,6 +151,11 @@ async def test_a_clean_up_from_posting_to_points_spent_and_handed_over(new_page,
     await shot(phone, "cobuild-evidence")
     await form.locator('[type="submit"]').click()
     await expect(phone.locator("[data-claim-state]")).to_have_attribute("data-claim-status", "submitted")
+    # The grid worker's tasks list what they still do for the neighbour.
+    await worker.goto(f"/c/{cid}/tasks/mine")
+    await expect(worker.locator('[data-list="for_others"] [data-claim-id]')).to_contain_text(elder.name)
+    await worker.click('[data-list="for_others"] [data-link]')
+    await expect(worker).to_have_url(re.compile(rf"/c/{cid}/tasks/{task_id}$"))
     await elder_card.locator('[data-do="submit"]').click()
     await elder_card.locator("[data-file]").set_input_files(files=picture("elder.jpg"))
     await expect(elder_card.locator("[data-uploaded]")).to_have_count(1)

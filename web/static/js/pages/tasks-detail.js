@@ -2,7 +2,7 @@
 // recruit in a WeChat group (link, QR, poster). My part: claim, check in on site (type the code
 // or scan the QR: the site's QR opens /tasks/{id}/checkin?code=…, this page with the code filled
 // in), hand in photos, a note and hours, and my claim's state in words. A facilitator claims and
-// acts for a resident without a phone (the phone remembers those claims). The organiser (and the
+// acts for a resident without a phone. The organiser (and the
 // one a wish is for) publishes, starts, finishes or cancels, shows the check-in code and QR, marks
 // attendance and verifies or rejects what was handed in. Claims, check-ins and evidence go
 // through the offline write queue (one Idempotency-Key each), as reports and ballots do.
@@ -28,7 +28,6 @@ const { task_id: taskId, permissions, focus } = pageData();
 const base = apiTaskPath(cid, taskId);
 const query = new URLSearchParams(window.location.search);
 const arrivedCode = query.get("code") || query.get("checkin") || "";
-const FOR_KEY = `wg_for_claims:${taskId}`;
 let task = null;
 let roles = [];
 let buildings = new Map();
@@ -155,7 +154,8 @@ async function render(loaded) {
     $("[data-issue-link]").href = `/c/${encodeURIComponent(cid)}/issues/${encodeURIComponent(task.issue_id)}`;
   }
   renderMine();
-  await Promise.all([renderFor(), renderOrganiser()]);
+  renderFor();
+  await renderOrganiser();
 }
 
 /** A wish or a request for help: one person takes it up, and the one it is for confirms. */
@@ -254,7 +254,6 @@ async function claim(person) {
       return;
     }
     if (person) {
-      rememberForClaim(result.response.id);
       forPicker.reset();
       toast(t("tasks.for.claimed", { name: person.name }));
     } else {
@@ -398,30 +397,11 @@ async function handOver(form) {
   if (done) form.hidden = true;
 }
 
-// ---- acting for a resident ---------------------------------------------------------------------
-// The API lists a task's claims to its organisers only; a facilitator's phone remembers the claims
-// it made for residents, and reads each one back to check them in and hand in for them.
+// ---- acting for a resident -------------------------------------------------------------------------
 
-function forClaimIds() {
-  try {
-    return JSON.parse(localStorage.getItem(FOR_KEY) || "[]");
-  } catch {
-    return [];
-  }
-}
-
-function rememberForClaim(id) {
-  try {
-    localStorage.setItem(FOR_KEY, JSON.stringify([...new Set([id, ...forClaimIds()])].slice(0, 50)));
-  } catch {
-    // Storage blocked: the claim stays on the organiser's list.
-  }
-}
-
-async function renderFor() {
+function renderFor() {
   const section = $("[data-for-section]");
-  const may = can(permissions, "tasks.act_for", roles) && ["open", "full", "in_progress"].includes(task.status);
-  const open = may && task.status === "open";
+  const open = can(permissions, "tasks.act_for", roles) && task.status === "open";
   if (open && !forPicker) {
     forPicker = personPicker($("[data-for-picker]"), cid, (member) => {
       forPerson = member;
@@ -431,9 +411,7 @@ async function renderFor() {
   $("[data-for-picker]").hidden = !open;
   $("[data-for-claim]").hidden = !open;
   $("[data-for-hint]").hidden = !open;
-  const ids = may ? forClaimIds() : [];
-  const claims = (await Promise.all(ids.map((id) => api("GET", `${base}/claims/${encodeURIComponent(id)}`)
-    .catch(() => null)))).filter(Boolean);
+  const claims = task.claims_for_others || [];
   $("[data-for-claims]").replaceChildren(...claims.map((c) => claimantCard(c, { forOthers: true })));
   section.hidden = !open && claims.length === 0;
 }

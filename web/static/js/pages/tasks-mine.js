@@ -6,7 +6,7 @@ import { t } from "../i18n.js";
 import { rememberCommunity, start } from "../shell.js";
 import { $, busy, cidOfPage, communityPath, errorMessage, fill, toast } from "../ui.js";
 import {
-  claimBadge, claimSentence, joinNodes, kindLabel, placeText, putSlots, quoted, rewardPill, taskCard, taskPath, tQuoted,
+  claimBadge, claimLabel, claimSentence, joinNodes, kindLabel, placeText, putSlots, quoted, rewardPill, taskCard, taskPath, tQuoted,
   whenText,
 } from "./tasks-parts.js";
 
@@ -18,7 +18,7 @@ let cursor = null;
 start(async () => {
   rememberCommunity(cid);
   $("[data-more]").addEventListener("click", () => load(false).catch((error) => toast(errorMessage(error), "error")));
-  await Promise.all([load(true), loadPosted()]);
+  await Promise.all([load(true), loadPosted(), loadForOthers()]);
   $("[data-loading]").hidden = true;
   $("[data-mine]").hidden = false;
 });
@@ -30,7 +30,7 @@ async function load(fresh) {
   busy(more, true);
   try {
     const page = await api("GET", `${communityPath(cid, "/me/claims")}?${params}`, { keep: fresh });
-    if (fresh) for (const list of document.querySelectorAll("[data-list]:not([data-list=posted])")) list.replaceChildren();
+    if (fresh) for (const group of ["active", "done", "ended"]) $(`[data-list="${group}"]`).replaceChildren();
     for (const claim of page.items) {
       const group = ACTIVE.has(claim.status) ? "active" : DONE.has(claim.status) ? "done" : "ended";
       $(`[data-list="${group}"]`).append(claimCard(claim));
@@ -44,6 +44,19 @@ async function load(fresh) {
   } finally {
     busy(more, false);
   }
+}
+
+/** What a facilitator still does for residents without a phone: check them in, hand in for them. */
+async function loadForOthers() {
+  let page;
+  try {
+    page = await api("GET", `${communityPath(cid, "/me/claims")}?${new URLSearchParams({ for_others: "true",
+      status: "active", limit: "50" })}`, { keep: true });
+  } catch {
+    return;
+  }
+  $('[data-list="for_others"]').replaceChildren(...page.items.map((claim) => claimCard(claim, true)));
+  $('[data-group="for_others"]').hidden = page.items.length === 0;
 }
 
 /** The wishes and time-bank requests I posted (or that were posted for me). */
@@ -60,13 +73,14 @@ async function loadPosted() {
   $('[data-group="posted"]').hidden = items.length === 0;
 }
 
-function claimCard(claim) {
+function claimCard(claim, forOthers = false) {
   const task = claim.task;
   const node = fill("tpl-my-claim", { title: task.title });
   putSlots(node, {
-    state: claimSentence(claim, task),
+    state: forOthers ? tQuoted("tasks.mine.for_whom", { name: quoted(claim.person.name), state: claimLabel(claim) })
+      : claimSentence(claim, task),
     meta: joinNodes([kindLabel(task.kind), whenText(task), placeText(task)]),
-    for: claim.acted_by ? tQuoted("tasks.mine.acted_by", { name: quoted(claim.acted_by.name) }) : "",
+    for: claim.acted_by && !forOthers ? tQuoted("tasks.mine.acted_by", { name: quoted(claim.acted_by.name) }) : "",
   });
   node.dataset.claimId = claim.id;
   node.dataset.claimStatus = claim.status;
