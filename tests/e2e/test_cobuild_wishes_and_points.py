@@ -222,3 +222,47 @@ async def test_an_issue_becomes_a_volunteer_task_and_both_keep_the_link(new_page
     await page.click("[data-issue-link]")
     await expect(page).to_have_url(re.compile(rf"/issues/{issue['id']}$"))
     await expect(page.locator('[data-timeline] [data-event="task_created"]')).to_have_count(1)
+
+
+async def test_a_time_bank_request_holds_my_hours_and_pays_them_to_the_neighbour_who_helped(new_page, client,
+                                                                                             session):
+    t = await town(session, residents=2)
+    cid = t.c.id
+    asker, helper = t.residents
+    r = await client.post(f"/api/v1/communities/{cid}/points/bonuses", headers=f.auth(t.committee),
+                          json={"person_ids": [asker.id], "unit": "hours", "amount": 180, "reason": "社区志愿服务记时"})
+    assert r.status_code == 201, r.text
+
+    page = await phone_of(client, asker, new_page)
+    await page.goto(f"/c/{cid}/tasks")
+    await page.click("[data-timebank-link]")
+    await expect(page.locator("[data-amount-hint]")).to_contain_text("3 小时")
+    await page.fill("#task-title", "帮忙把旧衣柜搬下楼")
+    starts = clock.now() + timedelta(days=1)
+    beijing = timezone(timedelta(hours=8))
+    await page.fill("#task-starts", starts.astimezone(beijing).strftime("%Y-%m-%dT%H:%M"))
+    await page.fill("#task-ends", (starts + timedelta(hours=2)).astimezone(beijing).strftime("%Y-%m-%dT%H:%M"))
+    await page.fill("#task-amount", "1.5")
+    await no_overflow(page)
+    await page.click("[data-submit]")
+    await page.wait_for_url(re.compile(rf"/c/{cid}/tasks/[0-9a-z]{{26}}$"))
+    request_id = page.url.rsplit("/", 1)[1]
+    await expect(page.locator("[data-reward] .reward")).to_have_text("+1.5 小时")
+    await page.goto(f"/c/{cid}/points")
+    await expect(page.locator('[data-slot="hours"]')).to_have_text("1.5 小时")  # 1.5 of 3 held
+
+    other = await phone_of(client, helper, new_page)
+    await other.goto(f"/c/{cid}/tasks/{request_id}")
+    await expect(other.locator("[data-claim]")).to_have_text("我来帮忙")
+    await other.click("[data-claim]")
+    await expect(other.locator("[data-claim-state]")).to_have_attribute("data-claim-status", "claimed")
+    await other.locator('[data-evidence-form] [name="note"]').fill("已经搬到楼下")
+    await other.locator('[data-evidence-form] [type="submit"]').click()
+    await expect(other.locator("[data-claim-state]")).to_have_attribute("data-claim-status", "submitted")
+
+    await page.goto(f"/c/{cid}/tasks/{request_id}")
+    await page.locator('[data-claims] [data-do="confirm"]').click()
+    await expect(page.locator("[data-claims] [data-claim-id]")).to_have_attribute("data-claim-status",
+                                                                                   re.compile("verified|paid"))
+    await other.goto(f"/c/{cid}/points")
+    await expect(other.locator('[data-slot="hours"]')).to_have_text("1.5 小时")
