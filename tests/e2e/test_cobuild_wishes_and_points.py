@@ -1,7 +1,9 @@
 """Co-build through the pages, continued: a micro-wish's life (posted by a resident, and by a grid
 worker for an elderly neighbour; approved by the committee; taken up, done and confirmed by the
 wisher), my points page (balances, every entry in words, the honour board and hiding my name),
-and a claim and a check-in made offline that go out once when the network returns."""
+a claim and a check-in made offline that go out once when the network returns, an issue turned into
+a task, a time-bank request, the site's check-in QR opened by the camera, the committee's store and
+counter, and tasks near me."""
 
 from __future__ import annotations
 
@@ -266,3 +268,75 @@ async def test_a_time_bank_request_holds_my_hours_and_pays_them_to_the_neighbour
                                                                                    re.compile("verified|paid"))
     await other.goto(f"/c/{cid}/points")
     await expect(other.locator('[data-slot="hours"]')).to_have_text("1.5 小时")
+
+
+async def test_scanning_the_sites_qr_with_the_phones_camera_opens_the_task_and_checks_in(new_page, client, session):
+    t = await town(session, residents=1)
+    now = clock.now()
+    task = await create(client, t, t.committee, publish=True, starts_at=(now + timedelta(minutes=10)).isoformat(),
+                        ends_at=(now + timedelta(hours=2)).isoformat())
+    await claim(client, t, t.residents[0], task["id"])
+    r = await client.get(f"/api/v1/communities/{t.c.id}/tasks/{task['id']}/checkin-code", headers=f.auth(t.committee))
+    link = r.json()["checkin_url"]
+    page = await phone_of(client, t.residents[0], new_page)
+    await page.goto("/" + link.split("/", 3)[3])  # what the camera opens: /c/…/tasks/…/checkin?code=…
+    await expect(page.locator("[data-claim-state]")).to_have_attribute("data-claim-status", "checked_in")
+    await expect(page).to_have_url(re.compile(rf"/c/{t.c.id}/tasks/{task['id']}$"))  # the code leaves the address
+
+
+async def test_the_committee_keeps_the_store_and_a_wrong_pickup_code_is_refused_in_words(new_page, client, session):
+    t = await town(session, residents=1)
+    cid = t.c.id
+    committee = await phone_of(client, t.committee, new_page)
+    await committee.goto(f"/c/{cid}/store/manage")
+    await committee.click("[data-add-box] summary")
+    add = committee.locator("[data-add-slot] form")
+    await add.locator('[name="name"]').fill("环保购物袋")
+    await add.locator('[name="price"]').fill("0")
+    await add.locator('[type="submit"]').click()
+    await expect(add.locator('[data-error-for="price"]')).to_have_text("请填 1 或更大的整数")
+    await add.locator('[name="price"]').fill("5")
+    await add.locator('[name="stock"]').fill("10")
+    await add.locator('[name="per_person_limit"]').fill("2")
+    await add.locator('[type="submit"]').click()
+    row = committee.locator("[data-items] [data-item-id]")
+    await expect(row).to_contain_text("还剩 10 件")
+
+    # Edit the stock in place, take it off sale: residents no longer see it; put it back.
+    await row.locator("[data-edit]").click()
+    await row.locator('[data-edit-slot] [name="stock"]').fill("4")
+    await row.locator('[data-edit-slot] [type="submit"]').click()
+    await expect(committee.locator("[data-items] [data-item-id]")).to_contain_text("还剩 4 件")
+    await committee.locator("[data-items] [data-toggle-sale]").click()
+    await expect(committee.locator("[data-items] [data-item-id]")).to_have_attribute("data-on-sale", "no")
+    await no_overflow(committee)
+    resident = await phone_of(client, t.residents[0], new_page)
+    await resident.goto(f"/c/{cid}/store")
+    await expect(resident.locator("[data-empty]")).to_be_visible()
+    await committee.locator("[data-items] [data-toggle-sale]").click()
+    await expect(committee.locator("[data-items] [data-item-id]")).to_have_attribute("data-on-sale", "yes")
+    await resident.reload()
+    await expect(resident.locator("[data-list] [data-item-id]")).to_contain_text("每人限 2 件")
+
+    # A code nobody holds is refused, in words, and nothing is handed over.
+    await committee.goto(f"/c/{cid}/store/pickup")
+    await committee.fill("#pickup-code", "0000 0000 00")
+    await committee.click('[data-pickup-form] [type="submit"]')
+    await expect(committee.locator("[data-pickup-form] [data-form-error]")).not_to_be_empty()
+    await expect(committee.locator("[data-result]")).to_be_hidden()
+
+
+async def test_tasks_near_me_come_nearest_first_with_how_far(new_page, client, session):
+    t = await town(session, residents=1)
+    here = {"latitude": 30.5728, "longitude": 104.0668}
+    near = await create(client, t, t.committee, publish=True, title="楼下花坛除草", lat=30.5730, lng=104.0670)
+    await create(client, t, t.committee, publish=True, title="河边捡垃圾", lat=30.6200, lng=104.1200)
+    page = await phone_of(client, t.residents[0], new_page, geolocation=here, permissions=["geolocation"])
+    await page.goto(f"/c/{t.c.id}/tasks")
+    await expect(page.locator("[data-list] [data-task-id]")).to_have_count(2)
+    await page.locator("[data-near]").check()
+    cards = page.locator("[data-list] [data-task-id]")
+    await expect(cards).to_have_count(1)  # within 3 km
+    await expect(cards.first).to_have_attribute("data-task-id", near["id"])
+    await expect(cards.first).to_contain_text("约 30 米")
+    await no_overflow(page)

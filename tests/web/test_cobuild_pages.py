@@ -152,5 +152,6 @@ def test_key_families_built_at_runtime_are_complete():
         for name in names:
             assert prefix + name in zh, prefix + name
     for form in ("task", "wish", "timebank", "edit"):
-        for family in ("tasks.new.intro.", "tasks.new.submit.", "tasks.new.title_label.", "tasks.new.title_placeholder."):
+        for family in ("tasks.new.intro.", "tasks.new.submit.", "tasks.new.title_label.",
+                       "tasks.new.title_placeholder."):
             assert family + form in zh, family + form
