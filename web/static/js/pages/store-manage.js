@@ -11,7 +11,7 @@ import {
   $, $$, badge, busy, can, cidOfPage, clearErrors, communityPath, confirmTap, errorMessage, fieldErrors, fill,
   localPath, pageData, showErrors, toast,
 } from "../ui.js";
-import { joinNodes, quoted } from "./points-parts.js";
+import { joinNodes, quoted, setQuotedText } from "./points-parts.js";
 import { orderBadge, orderMeta, priceText, stockText } from "./store-parts.js";
 
 const cid = cidOfPage();
@@ -58,8 +58,9 @@ async function loadItems() {
 
 function itemRow(item) {
   const node = fill("tpl-item-row", {
-    name: item.name, meta: `${priceText(item)} · ${stockText(item)}`, sponsor: item.sponsor_text,
+    name: item.name, meta: `${priceText(item)} · ${stockText(item)}`,
   });
+  setQuotedText($('[data-slot="sponsor"]', node), item.sponsor_text, [item.sponsor]);
   node.dataset.itemId = item.id;
   node.dataset.onSale = item.on_sale ? "yes" : "no";
   if (item.photo) {

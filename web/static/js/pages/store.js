@@ -10,6 +10,7 @@ import {
   $, busy, can, cidOfPage, clearErrors, communityPath, errorMessage, fieldError, fill, localPath, pageData,
   showErrors, toast,
 } from "../ui.js";
+import { setQuotedText } from "./points-parts.js";
 import { mostFor, priceText, stockText } from "./store-parts.js";
 import { amountText } from "./points-parts.js";
 
@@ -59,9 +60,9 @@ async function load(fresh) {
 
 function itemCard(item) {
   const node = fill("tpl-item", {
-    name: item.name, price: priceText(item), stock: stockText(item), sponsor: item.sponsor_text,
-    description: item.description,
+    name: item.name, price: priceText(item), stock: stockText(item), description: item.description,
   });
+  setQuotedText($('[data-slot="sponsor"]', node), item.sponsor_text, [item.sponsor]);
   node.dataset.itemId = item.id;
   if (item.photo) {
     const img = $("[data-photo]", node);
