@@ -48,7 +48,8 @@ async def community_scope(
     request.state.person_id = person.id
     if community is not None and not roles and await service.awaiting_approval(session, community.id, person.id):
         # They know the community (they asked to join it): say where their request stands, not "not found".
-        raise Forbidden("join_pending", community=community.name)
+        # community_name: what the sentence quotes, on its own, for the page to mark as user content.
+        raise Forbidden("join_pending", community=community.name, extra={"community_name": community.name})
     if community is None or not roles:
         raise NotFound("community_not_found")
     return CommunityScope(community=community, person=person, membership=membership, roles=roles)

@@ -23,7 +23,9 @@ async def join_requests_card(session: AsyncSession, scope: CommunityScope, local
     page = f"/c/{scope.community_id}/admin/join-requests"
     return HomeCard(
         title=t("home.joins.title", locale), count=count,
-        items=[HomeItem(title=j.name or p.name, href=page, note=t("home.joins.note", locale, room=j.room or "—"),
-                        tone="warning", at=j.created_at, at_label=t("home.joins.asked", locale)) for j, p in rows],
+        # The title is user content (the name and the room they gave); the note is in the caller's words.
+        items=[HomeItem(title=" · ".join(filter(None, (j.name or p.name, j.room))), href=page,
+                        note=t("home.joins.note", locale), tone="warning", at=j.created_at,
+                        at_label=t("home.joins.asked", locale)) for j, p in rows],
         empty=t("home.joins.empty", locale),
         actions=[HomeAction(label=t("home.joins.go", locale), href=page, primary=bool(count))])

@@ -257,6 +257,8 @@ class AuditValue(BaseModel):
 
     text: str | None = None
     time: str | None = None
+    quoted: bool = False  # the text is user content (what people wrote, a name they gave): shown as written
+    quotes: list[str] = []  # user content the text quotes (an outcome naming options)
 
 
 class AuditChange(BaseModel):

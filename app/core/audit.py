@@ -144,7 +144,7 @@ async def describe(session: AsyncSession, community_id: str, entries: Sequence[A
 def _describe(e: AuditEntry, names: dict[str, dict[str, str]], locale: str) -> dict[str, Any]:
     fields = FIELDS.get(e.object_type, {})
 
-    def show(name: str, value: Any) -> dict[str, str]:
+    def show(name: str, value: Any) -> dict[str, Any]:
         return _value(fields.get(name, TEXT), value, names, locale)
 
     changes = []
@@ -178,8 +178,11 @@ def _blank(value: Any) -> bool:
     return value is None or value == "" or value == [] or value == {}
 
 
-def _value(how: Field, value: Any, names: dict[str, dict[str, str]], locale: str) -> dict[str, str]:
-    """One value in words ({"text": …}), or a moment for the phone to show in its own way ({"time": ISO})."""
+def _value(how: Field, value: Any, names: dict[str, dict[str, str]], locale: str) -> dict[str, Any]:
+    """One value in words ({"text": …}), or a moment for the phone to show in its own way ({"time": ISO}).
+    Words people wrote or gave as names (text, the names behind ids) come with "quoted": true, so the
+    page shows them as user content rather than in its own language; a sentence of ours that quotes
+    some lists them in "quotes"."""
     if _blank(value):
         return {"text": t("ui.audit.none", locale)}
     if how.kind == "time" and isinstance(value, str):
@@ -193,22 +196,30 @@ def _value(how: Field, value: Any, names: dict[str, dict[str, str]], locale: str
     elif how.kind == "roles" and isinstance(value, list):
         text = sep.join(t(f"ui.role.{r}", locale) for r in value)
     elif how.kind == "ref":
-        text = names.get(how.names, {}).get(str(value), unknown)
+        return _quoted(names.get(how.names, {}).get(str(value)), unknown)
     elif how.kind == "refs" and isinstance(value, list):
-        text = sep.join(names.get(how.names, {}).get(str(v), unknown) for v in value)
+        found = [names.get(how.names, {}).get(str(v)) for v in value]
+        if all(found):
+            return {"text": sep.join(n for n in found if n), "quoted": True}
+        text = sep.join(n or unknown for n in found)
     elif how.kind == "area":
         text = t("ui.places.area_value", locale, area=_number(value))
     elif how.kind == "set":
         text = t("ui.audit.set", locale)
-    elif how.kind == "localised" and isinstance(value, dict):
-        text = str(value.get(locale) or value.get(DEFAULT) or "")
+    elif how.kind == "localised" and isinstance(value, dict):  # words of ours, quoting words of people's
+        quotes = [q for q in value.get("quotes") or [] if isinstance(q, str)]
+        return {"text": str(value.get(locale) or value.get(DEFAULT) or ""), "quotes": quotes}
     elif how.kind == "number":
         text = _number(value)
     elif isinstance(value, list):
-        text = sep.join(str(v) for v in value)
+        return {"text": sep.join(str(v) for v in value), "quoted": True}
     else:
-        text = str(value)
+        return {"text": str(value), "quoted": True}
     return {"text": text}
+
+
+def _quoted(name: str | None, unknown: str) -> dict[str, Any]:
+    return {"text": name, "quoted": True} if name else {"text": unknown}
 
 
 def _number(value: Any) -> str:

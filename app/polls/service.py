@@ -44,6 +44,16 @@ MAX_OBJECTIONS_PER_PERSON = 5
 CONFIG_FIELDS = ("title", "description", "kind", "max_choices", "allow_stacking", "ranked_method", "electorate",
                  "scope_building_id", "scope_unit", "secret", "allow_change", "hide_results", "opens_at",
                  "closes_at", "notice_days", "issue_id")
+# Settings that mean something for some kinds only: the log shows them where they do (a yes/no
+# proposal has no counting method for rankings).
+FIELDS_OF_KIND = {"max_choices": ("multiple", "approval"), "allow_stacking": ("approval",),
+                  "ranked_method": ("ranked",)}
+
+
+def _config(poll: Poll) -> dict[str, Any]:
+    """The poll's settings as the audit log keeps them."""
+    return {k: v for k, v in audit.snapshot(poll, CONFIG_FIELDS).items()
+            if k not in FIELDS_OF_KIND or poll.kind in FIELDS_OF_KIND[k]}
 
 
 # What the audit log records here, and how it reads (app/core/audit.py). A ballot's entry names
@@ -149,7 +159,7 @@ async def create_poll(session: AsyncSession, scope: CommunityScope, data: PollCr
     await session.flush()
     await repo.replace_options(session, poll.id, options)
     await audit.record(session, actor_id=scope.person.id, community_id=scope.community_id, action="poll.create",
-                       object_type="poll", object_id=poll.id, after=audit.snapshot(poll, CONFIG_FIELDS))
+                       object_type="poll", object_id=poll.id, after=_config(poll))
     return poll
 
 
@@ -158,7 +168,7 @@ async def update_poll(session: AsyncSession, scope: CommunityScope, poll: Poll, 
     if data.version != poll.version:
         raise Conflict("poll_changed_meanwhile")
     now = clock.now()
-    before = audit.snapshot(poll, CONFIG_FIELDS)
+    before = _config(poll)
     given = data.model_dump(exclude_unset=True, exclude={"version", "options", "preset", "matter", "rule"})
     for f, v in given.items():
         setattr(poll, f, v)
@@ -179,7 +189,7 @@ async def update_poll(session: AsyncSession, scope: CommunityScope, poll: Poll, 
     poll.version += 1
     poll.updated_at = now
     await audit.record(session, actor_id=scope.person.id, community_id=scope.community_id, action="poll.update",
-                       object_type="poll", object_id=poll.id, before=before, after=audit.snapshot(poll, CONFIG_FIELDS))
+                       object_type="poll", object_id=poll.id, before=before, after=_config(poll))
     await session.flush()
     return poll
 
@@ -498,7 +508,10 @@ async def close_poll(session: AsyncSession, actor_id: str | None, poll: Poll, *,
     await audit.record(session, actor_id=actor_id, community_id=poll.community_id, action="poll.close",
                        object_type="poll", object_id=poll.id,
                        after={"explanation": {"zh-CN": result.get("explanation_zh"),
-                                              "en": result.get("explanation_en")},
+                                              "en": result.get("explanation_en"),
+                                              # the options it names, as the committee wrote them
+                                              "quotes": [o.get("label") for o in result.get("options") or
+                                                         result.get("points") or [] if o.get("label")]},
                               "chain_ok": result["chain"]["ok"]})
     await session.flush()
     return poll

@@ -27,9 +27,11 @@ from app.polls import sharing as poll_sharing  # noqa: F401  (registers the "pol
 from app.sharing import invites  # noqa: F401  (registers the "invite" preview)
 from app.sharing import service as sharing
 from app.web.assets import static_url
+from app.web.user_content import quote_in, quoted, quoting
 
 router = APIRouter(tags=["sharing"])
 templates = Jinja2Templates(directory=Path(__file__).resolve().parents[2] / "web" / "templates")
+templates.env.globals.update(quoted=quoted, quote_in=quote_in)
 
 DEFAULT_IMAGE = ("/static/img/og-default.png", 1200, 630)
 OG_LOCALES = {"zh-CN": "zh_CN", "en": "en_US"}
@@ -54,7 +56,7 @@ def render(request: Request, template: str, locale: str, status_code: int = 200,
     return templates.TemplateResponse(
         request, template, status_code=status_code,
         headers={**PAGE_HEADERS, "Content-Language": locale},
-        context={"lang": locale, "og_locale": OG_LOCALES[locale], "t": translate,
+        context={"lang": locale, "og_locale": OG_LOCALES[locale], "t": translate, "tq": quoting(translate),
                  "elder": request.cookies.get("wg_elder") == "1", "asset": static_url, **context},
     )
 

@@ -29,6 +29,7 @@ from app.core.config import get_settings
 from app.core.deps import Session
 from app.core.errors import NotFound, request_locale
 from app.web import assets
+from app.web.user_content import quote_in, quoted, quoting
 
 WEB_DIR = Path(__file__).resolve().parent.parent.parent / "web"
 STATIC_DIR = WEB_DIR / "static"
@@ -71,6 +72,7 @@ router = APIRouter(include_in_schema=False)
 templates = Environment(
     loader=FileSystemLoader(WEB_DIR / "templates"), autoescape=True, trim_blocks=True, lstrip_blocks=True
 )
+templates.globals.update(quoted=quoted, quote_in=quote_in)
 
 
 def asset_version() -> str:
@@ -112,7 +114,7 @@ def render(request: Request, template: str, *, page: str, title_key: str, status
     import_map = assets.import_map(f"js/pages/{page}.js")
     html = templates.get_template(template).render(
         locale=locale, elder=request.cookies.get("wg_elder") == "1", version=version, page=page,
-        title=translate(title_key), t=translate, asset=assets.static_url, import_map=import_map,
+        title=translate(title_key), t=translate, tq=quoting(translate), asset=assets.static_url, import_map=import_map,
         strings=" ".join(assets.catalogue_urls(locale, page)), **context,
     )
     csp = CONTENT_SECURITY_POLICY.replace("script-src 'self'", f"script-src 'self' {assets.csp_hash(import_map)}")

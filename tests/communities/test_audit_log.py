@@ -154,12 +154,19 @@ async def test_the_audit_log_reads_in_words_in_each_language(client, session):
 
     created = {c["field"]: c["after"] for c in zh["poll.create"]["changes"]}
     assert (created["kind"]["text"], created["ranked_method"]["text"]) == ("排序投票", "即时决选")
+    # Settings of other kinds are not said of a ranked vote (dots per option, how many choices).
+    assert "allow_stacking" not in created and "max_choices" not in created, created
+    # What people wrote and the names behind ids are marked as such; our own words are not.
+    assert created["title"]["quoted"] and not created["kind"]["quoted"]
+    assert changes["handler_id"]["after"]["quoted"] and not changes["status"]["after"]["quoted"]
     assert created["secret"]["text"] in ("是", "否") and created["closes_at"]["time"]
     assert zh["poll.create"]["object_name"] == poll["title"]
     assert {c["field"]: c["after"]["text"] for c in en["poll.create"]["changes"]}["kind"] == "Ranked choice"
     closed = {c["field"]: c["after"] for c in en["poll.close"]["changes"]}
     assert closed["chain_ok"]["text"] == "yes"
-    assert not re.search(r"[\u4e00-\u9fff]", closed["explanation"]["text"]), closed["explanation"]
+    assert not re.search(r"[\u4e00-\u9fff]", closed["explanation"]["text"].replace("甲", "").replace("乙", "")
+                         .replace("丙", "")), closed["explanation"]
+    assert not closed["explanation"]["quoted"] and set(closed["explanation"]["quotes"]) == {"甲", "乙", "丙"}
     assert re.search(r"[\u4e00-\u9fff]", {c["field"]: c["after"] for c in zh["poll.close"]["changes"]}
                      ["explanation"]["text"])
     # A poll of residents has no floor area to speak of: no "0 m²" line.

@@ -170,8 +170,9 @@ async def test_the_committee_sees_join_requests_waiting(client: Any, session: An
                                                                            "room": "3栋2单元502"})
     assert r.status_code in (200, 201, 202), r.text
     joins = cards(await get_home(client, str(p.c.id), p.committee))["communities.join_requests"]
-    assert joins["count"] == 1 and titles(joins) == ["吴晓东"]
-    assert joins["items"][0]["note"] == "申请加入 · 3栋2单元502"
+    # Who and where, as they wrote it (user content); what they ask, in the reader's words.
+    assert joins["count"] == 1 and titles(joins) == ["吴晓东 · 3栋2单元502"]
+    assert joins["items"][0]["note"] == "申请加入"
     assert joins["actions"][0]["href"] == f"/c/{p.c.id}/admin/join-requests"
     # Waiting for approval, the applicant is told so (the door every community page shares).
     r = await client.get(f"/api/v1/communities/{p.c.id}/home", headers=f.auth(stranger))

@@ -5,8 +5,10 @@
 import { api } from "./api.js";
 import { t } from "./i18n.js";
 import { canKeepFiles } from "./queue.js";
-import { $, $$, busy, can, clearErrors, communityPath, errorMessage, fieldError, fill, formatDateTime, localPath,
-  pageData, showErrors, toast } from "./ui.js";
+import {
+  $, $$, busy, can, clearErrors, communityPath, errorMessage, fieldError, fill, formatDateTime, joinNodes, localPath,
+  pageData, quoted, showErrors, toast, userOption,
+} from "./ui.js";
 
 export const MAX_PHOTOS = 9;
 export const OPEN = ["reported", "accepted", "dispatched", "in_progress", "reopened"];
@@ -39,6 +41,19 @@ export function tOr(key, fallback, params = {}) {
  * committee made as it was typed (app/issues/service.py: category_label). */
 export function categoryName(name) {
   return name ? tOr(`issue.category.${name}`, name) : "";
+}
+
+/** categoryName as a node: the committee's own categories marked as user content. */
+export function categoryNode(name) {
+  const text = categoryName(name);
+  return text && text === name && t(`issue.category.${name}`) === `issue.category.${name}` ? quoted(text) : text;
+}
+
+/** A category as a choice in a <select>. */
+export function categoryOption(category) {
+  const label = categoryName(category.name);
+  return label === category.name && t(`issue.category.${label}`) === `issue.category.${label}`
+    ? userOption(label, category.id) : new Option(label, category.id);
 }
 
 export function statusLabel(status) {
@@ -76,13 +91,13 @@ export function issuePath(cid, id) {
 
 /** One issue in a list. With `ctx.actions`, a "办理" button opens its action panel in place. */
 export function issueCard(issue, ctx) {
-  const meta = [categoryName(issue.category), t("ui.issue.supports", { count: issue.supports_count })];
+  const meta = [categoryNode(issue.category), t("ui.issue.supports", { count: issue.supports_count })];
   if (issue.deadline_at && OPEN.includes(issue.status)) {
     meta.push(t("ui.issue.due", { when: formatDateTime(issue.deadline_at) }));
   } else {
     meta.push(formatDateTime(issue.created_at));
   }
-  const card = fill("tpl-issue-card", { title: issue.title, meta: meta.filter(Boolean).join(" · ") });
+  const card = fill("tpl-issue-card", { title: issue.title, meta: joinNodes(meta) });
   card.dataset.issueId = issue.id;
   $("[data-link]", card).href = issuePath(ctx.cid, issue.id);
   $("[data-badges]", card).replaceChildren(...statusBadges(issue));
@@ -321,17 +336,17 @@ async function openForm(slot, issue, action, ctx, done, close) {
   try {
     if (wanted.includes("handler")) {
       const select = form.elements.handler_id;
-      for (const h of await ctx.choices.handlers()) select.append(new Option(h.name, h.id));
+      for (const h of await ctx.choices.handlers()) select.append(userOption(h.name, h.id));
       if (issue.handler_id) select.value = issue.handler_id;
     }
     if (wanted.includes("category")) {
       const select = form.elements.category_id;
-      for (const c of await ctx.choices.categories()) select.append(new Option(categoryName(c.name), c.id));
+      for (const c of await ctx.choices.categories()) select.append(categoryOption(c));
     }
     if (wanted.includes("into")) {
       const select = form.elements.into;
       for (const other of await ctx.choices.openIssues()) {
-        if (other.id !== issue.id) select.append(new Option(other.title, other.id));
+        if (other.id !== issue.id) select.append(userOption(other.title, other.id));
       }
     }
   } catch (error) {

@@ -34,7 +34,11 @@ export function start(main) {
     .then(() => {
       for (const control of document.querySelectorAll("[data-needs-js]")) control.disabled = false;
     })
-    .catch(showFailure);
+    .catch(showFailure)
+    .finally(() => {
+      // The first drawing is done, or its failure shown (the browser tests wait for this).
+      document.documentElement.dataset.ready = "";
+    });
 }
 
 function registerServiceWorker() {

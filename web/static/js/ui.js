@@ -20,12 +20,94 @@ export function fill(templateId, slots = {}) {
   return node;
 }
 
+/** Put each slot's value in: text, or nodes (tQuoted, joinNodes) that mark what people wrote. */
 export function setSlots(root, slots) {
   for (const [name, value] of Object.entries(slots)) {
     for (const element of $$(`[data-slot="${name}"]`, root)) {
-      element.textContent = value === null || value === undefined ? "" : String(value);
+      if (value instanceof Node) element.replaceChildren(value.cloneNode(true));
+      else element.textContent = value === null || value === undefined ? "" : String(value);
     }
   }
+}
+
+// User content: what people wrote and the names they gave (people, places, issues, polls) is
+// shown as written, in whatever language it was written in. It is marked data-user-content, so a
+// translation tool leaves it alone and the page crawl (tests/e2e/test_crawl.py) does not ask for
+// it in English. A template marks a slot that holds only user content; a sentence that quotes some
+// is built with tQuoted or joinNodes from quoted() parts.
+
+/** One piece of user content, marked. */
+export function quoted(text) {
+  const span = document.createElement("span");
+  span.dataset.userContent = "";
+  span.textContent = text === null || text === undefined ? "" : String(text);
+  return span;
+}
+
+/** t(key, params) as nodes: a parameter given as a node (quoted(name)) goes in as that node. */
+export function tQuoted(key, params = {}) {
+  const template = t(key);
+  const fragment = document.createDocumentFragment();
+  let last = 0;
+  for (const match of template.matchAll(/\{(\w+)\}/g)) {
+    fragment.append(template.slice(last, match.index));
+    const value = params[match[1]];
+    if (value === undefined) fragment.append(match[0]);
+    else fragment.append(value instanceof Node ? value : String(value));
+    last = match.index + match[0].length;
+  }
+  fragment.append(template.slice(last));
+  return fragment;
+}
+
+/** Parts (text or nodes) joined by `separator`, as nodes; empty parts left out. */
+export function joinNodes(parts, separator = " · ") {
+  const fragment = document.createDocumentFragment();
+  parts.filter((part) => part !== "" && part !== null && part !== undefined).forEach((part, i) => {
+    if (i) fragment.append(separator);
+    fragment.append(part);
+  });
+  return fragment;
+}
+
+/** A choice in a <select> that is user content (a building, a grid, an issue by its title). */
+export function userOption(label, value) {
+  const option = new Option(label, value);
+  option.dataset.userContent = "";
+  return option;
+}
+
+/**
+ * A sentence the server wrote (a notification, an error) into `element`, marking where it quotes
+ * `values` (the user content it was made from, which the answer also gives on its own).
+ */
+export function setQuotedText(element, text, values) {
+  const wanted = values.filter((v) => typeof v === "string" && v.trim()).sort((a, b) => b.length - a.length);
+  const fragment = document.createDocumentFragment();
+  let rest = String(text);
+  while (rest) {
+    let at = -1;
+    let found = "";
+    for (const value of wanted) {
+      const i = rest.indexOf(value);
+      if (i !== -1 && (at === -1 || i < at)) {
+        at = i;
+        found = value;
+      }
+    }
+    if (at === -1) {
+      fragment.append(rest);
+      break;
+    }
+    fragment.append(rest.slice(0, at), quoted(found));
+    rest = rest.slice(at + found.length);
+  }
+  element.replaceChildren(fragment);
+}
+
+/** A word standing on its own as a label: its first letter capitalised, where the language has capitals. */
+export function capitalised(text) {
+  return text.charAt(0).toLocaleUpperCase(lang()) + text.slice(1);
 }
 
 export function badge(text, kind = "") {
@@ -171,7 +253,8 @@ export function showFailure(error) {
     for (const other of block.parentElement.children) if (other !== block) other.hidden = true;
   }
   $("[data-failure-title]", block).textContent = title;
-  $("[data-failure-body]", block).textContent = errorMessage(error);
+  const problem = error instanceof ApiError ? error.problem : {};
+  setQuotedText($("[data-failure-body]", block), errorMessage(error), [problem.community_name]);
   block.hidden = false;
 }
 

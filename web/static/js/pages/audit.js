@@ -4,7 +4,7 @@
 
 import { t } from "../i18n.js";
 import { start } from "../shell.js";
-import { $, cidOfPage, communityPath, cursorList, fill, formatDateTime, toast } from "../ui.js";
+import { $, cidOfPage, communityPath, cursorList, fill, formatDateTime, quoted, setQuotedText, toast } from "../ui.js";
 
 const cid = cidOfPage();
 const loadPage = cursorList(communityPath(cid, "/audit"), entryCard);
@@ -20,7 +20,7 @@ start(async () => {
 function entryCard(entry) {
   const card = fill("tpl-entry", {
     what: entry.what,
-    who: entry.actor_name || t("ui.audit.system"),
+    who: entry.actor_name ? quoted(entry.actor_name) : t("ui.audit.system"),
     when: formatDateTime(entry.created_at),
   });
   $('[data-slot="when"]', card).dateTime = entry.created_at;
@@ -30,9 +30,10 @@ function entryCard(entry) {
       const link = document.createElement("a");
       link.href = `/c/${encodeURIComponent(cid)}/${PAGES[entry.object_type]}/${encodeURIComponent(entry.object_id)}`;
       link.textContent = entry.object_name;
+      link.dataset.userContent = "";
       object.append(link);
     } else {
-      object.textContent = entry.object_name;
+      object.replaceChildren(quoted(entry.object_name));
     }
     object.hidden = false;
   }
@@ -40,9 +41,8 @@ function entryCard(entry) {
     const name = document.createElement("dt");
     name.textContent = change.label;
     const value = document.createElement("dd");
-    value.textContent = change.before && change.after
-      ? `${shown(change.before)} → ${shown(change.after)}`
-      : shown(change.after || change.before);
+    if (change.before && change.after) value.append(shown(change.before), " → ", shown(change.after));
+    else value.append(shown(change.after || change.before));
     return [name, value];
   });
   const list = $("[data-changes]", card);
@@ -52,5 +52,9 @@ function entryCard(entry) {
 }
 
 function shown(value) {
-  return value.time ? formatDateTime(value.time) : value.text;
+  if (value.time) return formatDateTime(value.time);
+  if (value.quoted) return quoted(value.text);
+  const words = document.createElement("span");
+  setQuotedText(words, value.text, value.quotes || []);
+  return words;
 }

@@ -4,7 +4,9 @@
 import { api } from "../api.js";
 import { t } from "../i18n.js";
 import { rememberCommunity, start } from "../shell.js";
-import { $, $$, can, cidOfPage, communityPath, pageData, roleChips, setSlots, showFailure } from "../ui.js";
+import {
+  $, $$, can, cidOfPage, communityPath, joinNodes, pageData, quoted, roleChips, setSlots, showFailure,
+} from "../ui.js";
 
 start(async () => {
   const cid = cidOfPage();
@@ -23,10 +25,10 @@ function render(community) {
   $("[data-loading]").hidden = true;
   const root = $("[data-community]");
   document.title = `${community.name} · ${t("ui.app.name")}`;
-  $("[data-topbar-title]").textContent = community.name;
+  $("[data-topbar-title]").replaceChildren(quoted(community.name));
   setSlots(root, {
     name: community.name,
-    region: [...community.region_path.map((r) => r.name), t(`ui.kind.${community.kind}`)].join(" › "),
+    region: joinNodes([...community.region_path.map((r) => quoted(r.name)), t(`ui.kind.${community.kind}`)], " › "),
     address: community.address,
   });
   roleChips($("[data-roles]", root), community.my_roles);

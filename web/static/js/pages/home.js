@@ -7,7 +7,9 @@ import { api, isSignedIn, SignedOut } from "../api.js";
 import { t } from "../i18n.js";
 import { submitWrite } from "../queue.js";
 import { rememberCommunity, start } from "../shell.js";
-import { $, busy, communityPath, fill, formatDateTime, roleChips, safeNext, showFailure, toast } from "../ui.js";
+import {
+  $, busy, communityPath, fill, formatDateTime, quoted, roleChips, safeNext, showFailure, toast, tQuoted,
+} from "../ui.js";
 
 start(async () => {
   if (!isSignedIn()) {
@@ -30,7 +32,8 @@ function showSignedOut() {
 function render(me) {
   $("[data-loading]").hidden = true;
   $("[data-signed-in]").hidden = false;
-  $("[data-greeting]").textContent = me.name ? t("ui.home.hello", { name: me.name }) : t("ui.home.hello_anon");
+  $("[data-greeting]").replaceChildren(me.name ? tQuoted("ui.home.hello", { name: quoted(me.name) })
+    : t("ui.home.hello_anon"));
   if (me.current_community_id) rememberCommunity(me.current_community_id);
 
   const list = $("[data-communities]");
@@ -43,7 +46,7 @@ function render(me) {
   const regions = me.region_admin_of || [];
   $("[data-regions]").hidden = regions.length === 0;
   $("[data-regions]").replaceChildren(...regions.map((region) => {
-    const link = fill("tpl-region", { name: t("inbox.region.link", { name: region.name }) });
+    const link = fill("tpl-region", { name: tQuoted("inbox.region.link", { name: quoted(region.name) }) });
     link.href = `/regions/${encodeURIComponent(region.id)}/escalations`;
     return link;
   }));

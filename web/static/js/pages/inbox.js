@@ -5,7 +5,7 @@
 import { api, isSignedIn, SignedOut } from "../api.js";
 import { t } from "../i18n.js";
 import { refreshInboxBadge, start } from "../shell.js";
-import { $, busy, errorMessage, fill, formatDateTime, showFailure, toast } from "../ui.js";
+import { $, busy, errorMessage, fill, formatDateTime, setQuotedText, showFailure, toast } from "../ui.js";
 
 const PAGE_SIZE = 20;
 let cursor = null;
@@ -71,7 +71,12 @@ export function targetOf(note) {
 }
 
 function item(note) {
-  const node = fill("tpl-note", { text: note.text, when: formatDateTime(note.created_at) });
+  const node = fill("tpl-note", { when: formatDateTime(note.created_at) });
+  // The server wrote the sentence; what it quotes (a title, a community's name) is in note.data.
+  const quotedValues = Object.entries(note.data || {})
+    .filter(([key, value]) => typeof value === "string" && !/(^id|_id|_at|^status|^action)$/.test(key))
+    .map(([, value]) => value);
+  setQuotedText($('[data-slot="text"]', node), note.text, quotedValues);
   node.dataset.notification = note.id;
   setRead(node, note.read);
   const link = $("[data-link]", node);

@@ -5,8 +5,8 @@ import { api } from "../api.js";
 import { t } from "../i18n.js";
 import { start } from "../shell.js";
 import {
-  $, busy, cidOfPage, clearErrors, communityPath, cursorList, confirmTap, copyText, errorMessage, fieldError, fill,
-  formatDateTime, localPath, showErrors, toast, wirePoster,
+  $, busy, cidOfPage, clearErrors, communityPath, confirmTap, copyText, cursorList, errorMessage, fieldError, fill,
+  formatDateTime, localPath, quoted, showErrors, toast, userOption, wirePoster,
 } from "../ui.js";
 
 const cid = cidOfPage();
@@ -17,7 +17,7 @@ start(async () => {
   const places = await api("GET", communityPath(cid, "/buildings"), { keep: true });
   buildings = new Map(places.map((b) => [b.id, b.name]));
   const select = $("#invite-building");
-  for (const building of places) select.append(new Option(building.name, building.id));
+  for (const building of places) select.append(userOption(building.name, building.id));
   const form = $("[data-invite-form]");
   form.addEventListener("submit", (event) => {
     event.preventDefault();
@@ -80,8 +80,9 @@ function inviteState(invite) {
 
 function inviteCard(invite) {
   const card = fill("tpl-invite", {
-    title: invite.note || t("ui.invites.code", { code: invite.code }),
-    building: buildings.get(invite.building_id) || t("ui.invites.whole_community"),
+    title: invite.note ? quoted(invite.note) : t("ui.invites.code", { code: invite.code }),
+    building: buildings.has(invite.building_id) ? quoted(buildings.get(invite.building_id))
+      : t("ui.invites.whole_community"),
     uses: invite.max_uses === null
       ? t("ui.invites.uses_unlimited", { uses: invite.uses })
       : t("ui.invites.uses_of", { uses: invite.uses, max: invite.max_uses }),

@@ -7,12 +7,12 @@
 
 import { api, ApiError } from "../api.js";
 import { t } from "../i18n.js";
-import { categoryName, issuePath, photoPicker, statusBadges } from "../issues.js";
+import { categoryName, categoryOption, issuePath, photoPicker, statusBadges } from "../issues.js";
 import { FilesNeedStorage, findWrite, newId, onQueueChange, submitWrite } from "../queue.js";
 import { rememberCommunity, start } from "../shell.js";
 import {
-  $, busy, can, cidOfPage, clearErrors, communityPath, errorMessage, fieldError, fieldErrors, fill, pageData, showErrors,
-  toast,
+  $, busy, can, cidOfPage, clearErrors, communityPath, errorMessage, fieldError, fieldErrors, fill, pageData,
+  showErrors, toast, userOption,
 } from "../ui.js";
 
 const cid = cidOfPage();
@@ -30,8 +30,8 @@ start(async () => {
     api("GET", communityPath(cid, "/categories"), { keep: true }),
     api("GET", communityPath(cid, "/buildings"), { keep: true }),
   ]);
-  for (const c of categories) form.elements.category_id.append(new Option(categoryName(c.name), c.id));
-  for (const b of buildings) form.elements.building_id.append(new Option(b.name, b.id));
+  for (const c of categories) form.elements.category_id.append(categoryOption(c));
+  for (const b of buildings) form.elements.building_id.append(userOption(b.name, b.id));
   const staff = can(permissions, "issues.report_as_staff", community.my_roles);
   $("[data-staff]", form).hidden = !staff;
   const source = new URLSearchParams(window.location.search).get("source");

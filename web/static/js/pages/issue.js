@@ -5,12 +5,13 @@
 import { api } from "../api.js";
 import { t } from "../i18n.js";
 import {
-  actionLabel, actionPanel, categoryName, choices, issuePath, photoPicker, showPhotos, statusBadges, statusLabel, tOr,
+  actionLabel, actionPanel, categoryNode, choices, issuePath, photoPicker, showPhotos, statusBadges, statusLabel,
+  tOr,
 } from "../issues.js";
 import { rememberCommunity, start } from "../shell.js";
 import {
-  $, busy, cidOfPage, clearErrors, communityPath, errorMessage, fieldError, fill, formatDateTime,
-  pageData, setSlots, showErrors, toast, wireShare,
+  $, busy, cidOfPage, clearErrors, communityPath, errorMessage, fieldError, fill, formatDateTime, joinNodes,
+  pageData, quoted, setSlots, showErrors, toast, tQuoted, wireShare,
 } from "../ui.js";
 
 const cid = cidOfPage();
@@ -57,16 +58,17 @@ function render(issue) {
   $("[data-badges]", root).replaceChildren(...statusBadges(issue));
   // Plain words first; the coordinates only for whoever opens the fold.
   const located = issue.lat !== null && issue.lat !== undefined;
-  const where = [buildings.get(issue.building_id), issue.location_text, located ? t("ui.issue.gps_plain") : ""];
+  const where = [buildings.get(issue.building_id), issue.location_text].filter(Boolean).map(quoted);
+  if (located) where.push(t("ui.issue.gps_plain"));
   setSlots(root, {
     title: issue.title,
-    byline: t("ui.issue.byline", { who: issue.reporter_name || t("ui.issue.anonymous"),
-      when: formatDateTime(issue.created_at) }),
+    byline: tQuoted("ui.issue.byline", { who: issue.reporter_name ? quoted(issue.reporter_name)
+      : t("ui.issue.anonymous"), when: formatDateTime(issue.created_at) }),
     description: issue.description,
-    category: categoryName(issue.category),
-    location: where.filter(Boolean).join(" · ") || t("ui.issue.none"),
+    category: categoryNode(issue.category),
+    location: where.length ? joinNodes(where) : t("ui.issue.none"),
     gps: located ? t("ui.issue.gps", { lat: issue.lat, lng: issue.lng }) : "",
-    handler: handlers.get(issue.handler_id) || t("ui.issue.none"),
+    handler: handlers.has(issue.handler_id) ? quoted(handlers.get(issue.handler_id)) : t("ui.issue.none"),
     deadline: issue.deadline_at ? formatDateTime(issue.deadline_at) : t("ui.issue.none"),
     source: tOr(`ui.issue.source.${issue.source}`, issue.source),
     resolution: issue.resolution_note,
@@ -156,12 +158,12 @@ async function loadTimeline() {
   $("[data-timeline]").replaceChildren(...events.map((event) => {
     const node = fill("tpl-event", {
       what: eventText(event),
-      who: [event.actor_name || (event.actor_name === null && event.action === "escalate" ? t("ui.issue.system")
-        : t("ui.issue.anonymous")), formatDateTime(event.created_at)].join(" · "),
-      note: [event.note, event.data && event.data.deadline_at
+      who: joinNodes([event.actor_name ? quoted(event.actor_name) : t(event.actor_name === null
+        && event.action === "escalate" ? "ui.issue.system" : "ui.issue.anonymous"), formatDateTime(event.created_at)]),
+      note: joinNodes([event.note ? quoted(event.note) : "", event.data && event.data.deadline_at
         ? t("ui.issue.due", { when: formatDateTime(event.data.deadline_at) }) : "",
       event.data && event.data.handler_id && handlers.get(event.data.handler_id)
-        ? t("ui.issue.to_handler", { name: handlers.get(event.data.handler_id) }) : ""].filter(Boolean).join(" · "),
+        ? tQuoted("ui.issue.to_handler", { name: quoted(handlers.get(event.data.handler_id)) }) : ""]),
     });
     node.dataset.event = event.action;
     return node;
@@ -183,7 +185,8 @@ async function loadComments(fresh) {
 
 function commentCard(c) {
   const card = fill("tpl-comment", {
-    who: `${c.author_name || t("ui.issue.anonymous")} · ${formatDateTime(c.created_at)}`, body: c.body,
+    who: joinNodes([c.author_name ? quoted(c.author_name) : t("ui.issue.anonymous"), formatDateTime(c.created_at)]),
+    body: c.body,
   });
   showPhotos($("[data-photos]", card), c.photos);
   return card;

@@ -5,7 +5,7 @@
 
 import { api } from "../api.js";
 import { t } from "../i18n.js";
-import { categoryName } from "../issues.js";
+import { categoryNode } from "../issues.js";
 import { start } from "../shell.js";
 import { $, cidOfPage, communityPath, fill, pageData } from "../ui.js";
 
@@ -72,7 +72,7 @@ function renderList(features) {
   $("[data-map-empty]").hidden = features.length > 0;
   for (const [i, { properties: p }] of features.entries()) {
     const item = fill("map-item", {
-      title: p.title, status: t(`map.status.${p.status}`), category: categoryName(p.category),
+      title: p.title, status: t(`map.status.${p.status}`), category: categoryNode(p.category),
       supports: t("map.supports", { count: p.supports_count }),
     });
     item.querySelector("a").href = issueHref(p.id);
@@ -196,6 +196,7 @@ function drawTiles(features) {
     const link = document.createElement("a");
     link.href = issueHref(f.properties.id);
     link.textContent = f.properties.title;
+    link.dataset.userContent = "";
     return marker.bindPopup(link);
   })).addTo(leafletMap);
   if (features.length) leafletMap.fitBounds(leafletLayer.getBounds(), { maxZoom: 18, padding: [24, 24] });

@@ -4,7 +4,7 @@
 
 import { api } from "../api.js";
 import { t } from "../i18n.js";
-import { categoryName, choices, pagedList } from "../issues.js";
+import { categoryOption, choices, pagedList } from "../issues.js";
 import { listWrites, onQueueChange } from "../queue.js";
 import { rememberCommunity, start } from "../shell.js";
 import { $, cidOfPage, communityPath, fill, toast, errorMessage } from "../ui.js";
@@ -57,7 +57,7 @@ start(async () => {
   const categories = api("GET", communityPath(cid, "/categories"), { keep: true }).then((rows) => {
     const select = form.elements.category_id;
     const chosen = params.get("category_id") || "";
-    for (const c of rows) select.append(new Option(categoryName(c.name), c.id));
+    for (const c of rows) select.append(categoryOption(c));
     select.value = chosen;
   });
   await Promise.all([load(), categories]);

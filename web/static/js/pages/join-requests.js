@@ -4,8 +4,8 @@ import { api } from "../api.js";
 import { t } from "../i18n.js";
 import { start } from "../shell.js";
 import {
-  $, $$, busy, cidOfPage, clearErrors, communityPath, errorMessage, fieldError, fill, formatDateTime,
-  showErrors, showFailure, toast,
+  $, $$, busy, cidOfPage, clearErrors, communityPath, errorMessage, fieldError, fill, formatDateTime, quoted,
+  showErrors, showFailure, toast, tQuoted,
 } from "../ui.js";
 
 const cid = cidOfPage();
@@ -54,7 +54,8 @@ function updateEmpty() {
 }
 
 function placeText(buildingName, room) {
-  return [buildingName, room].filter(Boolean).join(" ") || t("ui.join_requests.no_place");
+  const place = [buildingName, room].filter(Boolean).join(" ");
+  return place ? quoted(place) : t("ui.join_requests.no_place");
 }
 
 function requestCard(request) {
@@ -63,7 +64,7 @@ function requestCard(request) {
     phone: request.phone || "",
     place: placeText(buildings.get(request.building_id), request.room),
     when: t("ui.join_requests.asked_at", { time: formatDateTime(request.created_at) }),
-    reason: request.reason ? t("ui.join_requests.reason_was", { reason: request.reason }) : "",
+    reason: request.reason ? tQuoted("ui.join_requests.reason_was", { reason: quoted(request.reason) }) : "",
   });
   const badge = $("[data-status]", card);
   badge.textContent = t(`ui.join_requests.status.${request.status}`);

@@ -6,8 +6,8 @@ import { api, SignedOut } from "../api.js";
 import { t } from "../i18n.js";
 import { start } from "../shell.js";
 import {
-  $, $$, busy, can, cidOfPage, clearErrors, communityPath, errorMessage, fill, pageData, roleChips,
-  showErrors, showFailure, toast,
+  $, $$, busy, can, cidOfPage, clearErrors, communityPath, errorMessage, fill, joinNodes, pageData, quoted,
+  roleChips, showErrors, showFailure, toast, tQuoted, userOption,
 } from "../ui.js";
 
 const cid = cidOfPage();
@@ -116,11 +116,11 @@ function nameList(ids, rows) {
 function showPlaces(card, member) {
   const parts = [];
   const building = nameList(member.building_id ? [member.building_id] : [], buildings);
-  if (building) parts.push(t(`ui.places.${kind}.of`, { name: building }));
+  if (building) parts.push(tQuoted(`ui.places.${kind}.of`, { name: quoted(building) }));
   const gridNames = nameList(member.grid_ids || [], grids);
-  if (gridNames) parts.push(t("ui.members.grids_of", { names: gridNames }));
+  if (gridNames) parts.push(tQuoted("ui.members.grids_of", { names: quoted(gridNames) }));
   const line = $('[data-slot="places"]', card);
-  line.textContent = parts.join(" · ");
+  line.replaceChildren(joinNodes(parts));
   line.hidden = parts.length === 0;
 }
 
@@ -138,7 +138,7 @@ function wirePlaces(card, member) {
     return row;
   }));
   $("[data-no-grids]", form).hidden = grids.length > 0;
-  for (const building of buildings) select.append(new Option(building.name, building.id));
+  for (const building of buildings) select.append(userOption(building.name, building.id));
   const gridBoxes = () => $$('input[name="grid_ids"]', form);
   const placesError = $("[data-places-error]", form);
 

@@ -5,8 +5,8 @@ import { api } from "../api.js";
 import { t } from "../i18n.js";
 import { start } from "../shell.js";
 import {
-  $, $$, busy, can, cidOfPage, clearErrors, communityPath, errorMessage, fieldError, fill, pageData,
-  showErrors, toast,
+  $, $$, busy, can, cidOfPage, clearErrors, communityPath, errorMessage, fieldError, fill, joinNodes, pageData,
+  quoted, showErrors, toast, tQuoted, userOption,
 } from "../ui.js";
 
 const cid = cidOfPage();
@@ -73,21 +73,21 @@ function renderGrids() {
 function renderGridChoice() {
   const select = $("#building-grid");
   const chosen = select.value;
-  select.replaceChildren(select.options[0], ...grids.map((grid) => new Option(grid.name, grid.id)));
+  select.replaceChildren(select.options[0], ...grids.map((grid) => userOption(grid.name, grid.id)));
   select.value = grids.some((grid) => grid.id === chosen) ? chosen : "";
 }
 
 function renderBuildings() {
   // Cards already on screen are kept, so households someone opened stay open.
   const cards = new Map($$("[data-building-id]").map((card) => [card.dataset.buildingId, card]));
-  const groups = [...grids.map((grid) => ({ id: grid.id, title: grid.name })),
+  const groups = [...grids.map((grid) => ({ id: grid.id, title: quoted(grid.name) })),
     { id: null, title: t("ui.places.no_grid") }];
   const sections = [];
   for (const group of groups) {
     const inside = buildings.filter((b) => (b.grid_id || null) === group.id);
     if (inside.length === 0) continue;
     const count = t(`ui.places.${kind}.count`, { count: inside.length });
-    const section = fill("tpl-group", { title: `${group.title} · ${count}` });
+    const section = fill("tpl-group", { title: joinNodes([group.title, count]) });
     $("[data-buildings]", section).append(...inside.map((b) => cards.get(b.id) || buildingCard(b)));
     sections.push(section);
   }
@@ -159,13 +159,20 @@ function householdName(household) {
   return unit ? t("ui.places.unit_room", { unit, room }) : room;
 }
 
+/** householdName with the unit and room as written (user content). */
+function householdNode(household) {
+  const room = quoted(household.room || household.address || "—");
+  const unit = (household.unit || "").trim().replace(/\u5355\u5143$/, "").trim();
+  return unit ? tQuoted("ui.places.unit_room", { unit: quoted(unit), room }) : room;
+}
+
 function areaText(value) {
   if (value === null || value === undefined || value === "") return t("ui.places.no_area");
   return t("ui.places.area_value", { area: String(Number(value)) });
 }
 
 function householdRow(household) {
-  return fill("tpl-household", { name: householdName(household), area: areaText(household.owner_area_m2) });
+  return fill("tpl-household", { name: householdNode(household), area: areaText(household.owner_area_m2) });
 }
 
 async function createGrid(form) {

@@ -12,6 +12,7 @@ import { lang } from "../prefs.js";
 import { rememberCommunity, start } from "../shell.js";
 import {
   $, $$, busy, can, cidOfPage, clearErrors, communityPath, errorMessage, fieldError, fill, goSignIn, pageData,
+  userOption,
 } from "../ui.js";
 
 const cid = cidOfPage();
@@ -96,8 +97,8 @@ function fillChoices(buildings, issues) {
     const weight = t(m.preset === CIVIL_CODE_PRESETS[0] ? "ui.poll_builder.matter_major" : "ui.poll_builder.matter_ordinary");
     form.elements.matter.append(new Option(t("ui.poll_builder.matter_option", { matter: matterLabel(m), weight }), m.key));
   }
-  for (const b of buildings) form.elements.scope_building_id.append(new Option(b.name, b.id));
-  for (const issue of issues) form.elements.issue_id.append(new Option(issue.title, issue.id));
+  for (const b of buildings) form.elements.scope_building_id.append(userOption(b.name, b.id));
+  for (const issue of issues) form.elements.issue_id.append(userOption(issue.title, issue.id));
   const list = $("[data-issue-list]", form);
   for (const issue of issues) {
     const row = fill("tpl-issue-pick", { title: issue.title });

@@ -9,8 +9,8 @@ import { api, ApiError, NetworkError } from "../api.js";
 import { t } from "../i18n.js";
 import { rememberCommunity, start } from "../shell.js";
 import {
-  $, $$, busy, can, cidOfPage, clearErrors, communityPath, errorMessage, fieldError, fill, formatDateTime, pageData,
-  setSlots, showErrors,
+  $, $$, busy, can, capitalised, cidOfPage, clearErrors, communityPath, errorMessage, fieldError, fill,
+  formatDateTime, joinNodes, pageData, quoted, setSlots, showErrors, tQuoted,
 } from "../ui.js";
 
 const cid = cidOfPage();
@@ -57,10 +57,10 @@ function canEnter() {
 
 function showHead() {
   const head = $("[data-poll-head]");
-  const meta = [t(`ui.poll.status.${poll.status}`), t(`ui.poll.electorate.${poll.electorate}`)];
-  if (poll.scope_label) meta.push(poll.scope_label);
+  const meta = [capitalised(t(`ui.poll.status.${poll.status}`)), t(`ui.poll.electorate.${poll.electorate}`)];
+  if (poll.scope_label) meta.push(poll.scope_building_id ? quoted(poll.scope_label) : poll.scope_label);
   meta.push(t("ui.poll_paper.turnout", { voted: poll.voted_count, size: poll.electorate_size }));
-  setSlots(head, { title: poll.title, meta: meta.join(" · ") });
+  setSlots(head, { title: poll.title, meta: joinNodes(meta) });
   $("[data-poll-link]", head).href = `/c/${encodeURIComponent(cid)}/polls/${encodeURIComponent(pollId)}`;
   $("[data-not-open]").hidden = canEnter();
 }
@@ -155,8 +155,9 @@ function howVoted(elector) {
   if (!elector.voted) return "";
   const channel = t(`ui.poll.channel.${elector.channel}`);
   if (!elector.entered_by_name) return t("ui.poll_paper.voted_via", { channel });
-  return t("ui.poll_paper.voted_entered", {
-    channel, by: elector.entered_by_name, at: formatDateTime(elector.entered_at), witness: elector.witness,
+  return tQuoted("ui.poll_paper.voted_entered", {
+    channel, by: quoted(elector.entered_by_name), at: formatDateTime(elector.entered_at),
+    witness: quoted(elector.witness),
   });
 }
 
@@ -179,8 +180,8 @@ function showVoted(elector) {
   const box = $("[data-voted-detail]");
   setSlots(box, {
     label: elector.label, how: t("ui.poll_paper.already", { channel: t(`ui.poll.channel.${elector.channel}`) }),
-    channel: t(`ui.poll.channel.${elector.channel}`), entered_by: elector.entered_by_name || "",
-    entered_at: formatDateTime(elector.entered_at), witness: elector.witness || "",
+    channel: t(`ui.poll.channel.${elector.channel}`), entered_by: quoted(elector.entered_by_name || ""),
+    entered_at: formatDateTime(elector.entered_at), witness: quoted(elector.witness || ""),
   });
   for (const cell of $$("[data-by-row]", box)) cell.hidden = !elector.entered_by_name;
   showStep("voted");
@@ -222,7 +223,7 @@ function showChannel() {
 
 function options() {
   if (poll.kind === "proposal") return PROPOSAL.map((id) => ({ id, label: t(`ui.poll_paper.proposal.${id}`) }));
-  return poll.options.map((o) => ({ id: o.id, label: o.label }));
+  return poll.options.map((o) => ({ id: o.id, label: quoted(o.label) })); // as the committee wrote them
 }
 
 function buildTargets(form) {
@@ -355,7 +356,8 @@ async function submit(form) {
     showCount();
     const done = $("[data-receipt]");
     setSlots(done, {
-      who: t("ui.poll_paper.done_who", { label: chosen.label, channel: t(`ui.poll.channel.${cast.channel}`) }),
+      who: tQuoted("ui.poll_paper.done_who", { label: quoted(chosen.label),
+        channel: t(`ui.poll.channel.${cast.channel}`) }),
       receipt: cast.receipt, seq: t("ui.poll_paper.seq", { seq: cast.seq }),
     });
     showStep("receipt");

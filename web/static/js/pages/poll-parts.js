@@ -2,12 +2,13 @@
 // named, the time left, the turnout. Not a page of its own.
 
 import { t } from "../i18n.js";
-import { badge, formatDateTime } from "../ui.js";
+import { badge, capitalised, formatDateTime } from "../ui.js";
 
 const STATUS_KIND = { open: "success", scheduled: "info", draft: "", closed: "warning", notice: "info", final: "" };
 
 export function statusBadge(poll) {
-  const node = badge(t(`ui.poll.status.${poll.status}`), STATUS_KIND[poll.status] || "");
+  // A label standing on its own: "Open" (the catalogue has it as said in a sentence, "now open").
+  const node = badge(capitalised(t(`ui.poll.status.${poll.status}`)), STATUS_KIND[poll.status] || "");
   node.dataset.status = poll.status;
   return node;
 }

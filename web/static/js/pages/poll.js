@@ -17,7 +17,7 @@ import { listWrites, onQueueChange, submitWrite } from "../queue.js";
 import { rememberCommunity, start } from "../shell.js";
 import {
   $, $$, busy, cidOfPage, clearErrors, communityPath, confirmTap, copyText, errorMessage, fieldError, fill,
-  formatDateTime, goSignIn, pageData, setSlots, showErrors, toast, wireShare,
+  formatDateTime, goSignIn, joinNodes, pageData, quoted, setQuotedText, setSlots, showErrors, toast, wireShare,
 } from "../ui.js";
 import { pollBadges, timeLine, turnoutText } from "./poll-parts.js";
 
@@ -90,7 +90,7 @@ function render() {
       poll.status === "draft" || poll.status === "scheduled" ? t("ui.poll_page.frozen_at_open")
         : t(owners ? "ui.poll_page.size_owners" : poll.electorate === "households" ? "ui.poll_page.size_households"
           : "ui.poll_page.size_people", { size: poll.electorate_size, area: poll.electorate_area })].join(" · "),
-    scope: poll.scope_label,
+    scope: poll.scope_building_id ? quoted(poll.scope_label) : poll.scope_label, // a building's name as written
     turnout: turnoutText(poll),
     opens: formatDateTime(poll.opened_at || poll.opens_at) || t("ui.poll_page.not_yet"),
     closes: formatDateTime(poll.closed_at || poll.closes_at) || t("ui.poll_page.closes_by_hand"),
@@ -315,8 +315,11 @@ function dotBallot(box) {
     const node = fill("tpl-dots", { label: option.label });
     node.dataset.option = option.id;
     linkIssue(node, option);
-    $("[data-plus]", node).setAttribute("aria-label", t("ui.poll_page.dot_add", { label: option.label }));
-    $("[data-minus]", node).setAttribute("aria-label", t("ui.poll_page.dot_remove", { label: option.label }));
+    // The row is a group named by its option (user content); its buttons say what they do.
+    $('[data-slot="label"]', node).id = `dots-${option.id}`;
+    node.setAttribute("aria-labelledby", `dots-${option.id}`);
+    $("[data-plus]", node).setAttribute("aria-label", t("ui.poll_page.dot_add"));
+    $("[data-minus]", node).setAttribute("aria-label", t("ui.poll_page.dot_remove"));
     $("[data-plus]", node).addEventListener("click", () => {
       if (used() < dots && (poll.allow_stacking || counts.get(option.id) === 0)) {
         counts.set(option.id, counts.get(option.id) + 1);
@@ -407,7 +410,7 @@ function scoreBallot(box) {
       button.textContent = String(value);
       button.dataset.score = String(value);
       button.setAttribute("aria-pressed", "false");
-      button.setAttribute("aria-label", t("ui.poll_page.score_label", { label: option.label, n: value }));
+      button.setAttribute("aria-label", t("ui.poll_page.score_label", { n: value })); // in the option's fieldset
       button.addEventListener("click", () => {
         if (scores.get(option.id) === value) scores.delete(option.id);
         else scores.set(option.id, value);
@@ -544,7 +547,7 @@ function renderResults(view) {
   box.dataset.kind = result.kind;
   const explanation = result[document.documentElement.lang === "zh-CN" ? "explanation_zh" : "explanation_en"];
   const summary = $("[data-results-summary]", box);
-  summary.textContent = explanation || "";
+  setQuotedText(summary, explanation || "", poll.options.map((o) => o.label));
   summary.classList.toggle("is-passed", result.passed === true);
   summary.classList.toggle("is-failed", result.passed === false);
   summary.classList.toggle("is-provisional", Boolean(view.provisional)); // where things stand, not a headline
@@ -670,6 +673,7 @@ function renderRounds(result) {
       const name = document.createElement("th");
       name.scope = "row";
       name.textContent = labelOf(result, id);
+      name.dataset.userContent = "";
       const cell = document.createElement("td");
       cell.textContent = String(count);
       const note = document.createElement("td");
@@ -816,10 +820,10 @@ async function loadObjections() {
   const shown = poll.status === "notice" || poll.status === "final";
   section.hidden = !shown;
   if (!shown) return;
-  const notice = [poll.notice_note,
+  const notice = [poll.notice_note ? quoted(poll.notice_note) : "",
     poll.notice_ends_at ? t(poll.status === "notice" ? "ui.poll_page.notice_until" : "ui.poll_page.notice_ended",
-      { when: formatDateTime(poll.notice_ends_at) }) : ""].filter(Boolean).join(" ");
-  $("[data-notice-text]", section).textContent = notice;
+      { when: formatDateTime(poll.notice_ends_at) }) : ""];
+  $("[data-notice-text]", section).replaceChildren(joinNodes(notice, " "));
   const rows = await api("GET", `${base}/objections`);
   const answering = poll.actions.includes("answer");
   $("[data-objections]", section).replaceChildren(...rows.map((o) => objectionCard(o, answering)));

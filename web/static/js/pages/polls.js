@@ -5,7 +5,9 @@
 import { api } from "../api.js";
 import { t } from "../i18n.js";
 import { rememberCommunity, start } from "../shell.js";
-import { $, $$, badge, busy, can, cidOfPage, communityPath, errorMessage, fill, pageData, toast } from "../ui.js";
+import {
+  $, $$, badge, busy, can, cidOfPage, communityPath, errorMessage, fill, pageData, setQuotedText, toast,
+} from "../ui.js";
 import { pollBadges, timeLine, turnoutText } from "./poll-parts.js";
 
 const cid = cidOfPage();
@@ -105,6 +107,7 @@ function card(poll) {
     $("[data-turnout-fill]", turnout).style.width = `${share}%`;
   }
   const summary = $('[data-slot="summary"]', node);
+  setQuotedText(summary, summary.textContent, poll.options.map((o) => o.label));
   summary.hidden = !summary.textContent;
   if (poll.passed === true) summary.classList.add("is-passed");
   if (poll.passed === false) summary.classList.add("is-failed");

@@ -6,7 +6,7 @@
 import { api, ApiError } from "../api.js";
 import { t } from "../i18n.js";
 import { start } from "../shell.js";
-import { $, busy, clearErrors, errorMessage, fieldError, pageData, setSlots } from "../ui.js";
+import { $, busy, capitalised, clearErrors, errorMessage, fieldError, pageData, setSlots } from "../ui.js";
 
 const SHAPE = /^[0-9A-Za-z-]{4,40}$/;
 
@@ -57,7 +57,7 @@ function show(found) {
     setSlots(box, {
       poll: found.poll_title,
       community: found.community_name || "",
-      status: t(`ui.poll.status.${found.status}`),
+      status: capitalised(t(`ui.poll.status.${found.status}`)),
       seq: t("ui.receipt.seq_of", { seq: found.seq, total: found.chain_seq }),
       hash: found.hash,
       head: found.chain_head,

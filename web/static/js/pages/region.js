@@ -4,9 +4,9 @@
 
 import { api, ApiError } from "../api.js";
 import { t } from "../i18n.js";
-import { categoryName, issuePath, statusLabel } from "../issues.js";
+import { categoryNode, issuePath, statusLabel } from "../issues.js";
 import { start } from "../shell.js";
-import { $, badge, busy, errorMessage, fill, formatDateTime, pageData, showFailure, toast } from "../ui.js";
+import { $, badge, busy, errorMessage, fill, formatDateTime, joinNodes, pageData, showFailure, toast } from "../ui.js";
 
 const { region_id: regionId } = pageData();
 const PAGE_SIZE = 50;
@@ -72,10 +72,10 @@ export function overdueBy(deadline, now = Date.now()) {
 
 function add(issue) {
   const group = groupOf(issue);
-  const meta = [categoryName(issue.category), issue.overdue && issue.deadline_at ? overdueBy(issue.deadline_at) : "",
+  const meta = [categoryNode(issue.category), issue.overdue && issue.deadline_at ? overdueBy(issue.deadline_at) : "",
     issue.reopen_count ? t("inbox.region.reopened", { count: issue.reopen_count }) : "",
     issue.escalated_at ? t("inbox.region.escalated_at", { when: formatDateTime(issue.escalated_at) }) : ""];
-  const node = fill("tpl-escalation", { title: issue.title, meta: meta.filter(Boolean).join(" · ") });
+  const node = fill("tpl-escalation", { title: issue.title, meta: joinNodes(meta) });
   node.dataset.issueId = issue.id;
   const link = $("[data-link]", node);
   link.href = issuePath(issue.community_id, issue.id);
