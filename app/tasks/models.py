@@ -134,6 +134,9 @@ class TaskClaim(IdMixin, TimestampMixin, Base):
     handed_to: Mapped[str | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     reminded_day_at: Mapped[datetime | None] = mapped_column()  # the reminder the day before, sent
     reminded_hour_at: Mapped[datetime | None] = mapped_column()  # and the one an hour before
+    # Binds the claim to the Idempotency-Key of the request that made it (keyed by the server's
+    # secret): a phone's retry recognises its own claim and gets its answer, not "claimed already".
+    claim_check: Mapped[str | None] = mapped_column(String(32))
     updated_at: Mapped[datetime] = mapped_column(default=clock.now)
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Header, Path, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.communities.deps import CommunityScope, Require
@@ -159,10 +159,11 @@ async def share_task(request: Request, task_id: Id, session: Session, scope: Vie
 @router.post("/communities/{cid}/tasks/{task_id}/claims", status_code=201)
 @reads_first
 async def claim_task(request: Request, task_id: Id, body: ClaimCreate, session: Session,
-                     scope: CommunityScope = Require("tasks.claim")) -> ClaimRead:
+                     scope: CommunityScope = Require("tasks.claim"),
+                     idempotency_key: Annotated[str | None, Header(max_length=200)] = None) -> ClaimRead:
     """Claim a place (for oneself, or with ``for_person_id`` for a resident without a phone).
     Refused — full, twice, started, one's own, outside the allowed group — nothing is written."""
-    made = await service.take_claim(session, scope, task_id, body)
+    made = await service.take_claim(session, scope, task_id, body, idempotency_key)
     (view,) = await views.claim_views(session, scope, request, made.ctx, [made.claim], standings=made.standings,
                                       known_names=made.names, fresh=True)
     return view

@@ -31,7 +31,7 @@ from app.core.models import Upload
 from app.issues import service as issues
 from app.notifications import service as notifications
 from app.points import service as points
-from app.tasks import flows
+from app.tasks import committer, flows
 from app.tasks import repository as repo
 from app.tasks.flows import Actor, ClaimStatus, Kind, Status
 from app.tasks.models import Task, TaskClaim, TaskEvent, TaskOrganiser, TaskPhoto, TaskRules
@@ -518,9 +518,29 @@ async def claim(session: AsyncSession, scope: CommunityScope, task_id: str, data
     return (await take_claim(session, scope, task_id, data)).claim
 
 
-async def take_claim(session: AsyncSession, scope: CommunityScope, task_id: str, data: ClaimCreate) -> Claimed:
+def claim_check(person_id: str, task_id: str, idempotency_key: str) -> str:
+    key = get_settings().secret_key.encode()
+    message = f"task-claim:{person_id}:{task_id}:{idempotency_key}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:32]
+
+
+def claim_row(task: Task, person_id: str, values: dict[str, Any]) -> dict[str, Any]:
+    """Every column of a new claim, as the group committer inserts it and its answer shows it."""
+    return {"id": new_id(), "created_at": values["claimed_at"], "task_id": task.id, "community_id": task.community_id,
+            "person_id": person_id, "checked_in_at": None, "checked_in_by": None, "checkin_method": "",
+            "last_checkin_at": None, "checkins": 0, "due_reminded_for": None, "missed_flagged_for": None,
+            "submitted_at": None, "submitted_by": None, "evidence_note": "", "minutes": 0, "verified_at": None,
+            "verified_by": None, "auto_verified": False, "rejected_reason": "", "paid_at": None, "paid_unit": "",
+            "paid_amount": 0, "handed_to": None, "reminded_day_at": None, "reminded_hour_at": None, **values}
+
+
+async def take_claim(session: AsyncSession, scope: CommunityScope, task_id: str, data: ClaimCreate,
+                     idempotency_key: str | None = None) -> Claimed:
     """Take a place on a task, for oneself or (a facilitator) for someone without a phone. Reads
-    first; a refusal writes nothing, and the place itself is taken by one conditional update."""
+    first; a refusal writes nothing. One's own claim on a job or an adoption goes to the group
+    committer (app/tasks/committer.py) with those that arrive with it; any other claim is written
+    here, its place taken by one conditional update. With an ``idempotency_key``, a retry of the
+    request that made a claim (the answer lost with a crashed server) gets that claim again."""
     task = await repo.task_in(session, scope.community_id, task_id)
     if task is None:
         raise NotFound("task_not_found")
@@ -541,6 +561,10 @@ async def take_claim(session: AsyncSession, scope: CommunityScope, task_id: str,
         raise field_error("task_organisation_wish_only", "organisation")
     now = clock.now()
     existing = await repo.claim_of(session, task.id, person_id)
+    check = claim_check(person_id, task.id, idempotency_key) if idempotency_key else None
+    if existing is not None and check is not None and existing.claim_check == check \
+            and existing.status != ClaimStatus.withdrawn:
+        return await _claimed(session, scope, ctx, existing)  # this very request's claim, made before
     claimant = None
     if for_self and task.status != Status.open:
         refusal = claim_refusal(ctx, None, existing, now)  # the state refuses first, whoever asks
@@ -561,14 +585,28 @@ async def take_claim(session: AsyncSession, scope: CommunityScope, task_id: str,
     names = {scope.person.id: scope.person.name or ""}
     if not for_self:
         names.update(await communities.names_of(session, [person_id]))
-    await db.begin_writing(session)
-    await writers_turn(session)
     due = None
     if ctx.kind is Kind.adoption and task.checkin_every_days:
         due = max(now, task.starts_at or now) + timedelta(days=task.checkin_every_days)
     values = {"status": ClaimStatus.claimed.value, "acted_by": None if for_self else scope.person.id,
               "organisation": data.organisation, "note": data.note, "claimed_at": now, "updated_at": now,
-              "next_checkin_due_at": due, "ended_at": None}
+              "next_checkin_due_at": due, "ended_at": None, "claim_check": check}
+    if for_self and existing is None and ctx.kind not in flows.ONE_PERSON and db.is_reading(session):
+        row = claim_row(task, person_id, values)
+        await db.hand_back(session)  # waiting on the committer, hold no connection
+        placed = await committer.claims.submit(committer.NewClaim(
+            row, confirmation=_data(task, **_when_where(task)), organisers=ctx.organisers, full_notice=_data(task)))
+        if placed is not None:
+            repo.written(task, {"claimed_count": placed.claimed_count, "status": placed.status})
+            return Claimed(TaskClaim(**row), ctx, standings, names)
+        # A claim of theirs was there after all (a double tap, or a claim made meanwhile): say which.
+        existing = await repo.claim_of(session, task.id, person_id)
+        if existing is not None and existing.claim_check == check and check is not None:
+            return await _claimed(session, scope, ctx, existing)
+        if existing is not None and existing.status != ClaimStatus.withdrawn:
+            raise Conflict("task_already_claimed")
+    await db.begin_writing(session)
+    await writers_turn(session)
     if existing is not None:  # claiming again after withdrawing: the same row, back in
         if not await repo.move_claim(session, existing, ClaimStatus.withdrawn.value, values):
             raise Conflict("task_already_claimed")
@@ -601,6 +639,13 @@ async def take_claim(session: AsyncSession, scope: CommunityScope, task_id: str,
                            action="task_claim.claim_for", object_type="task_claim", object_id=the_claim.id,
                            after={"task_id": task.id, "person_id": person_id, "status": the_claim.status})
     return Claimed(the_claim, ctx, standings, names)
+
+
+async def _claimed(session: AsyncSession, scope: CommunityScope, ctx: Context, claim: TaskClaim) -> Claimed:
+    people = [claim.person_id, *([ctx.task.requester_id] if ctx.task.requester_id else [])]
+    standings = await repo.standings(session, scope.community_id, people)
+    names = await communities.names_of(session, [p for p in (claim.person_id, claim.acted_by) if p])
+    return Claimed(claim, ctx, standings, names)
 
 
 _turns_ending: set[asyncio.Task[Any]] = set()
@@ -1015,10 +1060,14 @@ def _amount(unit: str, amount: int) -> dict[str, Any]:
     return {"amount": amount} if unit == "points" else {"minutes": amount, "hours": hours_text(amount)}
 
 
+def _data(task: Task, **extra: Any) -> dict[str, Any]:
+    """What a notification about the task carries (its words are rendered when read)."""
+    return {"task_id": task.id, "title": task.title, "task_kind": task.kind, **extra}
+
+
 async def _tell(session: AsyncSession, task: Task, people: Sequence[str | None], kind: str, actor_id: str | None,
                 **data: Any) -> list[str]:
-    return await notifications.notify(session, people, task.community_id, kind,
-                                      {"task_id": task.id, "title": task.title, "task_kind": task.kind, **data},
+    return await notifications.notify(session, people, task.community_id, kind, _data(task, **data),
                                       actor_id=actor_id)
 
 

@@ -40,7 +40,7 @@ async def task_preview(session: AsyncSession, link: ShortLink, locale: str) -> s
     status = status[:1].upper() + status[1:]  # English states are written for the middle of a sentence
     left = max(0, task.people_needed - task.claimed_count)
     reward = reward_words(task.reward_unit, task.reward_amount, locale)
-    # "招募中 · 志愿服务 · 幸福里社区 · 还差 3 人 · 20 积分": what a neighbour in the group needs to decide.
+    # "招募中 · 志愿服务 · 幸福里社区 · 还差 3 人（共 12 人） · 20 积分": what a neighbour in the group needs to decide.
     parts = [status, kind, community_name]
     if task.status == Status.open:
         parts.append(t("ui.task.share.recruiting", locale, left=left, needed=task.people_needed))

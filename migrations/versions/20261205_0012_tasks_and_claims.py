@@ -124,6 +124,7 @@ def upgrade() -> None:
     sa.Column('handed_to', sa.String(length=26), nullable=True),
     sa.Column('reminded_day_at', app.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('reminded_hour_at', app.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('claim_check', sa.String(length=32), nullable=True),
     sa.Column('updated_at', app.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('id', sa.String(length=26), nullable=False),
     sa.Column('created_at', app.core.db.UTCDateTime(timezone=True), nullable=False),

@@ -121,3 +121,28 @@ async def test_the_auto_verify_sweep_racing_the_organiser_pays_each_claim_once(c
     await session.commit()
     for p in people:
         assert (await s.balance(session, t, p))["points"] == 15
+
+
+async def test_a_retry_whose_answer_was_lost_gets_its_own_claim_not_a_refusal(client: Any, session: Any) -> None:
+    from sqlalchemy import delete
+
+    from app.core.models import IdempotencyRecord
+
+    t = await s.town(session)
+    task = await s.published(client, t)
+    path = s.url(t, f"/tasks/{task['id']}/claims")
+    headers = {**f.auth(t.residents[0]), "Idempotency-Key": "claim-1"}
+    first = await client.post(path, headers=headers, json={})
+    assert first.status_code == 201, first.text
+    replay = await client.post(path, headers=headers, json={})
+    assert replay.headers.get("idempotent-replayed") == "true" and replay.json()["id"] == first.json()["id"]
+    # The server died after the claim was committed and before its answer was recorded: the retry
+    # runs the request again and finds the claim its own key made.
+    await session.execute(delete(IdempotencyRecord))
+    await session.commit()
+    retry = await client.post(path, headers=headers, json={})
+    assert retry.status_code == 201, retry.text
+    assert retry.json()["id"] == first.json()["id"] and "idempotent-replayed" not in retry.headers
+    other = await client.post(path, headers={**f.auth(t.residents[0]), "Idempotency-Key": "claim-2"}, json={})
+    f.assert_problem(other, 409, "task_already_claimed")  # another tap is another request
+    assert (await s.get(client, t, t.residents[1], task["id"]))["claimed_count"] == 1

@@ -118,7 +118,7 @@ async def test_a_task_has_a_share_page_with_open_graph_tags_and_a_qr_code(client
     status, page, _ = await open_page(client, link["code"])
     assert status == 200
     assert page.meta["og:title"] == "周六小区大扫除"
-    assert page.meta["og:description"] == "招募中 · 志愿服务 · 幸福里社区 · 还差 4 人 · 10 积分"
+    assert page.meta["og:description"] == "招募中 · 志愿服务 · 幸福里社区 · 还差 4 人（共 4 人） · 10 积分"
     assert page.meta["og:image"] == task["photos"][0]["url"]
     assert f"/c/{t.c.id}/tasks/{task['id']}" in page.links
     _, english, _ = await open_page(client, link["code"], headers={"Accept-Language": "en"})
