@@ -4,88 +4,11 @@
 
 import { api } from "../api.js";
 import { t } from "../i18n.js";
-import { $, communityPath, fill } from "../ui.js";
+import { $, communityPath, fill, joinNodes, quoted } from "../ui.js";
 
-// ---- user content: what people wrote and the names they gave, shown as written -----------------
-// Marked data-user-content so a translation tool leaves it alone and the page crawl does not ask
-// for it in English (the same helpers as web/static/js/ui.js on the i11-crawl branch: quoted,
-// tQuoted, joinNodes, userOption, setQuotedText).
-
-/** One piece of user content, marked. */
-export function quoted(text) {
-  const span = document.createElement("span");
-  span.dataset.userContent = "";
-  span.textContent = text === null || text === undefined ? "" : String(text);
-  return span;
-}
-
-/** t(key, params) as nodes: a parameter given as a node (quoted(name)) goes in as that node. */
-export function tQuoted(key, params = {}) {
-  const template = t(key);
-  const fragment = document.createDocumentFragment();
-  let last = 0;
-  for (const match of template.matchAll(/\{(\w+)\}/g)) {
-    fragment.append(template.slice(last, match.index));
-    const value = params[match[1]];
-    if (value === undefined) fragment.append(match[0]);
-    else fragment.append(value instanceof Node ? value : String(value));
-    last = match.index + match[0].length;
-  }
-  fragment.append(template.slice(last));
-  return fragment;
-}
-
-/** Parts (text or nodes) joined by `separator`, as nodes; empty parts left out. */
-export function joinNodes(parts, separator = " · ") {
-  const fragment = document.createDocumentFragment();
-  parts.filter((part) => part !== "" && part !== null && part !== undefined).forEach((part, i) => {
-    if (i) fragment.append(separator);
-    fragment.append(part);
-  });
-  return fragment;
-}
-
-/** A choice in a <select> that is user content (a building, a grid). */
-export function userOption(label, value) {
-  const option = new Option(label, value);
-  option.dataset.userContent = "";
-  return option;
-}
-
-/** A sentence the server wrote into `element`, marking where it quotes `values` (user content). */
-export function setQuotedText(element, text, values) {
-  const wanted = values.filter((v) => typeof v === "string" && v.trim()).sort((a, b) => b.length - a.length);
-  const fragment = document.createDocumentFragment();
-  let rest = String(text);
-  while (rest) {
-    let at = -1;
-    let found = "";
-    for (const value of wanted) {
-      const i = rest.indexOf(value);
-      if (i !== -1 && (at === -1 || i < at)) {
-        at = i;
-        found = value;
-      }
-    }
-    if (at === -1) {
-      fragment.append(rest);
-      break;
-    }
-    fragment.append(rest.slice(0, at), quoted(found));
-    rest = rest.slice(at + found.length);
-  }
-  element.replaceChildren(fragment);
-}
-
-/** Put text or nodes in each [data-slot] of `root` (ui.js setSlots takes text only). */
-export function putSlots(root, slots) {
-  for (const [name, value] of Object.entries(slots)) {
-    for (const element of root.querySelectorAll(`[data-slot="${name}"]`)) {
-      if (value instanceof Node) element.replaceChildren(value.cloneNode(true));
-      else element.textContent = value === null || value === undefined ? "" : String(value);
-    }
-  }
-}
+// User content (what people wrote, the names they gave) is marked with web/static/js/ui.js's
+// quoted, tQuoted, joinNodes, userOption and setQuotedText; the pages import them from here or there.
+export { joinNodes, quoted, setQuotedText, setSlots as putSlots, tQuoted, userOption } from "../ui.js";
 
 /** A translation that falls back to `fallback` when the catalogue lacks `key`. */
 export function tOr(key, fallback, params = {}) {
