@@ -185,11 +185,12 @@ def test_the_crawl_can_fill_every_page_of_the_app(app: FastAPI) -> None:
 
 
 def test_a_page_the_crawl_cannot_fill_fails_it_with_what_to_do() -> None:
-    problems = unfilled(["/c/{cid}/tasks/{task_id}"], FILLS)
-    assert problems == ["/c/{cid}/tasks/{task_id}: the crawl cannot fill {task_id}; teach it (FILLS in "
-                        "tests/e2e/test_crawl.py: a value from the demo for '/c/{cid}/tasks/{task_id}' or 'task_id')"]
-    problems = unfilled(["/c/{cid}/tasks/{task_id}/edit"], FILLS)
-    assert "a value from the demo for '/c/{cid}/tasks/{task_id}' or 'task_id'" in problems[0], problems
+    problems = unfilled(["/c/{cid}/meetings/{meeting_id}"], FILLS)
+    assert problems == ["/c/{cid}/meetings/{meeting_id}: the crawl cannot fill {meeting_id}; teach it (FILLS in "
+                        "tests/e2e/test_crawl.py: a value from the demo for '/c/{cid}/meetings/{meeting_id}' or "
+                        "'meeting_id')"]
+    problems = unfilled(["/c/{cid}/meetings/{meeting_id}/minutes"], FILLS)
+    assert "a value from the demo for '/c/{cid}/meetings/{meeting_id}' or 'meeting_id'" in problems[0], problems
 
 
 # --- the demo street ----------------------------------------------------------------------------
