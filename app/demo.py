@@ -59,6 +59,7 @@ from app.points import demo as points_demo
 from app.polls import service as polls_service
 from app.polls.models import Poll
 from app.polls.schemas import BallotIn, OptionIn, PaperBallotIn, PollCreate
+from app.tasks import demo as tasks_demo
 
 SEED = 2024
 DEMO_PASSWORD = "wugong-demo"
@@ -146,6 +147,7 @@ class DemoResult:
     pending_joins: int = 0
     issues: dict[str, int] = field(default_factory=dict)  # community name -> issues reported
     polls: dict[str, int] = field(default_factory=dict)  # community name -> polls
+    tasks: dict[str, int] = field(default_factory=dict)  # community name -> tasks (app/tasks/demo.py)
 
 
 # --- names and numbers -------------------------------------------------------------------------
@@ -339,6 +341,12 @@ async def load(session: AsyncSession) -> DemoResult:
     result.issues[VILLAGE] = _village_issues(line, hamlet)
     result.polls[COMPOUND] = _compound_polls(line, town, homes)
     await points_demo.seed_demo(session, scope_of=town.scope, at=line.at, schedule=line.add)
+
+    async def issue_in_compound(title: str) -> str | None:
+        q = select(Issue.id).where(Issue.community_id == compound.id, Issue.title == title)
+        return (await session.execute(q)).scalar_one_or_none()
+
+    result.tasks[COMPOUND] = tasks_demo.seed_demo(line, town, issue_id=issue_in_compound)
     # People read their inbox now and then: what came in the last week is still unread.
     for cast, key in ((town, "committee"), (town, "grid"), (town, "handler"), (town, "leader"), (town, "owner"),
                       (town, "resident"), (hamlet, "committee")):

@@ -44,8 +44,14 @@ from app.polls import live
 from app.polls import scheduled as polls_scheduled
 from app.polls.router import router as polls_router
 from app.sharing.router import router as sharing_router
+from app.tasks import home as tasks_home
+from app.tasks import scheduled as tasks_scheduled
+from app.tasks import service as tasks_service
+from app.tasks import sharing as tasks_sharing  # noqa: F401  (registers the "task" share preview)
+from app.tasks.router import router as tasks_router
 from app.web import assets
 from app.web.assets import VersionedStaticFiles
+from app.web.cobuild_pages import router as cobuild_pages_router
 from app.web.poll_admin_pages import router as poll_admin_pages_router
 from app.web.polls_pages import router as polls_pages_router
 from app.web.router import not_found_page as web_not_found
@@ -84,9 +90,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         sweeper = issues_scheduled.start(settings.sweep_seconds)
         poll_sweeper = polls_scheduled.start(settings.sweep_seconds)
         points_sweeper = points_scheduled.start(settings.sweep_seconds)
+        task_sweeper = tasks_scheduled.start(settings.sweep_seconds)
         _freeze_heap()
         yield
         await live.hub.shutdown()
+        await tasks_scheduled.stop(task_sweeper)
         await points_scheduled.stop(points_sweeper)
         await polls_scheduled.stop(poll_sweeper)
         await issues_scheduled.stop(sweeper)
@@ -122,15 +130,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(polls_router)
     api.include_router(points_router)
     api.include_router(store_router)
+    api.include_router(tasks_router)
     api.include_router(home_router)
     app.include_router(api)
 
     # What the home page shows (app/home): each domain's cards, what waits for me first.
     home.register_card("polls.vote", polls_home.vote_card, order=10)
+    home.register_card("tasks.next", tasks_home.next_task_card, order=15)
+    home.register_card("tasks.adoption", tasks_home.adoption_card, order=16)
     home.register_card("issues.verify", issues_home.verify_card, order=20)
     home.register_card("issues.triage", issues_home.triage_card, order=30)
     home.register_card("issues.patrol", issues_home.patrol_card, order=31)
     home.register_card("issues.queue", issues_home.queue_card, order=32)
+    home.register_card("tasks.verify", tasks_home.verify_card, order=33)
+    home.register_card("tasks.approve", tasks_home.approve_card, order=34)
     home.register_card("communities.join_requests", communities_home.join_requests_card, order=35)
     home.register_card("polls.manage", polls_home.manage_card, order=40)
     home.register_card("store.ready", points_home.orders_ready_card, order=45)
@@ -174,11 +187,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     media.register_attachment("issue", issues_service.upload_on_issues)
     media.register_attachment("community_cover", communities_service.upload_as_cover)
     media.register_attachment("store_item", points_store.upload_on_items)
+    media.register_attachment("task", tasks_service.upload_on_tasks)
     app.include_router(media.router)
     app.include_router(sharing_router)
     app.include_router(web_router)
     app.include_router(polls_pages_router)
     app.include_router(poll_admin_pages_router)
+    app.include_router(cobuild_pages_router)
     settings.media_dir.mkdir(parents=True, exist_ok=True)
     # Immutable under their versioned URLs, revalidated under any other (app/web/assets.py): ES
     # modules import each other by plain paths that each page's import map versions, and inside

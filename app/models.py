@@ -37,6 +37,7 @@ from app.points.models import Rules as PointsRules
 from app.points.models import Total as PointsTotal
 from app.polls.models import Poll, PollBallot, PollBoxBallot, PollElector, PollKey, PollObjection, PollOption
 from app.sharing.models import ShortLink
+from app.tasks.models import Task, TaskClaim, TaskEvent, TaskOrganiser, TaskPhoto, TaskRules
 
 __all__ = [
     "AuditEntry",
@@ -82,5 +83,11 @@ __all__ = [
     "ShortLink",
     "SignInFailure",
     "SignInLock",
+    "Task",
+    "TaskClaim",
+    "TaskEvent",
+    "TaskOrganiser",
+    "TaskPhoto",
+    "TaskRules",
     "Upload",
 ]

@@ -62,6 +62,16 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "store.view": ALL_ROLES,
     "store.redeem": ALL_ROLES,
     "store.manage": frozenset({Role.committee}),
+    # Tasks 任务: anyone takes part; which kinds one may post, and whose claims one may act on, is
+    # app/tasks/service.py's (a wish or a time-bank request is anyone's; a job or an adoption an organiser's).
+    "tasks.view": ALL_ROLES,
+    "tasks.post": ALL_ROLES,  # a micro-wish, a time-bank request (and, with tasks.organise, any task)
+    "tasks.claim": ALL_ROLES,
+    "tasks.organise": frozenset({Role.committee, Role.grid_worker, Role.building_leader}),
+    "tasks.act_for": frozenset({Role.committee, Role.grid_worker, Role.building_leader}),  # facilitators
+    "tasks.manage": frozenset({Role.committee}),  # act as an organiser of any task; approve micro-wishes
+    "tasks.reward": frozenset({Role.committee}),  # offer the community's points for a task
+    "tasks.configure": frozenset({Role.committee}),  # the community's task rules
 }
 
 # What a region admin (street/district staff) holds in the communities below them.

@@ -436,6 +436,21 @@ async def _notify_escalated(session: AsyncSession, issue: Issue, reason: str, ac
     await _tell(session, issue, list(above), "issue.escalated", actor_id, reason=reason, community_name=community.name)
 
 
+# --- what upper domains link to an issue ----------------------------------------------------------
+
+async def report_photo_ids(session: AsyncSession, issue: Issue) -> list[str]:
+    """The report's photos (not the handler's after-photos), in order: a task made from the issue shows them."""
+    return [p.upload_id for p in (await repo.photos_of(session, [issue.id])).get(issue.id, []) if p.kind == "report"]
+
+
+async def note_on_timeline(session: AsyncSession, issue: Issue, *, actor_id: str | None, action: str, note: str,
+                           data: dict[str, Any]) -> None:
+    """A line on the issue's public timeline for something another domain made of it ("task_created":
+    it became a volunteer task, ``data`` names it); the issue's own state does not change."""
+    session.add(IssueEvent(issue_id=issue.id, actor_id=actor_id, action=action, note=note[:200], data=data))
+    await session.flush()
+
+
 # --- support, follow, comments ----------------------------------------------------------------
 
 async def support(session: AsyncSession, scope: CommunityScope, issue_id: str, on: bool) -> tuple[bool, int]:

@@ -61,8 +61,19 @@ PAGE_AREAS: dict[str, tuple[str, ...]] = {
     "poll-paper": ("polls_admin", "polls_server"),
     "polls": ("polls", "polls_server"),
     "receipt": ("polls", "polls_server"),
+    "points": ("points",),
+    "points-board": ("points",),
     "region": ("issues", "report"),
-    "settings": ("polls",),  # the write queue lists what other pages queued (a ballot)
+    "settings": ("polls", "tasks"),  # the write queue lists what other pages queued (a ballot, a claim)
+    "store": ("points", "store"),
+    "store-manage": ("issues", "points", "report", "store"),  # issues.js: the photo picker
+    "store-orders": ("points", "store"),
+    "store-pickup": ("points", "store"),
+    "tasks": ("points", "tasks"),
+    "tasks-console": ("points", "tasks"),
+    "tasks-detail": ("issues", "points", "report", "tasks"),
+    "tasks-mine": ("points", "tasks"),
+    "tasks-new": ("issues", "points", "report", "tasks"),
     "triage": ("issues", "report"),
 }
 

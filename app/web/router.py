@@ -65,7 +65,8 @@ ISSUE_ID = re.compile(r"^[0-9A-Za-z]{1,26}$")
 INVITE_CODE = re.compile(r"^[0-9A-Za-z_-]{1,16}$")
 # What the community page needs to know to show the committee's links.
 ADMIN_PERMISSIONS = ("members.view", "members.manage", "join_requests.decide", "roster.import", "invites.create",
-                     "places.manage", "audit.read", "issues.triage", "issues.report_as_staff")
+                     "places.manage", "audit.read", "issues.triage", "issues.report_as_staff", "tasks.organise",
+                 "store.manage")
 
 router = APIRouter(include_in_schema=False)
 templates = Environment(
@@ -157,7 +158,7 @@ async def join(request: Request, code: str, session: Session) -> HTMLResponse:
 
 @router.get("/c/{cid}")
 async def community(request: Request, cid: str) -> HTMLResponse:
-    permissions = {p: sorted(policy.PERMISSIONS[p]) for p in ADMIN_PERMISSIONS}
+    permissions = {p: sorted(policy.PERMISSIONS.get(p, ())) for p in ADMIN_PERMISSIONS}
     return community_page(request, cid, "community.html", "community", "ui.community.title", nav="community",
                           data={"permissions": permissions})
 

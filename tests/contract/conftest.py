@@ -186,6 +186,8 @@ async def ids_by_kind(server: DemoServer) -> dict[str, list[str]]:
         "region_id": "SELECT id FROM regions",
         "community_id": "SELECT id FROM communities",
         "code": "SELECT code FROM invites WHERE community_id = :cid UNION SELECT code FROM short_links",
+        "task_id": "SELECT id FROM tasks WHERE community_id = :cid",
+        "claim_id": "SELECT id FROM task_claims WHERE community_id = :cid",
     }
     out: dict[str, list[str]] = {}
     async with server.engine.connect() as conn:

@@ -36,6 +36,8 @@ POOLS = {
     "handler_id": "handler_id", "default_handler_id": "handler_id", "cover_upload_id": "upload_id",
     "photo_ids": "upload_id", "current_community_id": "community_id", "member_ids": "person_id",
     "elector_id": "elector_id", "choices": "option_id", "into": "issue_id", "action": "action",
+    "task_id": "task_id", "claim_id": "claim_id", "for_person_id": "person_id", "to_person_id": "person_id",
+    "organiser_ids": "person_id",
 }
 
 

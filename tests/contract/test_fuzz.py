@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from app.issues import flows as issue_flows
+from app.tasks import flows as task_flows
 from tests.contract.conftest import ROOT, DemoServer, ids_by_kind
 
 EXAMPLES = int(os.environ.get("WUGONG_FUZZ_EXAMPLES", "10"))  # per operation, in each phase
@@ -35,7 +36,8 @@ CHECKS = ("not_a_server_error", "status_code_conformance", "content_type_conform
 async def test_fuzzed_requests_get_declared_answers_and_no_server_error(demo_server: DemoServer, who: str,
                                                                          tmp_path: Path) -> None:
     data = tmp_path / "fuzz.json"
-    values = {**await ids_by_kind(demo_server), "action": sorted(issue_flows.TRANSITIONS)}
+    actions = {*issue_flows.TRANSITIONS, *task_flows.TASK_ACTIONS, *task_flows.CLAIM_ACTIONS}
+    values = {**await ids_by_kind(demo_server), "action": sorted(actions)}
     data.write_text(json.dumps({"community_id": demo_server.community_id, "person_id": demo_server.people[who],
                                 "ids": values, "seed": SEED}))
     command = [

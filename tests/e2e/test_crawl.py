@@ -58,8 +58,10 @@ from app.core import clock
 from app.core.models import Upload
 from app.core.security import create_access_token
 from app.issues.models import Issue
+from app.points.models import StoreOrder
 from app.polls.models import Poll
 from app.sharing import service as sharing_service
+from app.tasks.models import Task
 
 pytestmark = pytest.mark.e2e
 
@@ -166,6 +168,13 @@ FILLS: dict[str, Callable[[Street], list[str]]] = {
     "/join/{code}": lambda s: [s.result.invites[demo.COMPOUND]],
     "/s/{code}": lambda s: s.values["share"],
     "/receipts/{receipt}": lambda s: [s.receipt],
+    # The open clean-up (claimed, with a facilitator's claim), an open wish, an adoption (photo check-ins).
+    "task_id": lambda s: s.values["tasks"],
+    "/c/{cid}/tasks/{task_id}/checkin": lambda s: s.values["tasks"][:1],
+    "/c/{cid}/tasks/{task_id}/console": lambda s: s.values["tasks"][:1],
+    "/c/{cid}/tasks/{task_id}/edit": lambda s: s.values["tasks"][:1],
+    # An order waiting for pickup: its owner sees the code and QR, the committee the order, others are told.
+    "order_id": lambda s: s.values["orders"],
 }
 
 
@@ -176,11 +185,12 @@ def test_the_crawl_can_fill_every_page_of_the_app(app: FastAPI) -> None:
 
 
 def test_a_page_the_crawl_cannot_fill_fails_it_with_what_to_do() -> None:
-    problems = unfilled(["/c/{cid}/tasks/{task_id}"], FILLS)
-    assert problems == ["/c/{cid}/tasks/{task_id}: the crawl cannot fill {task_id}; teach it (FILLS in "
-                        "tests/e2e/test_crawl.py: a value from the demo for '/c/{cid}/tasks/{task_id}' or 'task_id')"]
-    problems = unfilled(["/c/{cid}/tasks/{task_id}/edit"], FILLS)
-    assert "a value from the demo for '/c/{cid}/tasks/{task_id}' or 'task_id'" in problems[0], problems
+    problems = unfilled(["/c/{cid}/meetings/{meeting_id}"], FILLS)
+    assert problems == ["/c/{cid}/meetings/{meeting_id}: the crawl cannot fill {meeting_id}; teach it (FILLS in "
+                        "tests/e2e/test_crawl.py: a value from the demo for '/c/{cid}/meetings/{meeting_id}' or "
+                        "'meeting_id')"]
+    problems = unfilled(["/c/{cid}/meetings/{meeting_id}/minutes"], FILLS)
+    assert "a value from the demo for '/c/{cid}/meetings/{meeting_id}' or 'meeting_id'" in problems[0], problems
 
 
 # --- the demo street ----------------------------------------------------------------------------
@@ -204,6 +214,10 @@ async def street(session: AsyncSession, client: httpx.AsyncClient) -> Street:
     s.values["issues"] = await _by_title(session, Issue, cid, "8栋下水道堵塞，污水外溢", "1栋单元门禁损坏",
                                          "邻里纠纷：楼上漏水协商未果")
     s.values["street"] = [(await session.execute(select(Region.id).where(Region.name == demo.STREET))).scalar_one()]
+    s.values["tasks"] = await _by_title(session, Task, cid, "周六小区大扫除", "希望有人陪我去社区医院复诊",
+                                        "认领6栋前3号绿地")
+    s.values["orders"] = [(await session.execute(select(StoreOrder.id).where(
+        StoreOrder.community_id == cid, StoreOrder.status == "ready").order_by(StoreOrder.id).limit(1))).scalar_one()]
     # An after-photo on a public issue (the media route serves those unsigned).
     photo = (await session.execute(select(Upload.key).where(Upload.community_id == cid).order_by(Upload.id)
                                    .limit(1))).scalar_one()

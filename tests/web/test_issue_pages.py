@@ -78,7 +78,7 @@ async def test_community_page_links_the_issue_list_and_the_staff_tools_by_permis
     assert f'href="/c/{CID}/triage" data-permission="issues.triage"' in r.text
     assert f'href="/c/{CID}/patrol" data-permission="issues.report_as_staff"' in r.text
     assert f'href="/c/{CID}/queue" data-permission="issues.report_as_staff"' in r.text
-    assert r.text.count('aria-disabled="true"') == 2  # meetings and points are still to come
+    assert r.text.count('aria-disabled="true"') == 1  # meetings are still to come
     permissions = page_data(r.text)["permissions"]
     assert isinstance(permissions, dict)
     assert permissions["issues.triage"] == ["committee"]
