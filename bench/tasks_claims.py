@@ -100,15 +100,25 @@ def main() -> None:
     p.add_argument("--tap-mean", type=float, default=0.6, help="mean delay (s) between a share and a tap")
     p.add_argument("--seed", type=int, default=13)
     p.add_argument("--no-idempotency-key", action="store_true")
+    p.add_argument("--warmup", type=int, default=0,
+                   help="first let this many other residents claim another task, unmeasured (a server that "
+                        "has been running a while); 0: the burst meets a server that just started")
     args = p.parse_args()
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory(prefix="wugong-claims-") as tmp_name, \
-            pb.prepared(args.db, args.database_url, args.people, args.workers, Path(tmp_name), args.seed) as env:
+            pb.prepared(args.db, args.database_url, args.people + args.warmup, args.workers, Path(tmp_name),
+                        args.seed) as env:
         server: hb.Server = env["server"]
         cid = env["cid"]
-        task = post_task(server.base_url, cid, env["committee"], args.places)
-        tokens = env["tokens"][:args.people]
+        tokens = env["tokens"][:args.people + args.warmup]
         rng.shuffle(tokens)
+        tokens, warm = tokens[:args.people], tokens[args.people:]
+        if warm:
+            other = post_task(server.base_url, cid, env["committee"], len(warm) // 2 or 1)
+            warm_path = f"/api/v1/communities/{cid}/tasks/{other['id']}/claims"
+            asyncio.run(burst(server.base_url, warm_path, warm, pb.arrivals(len(warm), 2.0, 1, 0.3, rng), True))
+            time.sleep(1)
+        task = post_task(server.base_url, cid, env["committee"], args.places)
         times = pb.arrivals(len(tokens), args.seconds, args.waves, args.tap_mean, rng)
         path = f"/api/v1/communities/{cid}/tasks/{task['id']}/claims"
         load0 = hb.loadavg()
@@ -133,6 +143,7 @@ def main() -> None:
     exact = statuses.get("201") == args.places and after["claimed_count"] == args.places and len(listed) == args.places
     print(json.dumps({
         "bench": "tasks_claims", "db": args.db, "workers": args.workers, "people": len(tokens), "places": args.places,
+        "warmup": args.warmup,
         "idempotency_key": not args.no_idempotency_key, "statuses": statuses,
         "claimed_count": after["claimed_count"], "task_status": after["status"], "claims_stored": len(listed),
         "exactly_the_places": exact, "elapsed_s": round(out["elapsed_s"], 1),

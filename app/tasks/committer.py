@@ -56,8 +56,11 @@ class Placed:
     status: str
 
 
+# FOR NO KEY UPDATE: the claims just inserted hold a KEY SHARE lock on their task's row (their
+# foreign key), which FOR UPDATE would wait on — two processes' batches on one task would deadlock.
 _LOCK_TASKS = (select(Task.id, Task.status, Task.claimed_count, Task.people_needed)
-               .where(Task.id.in_(bindparam("ids", expanding=True))).order_by(Task.id).with_for_update())
+               .where(Task.id.in_(bindparam("ids", expanding=True))).order_by(Task.id)
+               .with_for_update(key_share=True))
 
 
 def _notification(person_id: str, community_id: str, kind: str, data: dict[str, Any], now: datetime
