@@ -993,7 +993,8 @@ async def task_from_issue(session: AsyncSession, scope: CommunityScope, issue_id
         raise Conflict("task_from_staff_only_issue")
     if issue.status == "merged":
         raise Conflict("issue_merged", extra={"merged_into_id": issue.merged_into_id})
-    given = {k: getattr(data, k) for k in data.model_fields_set}
+    # A field sent as null is not given: the issue's own words and place stand.
+    given = {k: v for k in data.model_fields_set if (v := getattr(data, k)) is not None}
     carried = {"title": issue.title, "description": issue.description, "building_id": issue.building_id,
                "lat": issue.lat, "lng": issue.lng, "location_text": issue.location_text,
                "photo_ids": await issues.report_photo_ids(session, issue)}

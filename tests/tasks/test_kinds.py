@@ -194,3 +194,15 @@ async def test_a_staff_only_issue_does_not_become_a_public_task(client: Any, ses
                           json={})
     f.assert_problem(r, 409, "task_from_staff_only_issue")
     assert (await session.execute(select(TaskClaim))).first() is None
+
+
+async def test_fields_sent_as_null_keep_the_issues_own_words(client: Any, session: Any) -> None:
+    """The schema fuzzer sent ``"title": null``: a 500 before; now the issue's title stands."""
+    p = await place(client, session)
+    issue = await report(client, p)
+    start = clock.now() + timedelta(days=3)
+    r = await client.post(f"/api/v1/communities/{p.c.id}/issues/{issue['id']}/task", headers=f.auth(p.committee),
+                          json={"title": None, "reward": None, "eligibility": None, "description": None,
+                                "starts_at": start.isoformat(), "ends_at": (start + timedelta(hours=2)).isoformat()})
+    assert r.status_code == 201, r.text
+    assert r.json()["title"] == issue["title"] and r.json()["description"] == issue["description"]
