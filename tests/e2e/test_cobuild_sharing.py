@@ -3,6 +3,7 @@ read the members list) gives time-bank hours to an elderly neighbour found by ph
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -58,9 +59,16 @@ async def test_the_shared_honour_board_opens_signed_out(new_page: Any, client: A
     assert r.status_code == 201, r.text
     await client.put(f"/api/v1/communities/{cid}/points/me/board-visibility", headers=f.auth(a),
                      json={"show_name": False})
-    link = (await client.post(f"/api/v1/communities/{cid}/points/board/share", headers=f.auth(b))).json()
-    page = await new_page(service_workers="block")
-    await page.goto(f"/s/{link['code']}")
+    # A neighbour shares the board from its page: a short link and its QR code.
+    mine = await new_page(service_workers="block")
+    await give_tokens(client, mine, b.phone)
+    await mine.goto(f"/c/{cid}/board")
+    await mine.click("[data-share]")
+    await expect(mine.locator("[data-share-url]")).to_contain_text("/s/")
+    await expect(mine.locator("[data-share-qr]")).to_have_attribute("src", re.compile(r"/qr\.svg$"))
+    url = await mine.locator("[data-share-url]").inner_text()
+    page = await new_page(service_workers="block")  # signed out
+    await page.goto(url[url.index("/s/"):])
     await expect(page.locator("h1")).to_contain_text("光荣榜")
     await expect(page.locator('[data-ranking="1"]')).to_contain_text("一位邻居")
     await expect(page.locator('[data-ranking="1"]')).not_to_contain_text(a.name)
