@@ -63,6 +63,7 @@ async def test_the_shared_honour_board_opens_signed_out(new_page: Any, client: A
     mine = await new_page(service_workers="block")
     await give_tokens(client, mine, b.phone)
     await mine.goto(f"/c/{cid}/board")
+    await expect(mine.locator("[data-board]")).to_be_visible()  # the page is wired once the board is drawn
     await mine.click("[data-share]")
     await expect(mine.locator("[data-share-url]")).to_contain_text("/s/")
     await expect(mine.locator("[data-share-qr]")).to_have_attribute("src", re.compile(r"/qr\.svg$"))
