@@ -36,6 +36,7 @@ from app.issues.router import router as issues_router
 from app.notifications.router import router as notifications_router
 from app.points import home as points_home
 from app.points import scheduled as points_scheduled
+from app.points import sharing as points_sharing  # noqa: F401  (registers the board's share preview)
 from app.points import store as points_store
 from app.points.router import router as points_router
 from app.points.router import store_router

@@ -255,6 +255,12 @@ async def memberships_for_people(session: AsyncSession, community_id: str,
     return {m.person_id: m for m in (await session.execute(q)).scalars().all()}
 
 
+async def member_by_phone(session: AsyncSession, community_id: str, phone: str) -> Person | None:
+    q = (select(Person).join(Membership, Membership.person_id == Person.id)
+         .where(Membership.community_id == community_id, Person.phone == phone).limit(1))
+    return (await session.execute(q)).scalar_one_or_none()
+
+
 def _like_escaped(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 

@@ -315,6 +315,12 @@ async def are_members(session: AsyncSession, cid: str, person_ids: list[str]) ->
     return len(await repo.memberships_for_people(session, cid, person_ids)) == len(set(person_ids))
 
 
+async def member_by_phone(session: AsyncSession, cid: str, phone: str) -> Person | None:
+    """The member of the community with this (normalised) phone, or None: not for showing the
+    phone or the full name to whoever asked, only for finding whom they mean."""
+    return await repo.member_by_phone(session, cid, phone)
+
+
 async def create_grid(session: AsyncSession, actor: Person, cid: str, data: GridCreate) -> Grid:
     if await repo.count(session, Grid, cid, Grid.name == data.name):
         raise Conflict("name_taken")

@@ -31,6 +31,7 @@ from app.points.schemas import (
     Balances,
     BoardRead,
     BoardRow,
+    BoardShareLink,
     BoardVisibility,
     BoardVisibilityRead,
     BonusCreate,
@@ -48,10 +49,14 @@ from app.points.schemas import (
     PersonPoints,
     Photo,
     PickupIn,
+    RecipientLookup,
+    RecipientRead,
     RulesRead,
     RulesUpdate,
 )
 from app.points.service import Unit
+from app.points.sharing import KIND
+from app.sharing import service as sharing
 
 router = APIRouter(tags=["points"])
 store_router = APIRouter(tags=["store"])
@@ -159,6 +164,26 @@ async def honour_board(
 
 
 # --- the committee: bonuses, adjustments, rules, exports ---------------------------------------------
+
+@router.post(BASE + "/points/board/share")
+async def share_board(request: Request, session: Session,
+                      scope: CommunityScope = Require("points.view")) -> BoardShareLink:
+    """The honour board's short link and QR codes, made on first asking: a page anyone may open,
+    this month's board by points and by hours (unnamed neighbours stay unnamed, no phones)."""
+    link = await sharing.ensure_link(session, kind=KIND, target_id=scope.community_id, community_id=scope.community_id)
+    svg, png = sharing.qr_paths(link.code)
+    return BoardShareLink(code=link.code, url=absolute(request, sharing.share_path(link.code)),
+                          qr_url=absolute(request, svg), qr_png_url=absolute(request, png))
+
+
+@router.post(BASE + "/points/donations/recipient")
+async def find_recipient(body: RecipientLookup, session: Session, locale: Locale,
+                         scope: CommunityScope = Require("points.donate")) -> RecipientRead:
+    """Whom to give hours to, by their phone number: a member of this community answers with a masked
+    name to confirm (王*英) and the id to give to; anyone else is 404. Limited per caller."""
+    found = await points.find_recipient(session, scope, body.phone, locale)
+    return RecipientRead(person_id=found.person_id, masked_name=found.masked_name)
+
 
 @router.post(BASE + "/points/adjustments", status_code=201)
 async def adjust_points(body: AdjustmentCreate, session: Session, locale: Locale,

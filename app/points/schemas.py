@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.accounts.schemas import Phone
 from app.core.ids import Id
 
 UnitName = Literal["points", "hours"]
@@ -85,6 +86,24 @@ class DonationCreate(_In):
     to_person_id: Id
     minutes: int = Field(ge=1, le=MAX_AMOUNT)
     note: str = Field(default="", max_length=200)
+
+
+class RecipientLookup(_In):
+    phone: Phone
+
+
+class RecipientRead(BaseModel):
+    """The neighbour a phone number names: an id to give to and a masked name to confirm (王*英)."""
+
+    person_id: str
+    masked_name: str
+
+
+class BoardShareLink(BaseModel):
+    code: str
+    url: str
+    qr_url: str
+    qr_png_url: str
 
 
 class DonationResult(BaseModel):

@@ -21,8 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.communities import service as communities
 from app.communities.deps import CommunityScope
-from app.core import audit, clock
-from app.core.errors import Conflict, Invalid, UnknownReference
+from app.core import audit, clock, ratelimit
+from app.core.errors import Conflict, Invalid, NotFound, UnknownReference
+from app.core.i18n import t
 from app.core.ids import new_id
 from app.core.pagination import PageParams, paginate
 from app.notifications import service as notifications
@@ -256,6 +257,39 @@ async def adjust(session: AsyncSession, scope: CommunityScope, *, person_id: str
                                {"amount": ("+" if amount > 0 else "−") + _number(unit, abs(amount)),
                                 "reason": reason}, actor_id=scope.person.id)
     return entry
+
+
+LOOKUP_RATES = "10/minute;60/day"  # a resident finds a few neighbours, not the whole community's phones
+
+
+def mask_name(name: str) -> str:
+    """王小英 → 王*英, 王英 → 王*: enough for the giver to know it is the right neighbour."""
+    name = name.strip()
+    if len(name) <= 1:
+        return name
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+@dataclass(frozen=True)
+class Recipient:
+    person_id: str
+    masked_name: str
+
+
+async def find_recipient(session: AsyncSession, scope: CommunityScope, phone: str, locale: str) -> Recipient:
+    """Whom a phone number names among this community's members, to give hours to; 404 for anyone
+    else (another community's, nobody's: the same answer). Counted: phones are not to be trawled."""
+    await ratelimit.hit("points_recipient", LOOKUP_RATES, scope.person.id, error="points.lookup_rate_limited")
+    person = await communities.member_by_phone(session, scope.community_id, phone)
+    if person is None:
+        raise NotFound("points.recipient_not_found")
+    if person.id == scope.person.id:
+        raise Invalid("points.donation_to_self",
+                      errors=[{"loc": ["body", "phone"], "msg_key": "error.points.donation_to_self"}])
+    name = (await communities.names_of(session, [person.id])).get(person.id) or t("points.someone", locale)
+    return Recipient(person_id=person.id, masked_name=mask_name(name))
 
 
 async def donate(session: AsyncSession, scope: CommunityScope, *, to_person_id: str, minutes: int,

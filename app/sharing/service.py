@@ -87,6 +87,24 @@ class SharePreview:
     community_name: str = ""
     facts: tuple[ShareFact, ...] = ()
     poster: bool = True
+    rankings: tuple[ShareRanking, ...] = ()  # lists the page shows in full (never on the poster)
+
+
+@dataclass(frozen=True)
+class ShareRankingRow:
+    rank: int
+    name: str  # as the object's own page names them (someone who chose not to be named stays unnamed)
+    amount: str  # in words, e.g. "1.5 小时"
+
+
+@dataclass(frozen=True)
+class ShareRanking:
+    """A short ranked list the share page shows under the title (an honour board 光荣榜): a heading,
+    its rows, and what to say when nobody is on it yet."""
+
+    heading: str
+    rows: tuple[ShareRankingRow, ...]
+    empty: str = ""
 
 
 PreviewLoader = Callable[[AsyncSession, ShortLink, str], Awaitable[SharePreview | None]]

@@ -5,7 +5,7 @@
 import { api } from "../api.js";
 import { t } from "../i18n.js";
 import { rememberCommunity, start } from "../shell.js";
-import { $, $$, cidOfPage, communityPath, copyText, errorMessage, fill, toast } from "../ui.js";
+import { $, $$, cidOfPage, communityPath, errorMessage, fill, toast, wireShare } from "../ui.js";
 import { putSlots, quoted, tQuoted, userOption } from "./points-parts.js";
 
 const cid = cidOfPage();
@@ -23,9 +23,8 @@ start(async () => {
   for (const g of grids) select.append(userOption(g.name, g.id));
   select.closest(".field").hidden = grids.length === 0;
   if (query.get("grid_id")) select.value = query.get("grid_id");
-  $("[data-copy-link]").addEventListener("click", async () => {
-    toast(t(await copyText(window.location.href) ? "points.board.copied" : "points.board.copy_failed"));
-  });
+  // A short link anyone may open (this month's board, unnamed neighbours unnamed), not this page's address.
+  wireShare(communityPath(cid, "/points/board/share"), $("[data-copy]"));
   for (const input of [...$$('[name="period"], [name="unit"]'), select]) {
     input.addEventListener("change", () => load().catch((error) => toast(errorMessage(error), "error")));
   }

@@ -90,11 +90,15 @@ function wire() {
       show.disabled = false;
     }
   });
-  // Naming a neighbour searches the members list, which facilitators and the committee may read.
-  if (can(pageData().permissions, "members.view", roles)) {
+  // Facilitators and the committee search the members list; a resident types the neighbour's phone
+  // number and confirms the masked name the server answers with (王*英).
+  const permissions = pageData().permissions;
+  if (can(permissions, "members.view", roles)) {
     personPicker($("[data-donate-person]"), cid, (member) => {
       donateTo = member;
     });
+  } else if (can(permissions, "points.donate", roles)) {
+    phonePicker($("[data-donate-person]"));
   } else {
     $("[data-donate-box]").hidden = true;
   }
@@ -103,6 +107,59 @@ function wire() {
     event.preventDefault();
     donate(form);
   });
+}
+
+function phonePicker(slot) {
+  const root = fill("tpl-donate-phone");
+  slot.replaceChildren(root);
+  const input = $("[data-phone-q]", root);
+  const found = $("[data-phone-found]", root);
+  const chosen = $("[data-phone-chosen]", root);
+  const error = $("[data-error-for=phone]", root);
+  let candidate = null;
+  const show = (state) => {
+    found.hidden = state !== "found";
+    chosen.hidden = state !== "chosen";
+    input.closest(".field").hidden = state === "chosen";
+  };
+  const find = async () => {
+    error.textContent = "";
+    donateTo = null;
+    show("");
+    const button = $("[data-phone-find]", root);
+    busy(button, true);
+    try {
+      const answer = await api("POST", communityPath(cid, "/points/donations/recipient"),
+        { body: { phone: input.value.trim() } });
+      candidate = { person_id: answer.person_id, name: answer.masked_name };
+      $("[data-phone-name]", root).textContent = answer.masked_name;
+      show("found");
+    } catch (problem) {
+      error.textContent = errorMessage(problem);
+    } finally {
+      busy(button, false);
+    }
+  };
+  $("[data-phone-find]", root).addEventListener("click", find);
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "Enter") {
+      event.preventDefault();
+      find();
+    }
+  });
+  $("[data-phone-confirm]", root).addEventListener("click", () => {
+    donateTo = candidate;
+    $("[data-phone-chosen-name]", root).textContent = t("points.donate.to", { name: candidate.name });
+    show("chosen");
+  });
+  const again = () => {
+    donateTo = candidate = null;
+    input.value = "";
+    show("");
+    input.focus();
+  };
+  $("[data-phone-clear]", root).addEventListener("click", again);
+  $("[data-phone-again]", root).addEventListener("click", again);
 }
 
 async function donate(form) {
@@ -123,6 +180,10 @@ async function donate(form) {
       { body: { to_person_id: personIdOf(donateTo), minutes: Math.round(hours * 60) } });
     toast(t("points.donate.done", { hours: hoursText(Math.round(hours * 60)), name: donateTo.name }));
     form.reset();
+    if ($("[data-phone-pick]")) {
+      donateTo = null;
+      phonePicker($("[data-donate-person]"));
+    }
     render(await api("GET", communityPath(cid, "/points/me"), { keep: true }));
     $("[data-donate-box]").open = false;
   } catch (error) {
