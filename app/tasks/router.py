@@ -39,7 +39,7 @@ Viewer = Annotated[CommunityScope, Require("tasks.view")]
 
 
 async def _read(session: AsyncSession, scope: CommunityScope, request: Request, task: Task) -> TaskRead:
-    (view,) = await views.task_views(session, scope, request, [task])
+    (view,) = await views.task_views(session, scope, request, [task], detail=True)
     return view
 
 

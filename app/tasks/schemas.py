@@ -206,6 +206,9 @@ class TaskRead(BaseModel):
     i_organise: bool = False
     my_claim: ClaimRead | None = None
     claims_for_others: list[ClaimRead] = Field([], description="Claims the caller made for residents without a phone")
+    request_claims: list[ClaimRead] = Field([], description=(
+        "A wish's or a time-bank request's claims (who took it up, where it stands, their photos and note), "
+        "for the one it is for and a facilitator acting for them; on the task's own read, not in lists"))
     allowed_actions: list[str] = Field([], description="Task actions the caller may take now")
     can_claim: bool = False
     claim_refusal: str | None = Field(None, description="Why the caller may not claim now (an error code)")

@@ -66,7 +66,8 @@ audit.declare("task", [f"task.{a}" for a in TASK_AUDITED], title=audit.TEXT,
 audit.declare("task_claim", [f"task_claim.{a}" for a in CLAIM_AUDITED], task_id=audit.ref("task"),
               person_id=audit.ref("person"), status=audit.enum("ui.task.claim_status", [s.value for s in ClaimStatus]),
               reason=audit.TEXT, minutes=audit.NUMBER, photos=audit.NUMBER, method=audit.TEXT,
-              to_person_id=audit.ref("person"), ends_at=audit.TIME, auto=audit.FLAG, paid_amount=audit.NUMBER)
+              to_person_id=audit.ref("person"), ends_at=audit.TIME, auto=audit.FLAG, paid_amount=audit.NUMBER,
+              on_behalf_of=audit.ref("person"))
 audit.declare("task_rules", ["task_rules.update"], auto_verify_days=audit.NUMBER)
 audit.resolver("task", lambda session, cid, ids, locale: repo.names_in(session, cid, ids))
 
@@ -156,6 +157,15 @@ def may_act_for(scope: CommunityScope, other: Standing | None) -> bool:
         return True
     home = m.building_id if m is not None else None
     return "building_leader" in scope.roles and home is not None and other.building_id == home
+
+
+def acts_for_requester(scope: CommunityScope, task: Task, requester: Standing | None) -> bool:
+    """Whether the caller may confirm or reject a wish's or a request's claims for the one it is for:
+    a facilitator who looks after them, or the facilitator who posted it for them."""
+    if not task.requester_id or task.requester_id == scope.person.id:
+        return False
+    posted_for = task.created_by == scope.person.id and scope.can("tasks.act_for")
+    return posted_for or may_act_for(scope, requester)
 
 
 def eligible(task: Task, who: Standing) -> bool:
@@ -691,7 +701,7 @@ def claim_actors(scope: CommunityScope, ctx: Context, claim: TaskClaim, claimant
         out.add(Actor.facilitator)
     if ctx.task.requester_id == me:
         out.add(Actor.requester)
-    elif ctx.task.requester_id and may_act_for(scope, requester):
+    elif acts_for_requester(scope, ctx.task, requester):
         out.add(Actor.for_requester)
     if claim.person_id == me or claim.acted_by == me:
         # Nobody verifies, confirms or rejects their own claim, nor one they made for someone.
@@ -785,6 +795,10 @@ async def transition_claim(session: AsyncSession, scope: CommunityScope, task_id
     acting_for = Actor.claimant not in actors and action in ("checkin", "submit", "withdraw", "renew", "hand_over") \
         and Actor.facilitator in actors
     step = await _prepare_claim(session, scope, ctx, claim, actors, body, now)
+    if action in ("confirm", "reject") and Actor.requester not in actors and task.requester_id:
+        # A facilitator (or the committee) decides for the one the wish or request is for: the
+        # record and the audit log say for whom.
+        step.data["on_behalf_of"] = step.audit["on_behalf_of"] = task.requester_id
     expected = claim.status
     target = tr.target or expected
     values = {"status": target, "updated_at": now, **step.values}

@@ -201,8 +201,24 @@ async def claim_views(session: AsyncSession, scope: CommunityScope, request: Req
     return out
 
 
+async def request_claims(session: AsyncSession, scope: CommunityScope, request: Request,
+                         ctx: service.Context) -> list[ClaimRead]:
+    """The claims on a wish or a time-bank request, for the one it is for (and whoever may confirm
+    for them): who took it up, where it stands, what they handed in; nobody else's business."""
+    task = ctx.task
+    if ctx.kind not in flows.CONFIRMED_BY_REQUESTER or not task.requester_id:
+        return []
+    if task.requester_id != scope.person.id:
+        requester = await service.standing_of(session, scope.community_id, task.requester_id)
+        if not service.acts_for_requester(scope, task, requester):
+            return []
+    return await claim_views(session, scope, request, ctx, await repo.all_claims(session, task.id))
+
+
 async def task_views(session: AsyncSession, scope: CommunityScope, request: Request, tasks: Sequence[Task], *,
-                     distances: dict[str, float] | None = None) -> list[TaskRead]:
+                     distances: dict[str, float] | None = None, detail: bool = False) -> list[TaskRead]:
+    """Tasks as the caller sees them; ``detail``: one task's own read, with the claims on it that the
+    one it is for confirms."""
     if not tasks:
         return []
     ids = [t.id for t in tasks]
@@ -228,6 +244,7 @@ async def task_views(session: AsyncSession, scope: CommunityScope, request: Requ
                 standings.update(await repo.standings(session, scope.community_id, [t.requester_id]))
             (my_view,) = await claim_views(session, scope, request, ctx, [my], standings=standings)
         for_others = await claim_views(session, scope, request, ctx, made[t.id]) if t.id in made else []
+        on_request = await request_claims(session, scope, request, ctx) if detail else []
         refusal = service.claim_refusal(ctx, me, my, now) if scope.can("tasks.claim") else None
         public = t.status not in (Status.draft, Status.pending)
         out.append(TaskRead(
@@ -250,6 +267,7 @@ async def task_views(session: AsyncSession, scope: CommunityScope, request: Requ
             hours_held=t.hours_held, published_at=t.published_at, approved_at=t.approved_at, closed_at=t.closed_at,
             close_reason=t.close_reason, created_at=t.created_at, updated_at=t.updated_at,
             i_organise=scope.person.id in organisers.get(t.id, []), my_claim=my_view, claims_for_others=for_others,
+            request_claims=on_request,
             allowed_actions=flows.allowed(flows.TASK_TRANSITIONS, flows.TASK_ACTIONS, t.status, Kind(t.kind),
                                           ctx.actors),
             can_claim=refusal is None and scope.can("tasks.claim"),

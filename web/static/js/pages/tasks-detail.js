@@ -155,6 +155,7 @@ async function render(loaded) {
   }
   renderMine();
   renderFor();
+  renderRequest();
   await renderOrganiser();
 }
 
@@ -173,7 +174,8 @@ function renderMine() {
   const section = $("[data-mine-section]");
   const claim = task.my_claim;
   const organiser = task.i_organise;
-  section.hidden = !claim && !task.can_claim && (organiser || !["open", "full"].includes(task.status));
+  // The one a wish or a request is for does not take it up: their part is the section below.
+  section.hidden = !claim && !task.can_claim && (organiser || asker() || !["open", "full"].includes(task.status));
   const state = $("[data-claim-state]");
   const steps = $("[data-steps]");
   const claimButton = $("[data-claim]");
@@ -416,11 +418,42 @@ function renderFor() {
   section.hidden = !open && claims.length === 0;
 }
 
+// ---- the one a wish or a request is for (a facilitator posted it for them) -------------------------
+
+function organiserView() {
+  return task.i_organise || can(permissions, "tasks.manage", roles);
+}
+
+/** Whether I am the one a live wish or request is for (only they, besides organisers, may cancel it). */
+function asker() {
+  return wishy(task) && actions(task).includes("cancel");
+}
+
+/** Who took up the wish or the request, what they handed in, and (for the one it is for, or the
+ * facilitator acting for them) confirm or send back; organisers do it from their console below. */
+function renderRequest() {
+  const section = $("[data-request-section]");
+  const claims = task.request_claims || [];
+  const mine = asker();
+  section.hidden = !wishy(task) || organiserView() || (claims.length === 0 && !mine);
+  if (section.hidden) return;
+  $("[data-request-heading]").textContent = t(`tasks.org.title_${task.kind}`);
+  const deciding = claims.some((c) => actions(c).includes("confirm") || actions(c).includes("reject"));
+  const hint = $("[data-request-hint]");
+  const forSomeone = Boolean(task.requester) && !mine;
+  hint.replaceChildren(deciding ? (forSomeone
+    ? tQuoted("tasks.request.for_hint", { name: quoted(task.requester.name) })
+    : t("tasks.claim.say.wish_confirm")) : "");
+  hint.hidden = !deciding;
+  $("[data-request-claims]").replaceChildren(...claims.map((c) => claimantCard(c, { request: true })));
+  $("[data-request-empty]").hidden = claims.length > 0;
+}
+
 // ---- the organiser's part (and the wisher's: they confirm) -------------------------------------
 
 async function renderOrganiser() {
   const section = $("[data-organiser-section]");
-  const organiser = task.i_organise || can(permissions, "tasks.manage", roles);
+  const organiser = organiserView();
   section.hidden = !organiser;
   clearTimeout(codeTimer);
   if (!organiser) return;
@@ -530,7 +563,7 @@ async function loadConsole() {
 }
 
 /** One claim as the organiser or a facilitator sees it: who, state, evidence, what may be done. */
-function claimantCard(claim, { organiser = false, forOthers = false } = {}) {
+function claimantCard(claim, { organiser = false, forOthers = false, request = false } = {}) {
   const meta = [];
   if (claim.acted_by) meta.push(tQuoted("tasks.org.acted_by", { name: quoted(claim.acted_by.name) }));
   if (claim.organisation) meta.push(quoted(claim.organisation));
@@ -542,6 +575,9 @@ function claimantCard(claim, { organiser = false, forOthers = false } = {}) {
   if (claim.minutes) meta.push(t("tasks.org.minutes", { hours: amountText("hours", claim.minutes) }));
   if (claim.auto_verified) meta.push(t("tasks.org.auto_verified"));
   if (claim.paid_amount) meta.push(t("tasks.org.paid", { amount: amountText(claim.paid_unit, claim.paid_amount) }));
+  if (request && claim.verified_by && !claim.auto_verified) {
+    meta.push(tQuoted("tasks.request.confirmed_by", { name: quoted(claim.verified_by.name) }));
+  }
   if (claim.rejected_reason && claim.status === "rejected") {
     meta.push(t("tasks.org.reason", { reason: claim.rejected_reason }));
   }
@@ -557,7 +593,7 @@ function claimantCard(claim, { organiser = false, forOthers = false } = {}) {
   const bar = $("[data-claim-actions]", card);
   const slot = $("[data-claim-form]", card);
   const wanted = forOthers ? ["checkin", "submit", "withdraw"]
-    : ["checkin", "verify", "confirm", "reject", "no_show"];
+    : request ? ["confirm", "reject"] : ["checkin", "verify", "confirm", "reject", "no_show"];
   for (const action of wanted) {
     if (!actions(claim).includes(action)) continue;
     const button = document.createElement("button");
